@@ -1,0 +1,304 @@
+//! The planning instance and plan formats (serde JSON).
+//!
+//! An instance file is what `suiteplan plan --instance FILE` reads and what the service builds
+//! from its store. The format accepts the worked examples in `shared/examples/planning/` as they
+//! are: suites and programs are referred to by `name` (unique within the instance); `id` is an
+//! optional opaque key the service fills with UUIDs so that results map back to its rows.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// EU GMP background grade of a room. `A` is the cleanest; ordering follows cleanliness so that
+/// `suite.grade <= program.min_grade` means "at least as clean".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Grade {
+    A,
+    B,
+    C,
+    D,
+}
+
+impl Grade {
+    /// True when a room of this grade is at least as clean as `min`.
+    pub fn satisfies(self, min: Grade) -> bool {
+        self <= min
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grade::A => "A",
+            Grade::B => "B",
+            Grade::C => "C",
+            Grade::D => "D",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Grade> {
+        match s {
+            "A" => Some(Grade::A),
+            "B" => Some(Grade::B),
+            "C" => Some(Grade::C),
+            "D" => Some(Grade::D),
+            _ => None,
+        }
+    }
+}
+
+/// Clinical phase of a program or of a forecast month, in development order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Preclinical,
+    Phase1,
+    Phase2,
+    Phase3,
+    Commercial,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 5] = [
+        Phase::Preclinical,
+        Phase::Phase1,
+        Phase::Phase2,
+        Phase::Phase3,
+        Phase::Commercial,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Preclinical => "preclinical",
+            Phase::Phase1 => "phase1",
+            Phase::Phase2 => "phase2",
+            Phase::Phase3 => "phase3",
+            Phase::Commercial => "commercial",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Scenario {
+    Committed,
+    Expected,
+    #[default]
+    Maximum,
+}
+
+impl Scenario {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scenario::Committed => "committed",
+            Scenario::Expected => "expected",
+            Scenario::Maximum => "maximum",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Scenario> {
+        match s {
+            "committed" => Some(Scenario::Committed),
+            "expected" => Some(Scenario::Expected),
+            "maximum" => Some(Scenario::Maximum),
+            _ => None,
+        }
+    }
+}
+
+/// Objective weight of one served batch, by the phase of its demand month.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseWeights {
+    pub preclinical: f64,
+    pub phase1: f64,
+    pub phase2: f64,
+    pub phase3: f64,
+    pub commercial: f64,
+}
+
+impl Default for PhaseWeights {
+    fn default() -> Self {
+        // Patients waiting on commercial supply come first (DESIGN.md).
+        PhaseWeights {
+            preclinical: 1.0,
+            phase1: 2.0,
+            phase2: 4.0,
+            phase3: 8.0,
+            commercial: 16.0,
+        }
+    }
+}
+
+impl PhaseWeights {
+    pub fn of(&self, phase: Phase) -> f64 {
+        match phase {
+            Phase::Preclinical => self.preclinical,
+            Phase::Phase1 => self.phase1,
+            Phase::Phase2 => self.phase2,
+            Phase::Phase3 => self.phase3,
+            Phase::Commercial => self.commercial,
+        }
+    }
+}
+
+/// Probability of passing from each phase to the next, as decimal strings or numbers with at
+/// most 4 decimals. `None` means "take the default".
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseSuccess {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preclinical: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase1: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase2: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase3: Option<f64>,
+}
+
+impl PhaseSuccess {
+    /// The transition probability out of `phase` (commercial has none).
+    pub fn get(&self, phase: Phase) -> Option<f64> {
+        match phase {
+            Phase::Preclinical => self.preclinical,
+            Phase::Phase1 => self.phase1,
+            Phase::Phase2 => self.phase2,
+            Phase::Phase3 => self.phase3,
+            Phase::Commercial => None,
+        }
+    }
+    /// `self` with missing values taken from `defaults`.
+    pub fn or(&self, defaults: &PhaseSuccess) -> PhaseSuccess {
+        PhaseSuccess {
+            preclinical: self.preclinical.or(defaults.preclinical),
+            phase1: self.phase1.or(defaults.phase1),
+            phase2: self.phase2.or(defaults.phase2),
+            phase3: self.phase3.or(defaults.phase3),
+        }
+    }
+    /// The published defaults (see config/default.toml for the sources).
+    pub fn published_defaults() -> PhaseSuccess {
+        PhaseSuccess {
+            preclinical: Some(0.62),
+            phase1: Some(0.52),
+            phase2: Some(0.289),
+            phase3: Some(0.524),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Closure {
+    pub start: NaiveDate,
+    /// Exclusive.
+    pub end: NaiveDate,
+    /// Lines (1-based) closed; `None` closes every line.
+    #[serde(default)]
+    pub lines: Option<Vec<u32>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suite {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    /// Site name or id; expansion advice is per (capabilities, grade, site).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    pub grade: Grade,
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    pub lines: u32,
+    pub available_from: NaiveDate,
+    /// Exclusive; `None` = qualified indefinitely.
+    #[serde(default)]
+    pub available_to: Option<NaiveDate>,
+    #[serde(default)]
+    pub closures: Vec<Closure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastEntry {
+    /// `YYYY-MM`.
+    pub month: Month,
+    pub phase: Phase,
+    pub batches: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Program {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// Current clinical phase.
+    pub phase: Phase,
+    #[serde(default)]
+    pub required_capabilities: Vec<String>,
+    pub min_grade: Grade,
+    pub batch_days: u32,
+    #[serde(default)]
+    pub changeover_days: u32,
+    #[serde(default)]
+    pub earliest_start: Option<NaiveDate>,
+    #[serde(default)]
+    pub priority: i32,
+    /// Suite names (or ids) the process is validated for; `None` = any usable suite.
+    #[serde(default)]
+    pub allowed_suites: Option<Vec<String>>,
+    /// Overrides of the instance's phase-success probabilities.
+    #[serde(default)]
+    pub phase_success: Option<PhaseSuccess>,
+    #[serde(default)]
+    pub forecast: Vec<ForecastEntry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BookingStatus {
+    Held,
+    Confirmed,
+}
+
+/// An existing held or confirmed booking: blocks its line for `[start, end)` and, when it
+/// belongs to a program, serves one batch of the month it starts in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Booking {
+    /// Suite name (or id).
+    pub suite: String,
+    pub line: u32,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    #[serde(default = "default_status")]
+    pub status: BookingStatus,
+    /// Program name (or id); `None` for bookings of programs outside the instance.
+    #[serde(default)]
+    pub program: Option<String>,
+}
+
+fn default_status() -> BookingStatus {
+    BookingStatus::Confirmed
+}
+
+/// A planning instance. `from` and `to` are first days of months; `[from, to)` is the horizon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instance {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    #[serde(default)]
+    pub scenario: Scenario,
+    #[serde(default)]
+    pub weights: PhaseWeights,
+    /// Instance-wide phase-success defaults; missing keys take the published defaults.
+    #[serde(default)]
+    pub phase_success: PhaseSuccess,
+    pub suites: Vec<Suite>,
+    pub programs: Vec<Program>,
+    #[serde(default)]
+    pub bookings: Vec<Booking>,
+    /// Free-form (the worked examples keep their known optimum here); ignored by the solver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<serde_json::Value>,
+}
+
+pub use crate::month::Month;
