@@ -8,9 +8,29 @@
 //! - [`types`]: the instance format (serde JSON), shared with the service and the CLI.
 //! - [`month`]: calendar months.
 //! - [`demand`]: integer demand by scenario, with the exact cumulative rounding rule.
+//! - [`model`]: the instance resolved to day indices, lines, free calendars and demand units.
+//! - [`greedy`]: DESIGN.md's greedy baseline (also the MIP start and the fallback).
+//! - [`milp`]: good_lp + HiGHS with the MIP dual bound kept.
+//! - [`timeidx`]: the exact time-indexed MILP, whole or on a window of the plan.
+//! - [`roughcut`]: the monthly rough-cut model: proven bound and shadow prices.
+//! - [`lns`]: large-neighbourhood search over month × suite-group windows.
+//! - [`expansion`]: extra lines per capability class that remove capacity shortfalls.
+//! - [`plan`]: options, the plan format and [`plan::solve`].
+//! - [`check`]: an independent feasibility checker for plans.
+//! - [`generate`]: seeded generator of believable CDMO instances.
 
+pub mod check;
 pub mod demand;
+pub mod expansion;
+pub mod generate;
+pub mod greedy;
+pub mod lns;
+pub mod milp;
+pub mod model;
 pub mod month;
+pub mod plan;
+pub mod roughcut;
+pub mod timeidx;
 pub mod types;
 
 pub use month::Month;

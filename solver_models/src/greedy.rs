@@ -1,0 +1,63 @@
+//! The greedy baseline of DESIGN.md: demand units in order of month ascending, weight
+//! descending, priority descending, program key; each batch at the earliest
+//! (start day, suite name, line). It is also the MIP start and the fallback plan.
+
+use crate::model::{Batch, Occupancy, Prepared};
+
+/// The order greedy serves demand units in.
+pub fn unit_order(p: &Prepared) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..p.units.len()).collect();
+    order.sort_by(|a, b| {
+        let (ua, ub) = (&p.units[*a], &p.units[*b]);
+        ua.month
+            .cmp(&ub.month)
+            .then(ub.weight.total_cmp(&ua.weight))
+            .then(p.progs[ub.prog].priority.cmp(&p.progs[ua.prog].priority))
+            .then(p.progs[ua.prog].key.cmp(&p.progs[ub.prog].key))
+    });
+    order
+}
+
+/// Places as many batches as possible, earliest slot first, on top of `occ`.
+pub fn place_greedily(
+    p: &Prepared,
+    occ: &mut Occupancy,
+    order: &[usize],
+    batches: &mut Vec<Batch>,
+) {
+    let mut count = vec![0u32; p.units.len()];
+    for b in batches.iter() {
+        count[b.unit] += 1;
+    }
+    for &u in order {
+        let unit = &p.units[u];
+        let prog = &p.progs[unit.prog];
+        let len = prog.len;
+        'batches: while count[u] < unit.remaining {
+            for start in p.start_range(u) {
+                // `prog.lines` is already in (suite name, line) order.
+                for &line in &prog.lines {
+                    if occ.fits(line, start, len) {
+                        occ.set(line, start, len, true);
+                        batches.push(Batch {
+                            unit: u,
+                            line,
+                            start,
+                        });
+                        count[u] += 1;
+                        continue 'batches;
+                    }
+                }
+            }
+            break;
+        }
+    }
+}
+
+/// The greedy baseline plan, as planned batches.
+pub fn greedy_batches(p: &Prepared) -> Vec<Batch> {
+    let mut occ = Occupancy::new(p);
+    let mut batches = Vec::new();
+    place_greedily(p, &mut occ, &unit_order(p), &mut batches);
+    batches
+}

@@ -1,0 +1,157 @@
+//! Large-neighbourhood search for instances too big for one exact MILP: windows of whole months
+//! (all batches of those months' demand units may move) restricted to a group of suites, each
+//! re-optimised exactly by the time-indexed MILP with the rest of the plan fixed, starting from
+//! the best plan so far. Whole-month windows make every window's demand rows exact (a unit's
+//! batches all start in its month), so a window never trades one month against another blindly.
+
+use crate::milp::Limits;
+use crate::model::{Batch, Prepared};
+use crate::plan::{PlanOptions, Progress};
+use crate::timeidx::{count_vars, solve_window, Window};
+use std::time::Instant;
+
+/// Binaries per window: big enough to untangle a month of one capability class, small enough
+/// for HiGHS to prove in well under a second.
+const WINDOW_VARS: usize = 6_000;
+
+pub struct LnsOut {
+    pub batches: Vec<Batch>,
+    pub timed_out: bool,
+}
+
+/// Suite groups for the window `months`: suites ordered by capability class and packed so each
+/// group stays under [`WINDOW_VARS`]. `rotate` shifts the packing between passes so that
+/// neighbouring suites also get re-optimised together.
+fn suite_groups(p: &Prepared, current: &[Batch], units: &[bool], rotate: usize) -> Vec<Vec<bool>> {
+    let n_s = p.suite_lines.len();
+    let mut order: Vec<usize> = (0..n_s).collect();
+    let sig = |s: usize| {
+        let su = &p.inst.suites[s];
+        let mut caps = su.capabilities.clone();
+        caps.sort();
+        (caps, su.grade, su.site.clone(), su.name.clone())
+    };
+    order.sort_by_key(|s| sig(*s));
+    if n_s > 0 {
+        order.rotate_left(rotate % n_s);
+    }
+    let per_suite: Vec<usize> = (0..n_s)
+        .map(|s| {
+            let mut lines = vec![false; p.lines.len()];
+            for l in &p.suite_lines[s] {
+                lines[*l] = true;
+            }
+            let w = Window {
+                units: units.to_vec(),
+                lines,
+            };
+            count_vars(p, current, &w)
+        })
+        .collect();
+    let mut groups = Vec::new();
+    let mut cur = vec![false; p.lines.len()];
+    let mut cur_n = 0;
+    for s in order {
+        if per_suite[s] == 0 {
+            continue;
+        }
+        if cur_n > 0 && cur_n + per_suite[s] > WINDOW_VARS {
+            groups.push(std::mem::replace(&mut cur, vec![false; p.lines.len()]));
+            cur_n = 0;
+        }
+        for l in &p.suite_lines[s] {
+            cur[*l] = true;
+        }
+        cur_n += per_suite[s];
+    }
+    if cur_n > 0 {
+        groups.push(cur);
+    }
+    groups
+}
+
+pub fn improve(
+    p: &Prepared,
+    start: Vec<Batch>,
+    bound: f64,
+    opts: &PlanOptions,
+    t0: &Instant,
+    progress: &mut dyn FnMut(Progress),
+) -> LnsOut {
+    let mut best = start;
+    let mut value = p.served_weighted(&best);
+    let target = opts.mip_rel_gap.max(0.0);
+    let left = || opts.time_limit_s - t0.elapsed().as_secs_f64();
+    let done = |v: f64| (bound - v) / bound.max(1.0) <= target;
+    let n_m = p.months.len();
+    let mut pass = 0usize;
+    let mut timed_out = false;
+    // Spans grow when a pass finds nothing: 1 month, then 2, then 3.
+    let mut span = 1usize;
+    while !done(value) {
+        let mut gained = 0.0;
+        for m0 in 0..n_m {
+            if left() <= 0.05 {
+                timed_out = true;
+                break;
+            }
+            let months = m0..(m0 + span).min(n_m);
+            let units: Vec<bool> = p.units.iter().map(|u| months.contains(&u.month)).collect();
+            // Only windows with unmet demand can gain.
+            let mut planned = vec![0u32; p.units.len()];
+            for b in &best {
+                planned[b.unit] += 1;
+            }
+            let short = p
+                .units
+                .iter()
+                .enumerate()
+                .any(|(u, unit)| units[u] && planned[u] < unit.remaining);
+            if !short {
+                continue;
+            }
+            for lines in suite_groups(p, &best, &units, pass) {
+                if left() <= 0.05 {
+                    timed_out = true;
+                    break;
+                }
+                let w = Window {
+                    units: units.clone(),
+                    lines,
+                };
+                let limits = Limits {
+                    time_limit_s: left().min(5.0),
+                    mip_rel_gap: 1e-4,
+                    threads: opts.threads,
+                };
+                let r = solve_window(p, &best, &w, limits);
+                if r.gain > 0.0 {
+                    best = r.batches;
+                    value += r.gain;
+                    gained += r.gain;
+                }
+            }
+            if done(value) {
+                break;
+            }
+        }
+        progress(Progress {
+            stage: "lns",
+            message: format!("pass {pass} (windows of {span} month(s)): incumbent {value:.1}"),
+        });
+        if timed_out || done(value) {
+            break;
+        }
+        pass += 1;
+        if gained <= 0.0 {
+            if span >= 3 || span >= n_m {
+                break;
+            }
+            span += 1;
+        }
+    }
+    LnsOut {
+        batches: best,
+        timed_out,
+    }
+}

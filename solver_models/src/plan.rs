@@ -1,0 +1,369 @@
+//! The planner's public face: options, the plan format (field names as API.md's plan object)
+//! and [`solve`], which runs greedy → rough-cut bound → exact or large-neighbourhood MILP and
+//! derives shortfalls, utilisation, shadow prices and expansion advice.
+
+use crate::greedy::greedy_batches;
+use crate::milp::Limits;
+pub use crate::model::PlanError;
+use crate::model::{Batch, Prepared};
+use crate::types::{Grade, Instance, Phase};
+use crate::{expansion, lns, roughcut, timeidx, Month};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PlanOptions {
+    pub time_limit_s: f64,
+    pub mip_rel_gap: f64,
+    /// "Today", for the expansion lead time.
+    pub today: NaiveDate,
+    pub expansion_lead_months: u32,
+    /// Compute expansion advice (costs extra solves).
+    pub expansion: bool,
+    pub threads: Option<u32>,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            time_limit_s: 30.0,
+            mip_rel_gap: 0.005,
+            today: chrono::Local::now().date_naive(),
+            // A new suite takes 18–24 months to build and qualify (DESIGN.md).
+            expansion_lead_months: 18,
+            expansion: true,
+            threads: None,
+        }
+    }
+}
+
+/// A progress report: the CLI prints it, the service stores it as the plan's status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub stage: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SolverStatus {
+    /// Proven optimal (gap 0).
+    Optimal,
+    /// Within the requested gap of the bound.
+    Feasible,
+    /// The time limit stopped the search above the requested gap.
+    TimeLimit,
+    /// Nothing better than the greedy baseline was found.
+    Greedy,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub program: String,
+    pub suite: String,
+    pub line: u32,
+    pub start: NaiveDate,
+    /// `start + batch_days + changeover_days`: the whole occupancy.
+    pub end: NaiveDate,
+    /// The demand month it serves.
+    pub month: Month,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShortfallReason {
+    Capacity,
+    NoUsableSuite,
+    EarliestStart,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shortfall {
+    pub program: String,
+    pub month: Month,
+    pub phase: Phase,
+    pub demand: u32,
+    pub booked: u32,
+    pub planned: u32,
+    pub shortfall: u32,
+    pub reason: ShortfallReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Utilization {
+    pub suite: String,
+    pub month: Month,
+    pub open_line_days: u32,
+    pub booked_line_days: u32,
+    pub planned_line_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Expansion {
+    pub capabilities: Vec<String>,
+    pub min_grade: Grade,
+    pub site: Option<String>,
+    pub from_month: Month,
+    pub extra_lines: u32,
+    pub serves_batches: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Binding {
+    pub suite: String,
+    pub month: Month,
+    pub shadow_price: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub status: SolverStatus,
+    pub seconds: f64,
+    pub gap: f64,
+    pub served_weighted: f64,
+    pub demand_weighted: f64,
+    pub bound_weighted: f64,
+    pub served_batches: u32,
+    pub demand_batches: u32,
+    pub greedy_served_weighted: f64,
+    pub suggestions: Vec<Suggestion>,
+    pub shortfalls: Vec<Shortfall>,
+    pub utilization: Vec<Utilization>,
+    pub expansion: Vec<Expansion>,
+    pub binding: Vec<Binding>,
+}
+
+/// Variables below this count are solved by the exact time-indexed MILP in one piece.
+const EXACT_VARS: usize = 15_000;
+
+/// Plans `instance`. Errors only for invalid instances; capacity problems show as shortfalls.
+pub fn solve(
+    instance: &Instance,
+    opts: &PlanOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Plan, PlanError> {
+    let t0 = Instant::now();
+    let p = Prepared::new(instance)?;
+    let left = |t0: &Instant| (opts.time_limit_s - t0.elapsed().as_secs_f64()).max(0.0);
+    let booked = p.booked_weighted();
+
+    let greedy = greedy_batches(&p);
+    let greedy_value = p.served_weighted(&greedy);
+    progress(Progress {
+        stage: "greedy",
+        message: format!("greedy done: {greedy_value:.1}"),
+    });
+
+    let rough = roughcut::lp(&p);
+    let mut bound = (booked + rough.bound).min(p.demand_weighted());
+    progress(Progress {
+        stage: "bound",
+        message: format!("rough-cut LP bound {bound:.1} ({})", rough.status),
+    });
+
+    let mut best = greedy.clone();
+    let mut best_value = greedy_value;
+    let mut timed_out = false;
+    let target = opts.mip_rel_gap.max(0.0);
+    let gap_of = |served: f64, bound: f64| ((bound - served) / bound.max(1.0)).max(0.0);
+
+    if gap_of(best_value, bound) > 1e-9 {
+        let limits = |secs: f64| Limits {
+            time_limit_s: secs,
+            mip_rel_gap: target,
+            threads: opts.threads,
+        };
+        let everything = timeidx::Window::everything(&p);
+        let n_full = timeidx::count_vars(&p, &best, &everything);
+        if n_full <= EXACT_VARS {
+            let r = timeidx::solve_window(&p, &best, &everything, limits(left(&t0)));
+            if r.gain > 0.0 {
+                best = r.batches;
+                best_value = p.served_weighted(&best);
+            }
+            bound = bound.min(booked + r.window_bound);
+            timed_out = r.outcome.status.contains("TimeLimit");
+            progress(Progress {
+                stage: "mip",
+                message: format!(
+                    "exact MILP ({n_full} binaries, {}): incumbent {best_value:.1}, bound {bound:.1}",
+                    r.outcome.status
+                ),
+            });
+        } else {
+            // Tighten the bound with the integer rough-cut while the search has time left.
+            if gap_of(best_value, bound) > target {
+                let mb = roughcut::mip_bound(&p, limits((left(&t0) * 0.15).min(10.0)));
+                bound = bound.min(booked + mb);
+                progress(Progress {
+                    stage: "bound",
+                    message: format!("rough-cut MIP bound {bound:.1}"),
+                });
+            }
+            let out = lns::improve(&p, best, bound, opts, &t0, progress);
+            best = out.batches;
+            best_value = p.served_weighted(&best);
+            timed_out = out.timed_out;
+        }
+    }
+    bound = bound.max(best_value);
+    let gap = gap_of(best_value, bound);
+    let status = if gap <= 1e-9 {
+        SolverStatus::Optimal
+    } else if best_value <= greedy_value + 1e-9 && (timed_out || gap > target) {
+        SolverStatus::Greedy
+    } else if gap <= target + 1e-9 {
+        SolverStatus::Feasible
+    } else {
+        SolverStatus::TimeLimit
+    };
+    progress(Progress {
+        stage: "done",
+        message: format!(
+            "{status:?}: served {best_value:.1}, bound {bound:.1}, gap {:.3}%",
+            gap * 100.0
+        ),
+    });
+
+    let mut plan = describe(&p, &best, status, gap, bound, greedy_value, &rough.shadow);
+    if opts.expansion {
+        plan.expansion = expansion::advise(&p, &best, &plan.shortfalls, opts);
+    }
+    plan.seconds = t0.elapsed().as_secs_f64();
+    Ok(plan)
+}
+
+/// The plan object for a set of planned batches.
+pub(crate) fn describe(
+    p: &Prepared,
+    batches: &[Batch],
+    status: SolverStatus,
+    gap: f64,
+    bound: f64,
+    greedy_value: f64,
+    shadow: &[(usize, usize, f64)],
+) -> Plan {
+    let inst = p.inst;
+    let mut sorted = batches.to_vec();
+    sorted.sort_by_key(|b| (b.start, b.line, b.unit));
+    let suggestions = sorted
+        .iter()
+        .map(|b| {
+            let unit = &p.units[b.unit];
+            let prog = &p.progs[unit.prog];
+            let line = &p.lines[b.line];
+            Suggestion {
+                program: prog.key.clone(),
+                suite: p.suite_keys[line.suite].clone(),
+                line: line.number,
+                start: p.date(b.start),
+                end: p.date(b.start + prog.len),
+                month: p.months[unit.month],
+            }
+        })
+        .collect();
+    let mut planned = vec![0u32; p.units.len()];
+    for b in batches {
+        planned[b.unit] += 1;
+    }
+    let mut shortfalls = Vec::new();
+    let (mut served_batches, mut demand_batches) = (0u32, 0u32);
+    for (u, unit) in p.units.iter().enumerate() {
+        let got = (unit.booked + planned[u]).min(unit.demand);
+        served_batches += got;
+        demand_batches += unit.demand;
+        if got >= unit.demand {
+            continue;
+        }
+        let prog = &p.progs[unit.prog];
+        let reason = if prog.usable_suites.is_empty() {
+            ShortfallReason::NoUsableSuite
+        } else if prog.earliest >= p.month_start[unit.month + 1] {
+            ShortfallReason::EarliestStart
+        } else {
+            ShortfallReason::Capacity
+        };
+        shortfalls.push(Shortfall {
+            program: prog.key.clone(),
+            month: p.months[unit.month],
+            phase: unit.phase,
+            demand: unit.demand,
+            booked: unit.booked,
+            planned: planned[u],
+            shortfall: unit.demand - got,
+            reason,
+        });
+    }
+    // Planned occupancy per line and day, to count each line-day in its own month.
+    let mut planned_day = vec![vec![false; p.ext_days]; p.lines.len()];
+    for b in batches {
+        let len = p.progs[p.units[b.unit].prog].len;
+        for slot in &mut planned_day[b.line][b.start..(b.start + len).min(p.ext_days)] {
+            *slot = true;
+        }
+    }
+    let mut utilization = Vec::new();
+    for (s, lines) in p.suite_lines.iter().enumerate() {
+        for (mi, month) in p.months.iter().enumerate() {
+            let range = p.month_start[mi]..p.month_start[mi + 1];
+            let (mut open, mut bk, mut pl) = (0u32, 0u32, 0u32);
+            for &l in lines {
+                for d in range.clone() {
+                    if p.open[l][d] {
+                        open += 1;
+                        bk += p.booked[l][d] as u32;
+                        pl += planned_day[l][d] as u32;
+                    }
+                }
+            }
+            if open > 0 {
+                utilization.push(Utilization {
+                    suite: p.suite_keys[s].clone(),
+                    month: *month,
+                    open_line_days: open,
+                    booked_line_days: bk,
+                    planned_line_days: pl,
+                });
+            }
+        }
+    }
+    let binding = shadow
+        .iter()
+        .map(|(s, m, v)| Binding {
+            suite: p.suite_keys[*s].clone(),
+            month: p.months[*m],
+            shadow_price: (v * 1000.0).round() / 1000.0,
+        })
+        .filter(|b| b.shadow_price != 0.0)
+        .collect();
+    let served = p.served_weighted(batches);
+    let _ = inst;
+    Plan {
+        status,
+        seconds: 0.0,
+        gap,
+        served_weighted: served,
+        demand_weighted: p.demand_weighted(),
+        bound_weighted: bound,
+        served_batches,
+        demand_batches,
+        greedy_served_weighted: greedy_value,
+        suggestions,
+        shortfalls,
+        utilization,
+        expansion: Vec::new(),
+        binding,
+    }
+}
+
+/// The greedy baseline as a plan (no MILP), e.g. for comparisons and as the fallback.
+pub fn greedy(instance: &Instance) -> Result<Plan, PlanError> {
+    let p = Prepared::new(instance)?;
+    let g = greedy_batches(&p);
+    let v = p.served_weighted(&g);
+    let bound = p.demand_weighted().max(v);
+    let gap = ((bound - v) / bound.max(1.0)).max(0.0);
+    Ok(describe(&p, &g, SolverStatus::Greedy, gap, bound, v, &[]))
+}

@@ -1,0 +1,189 @@
+//! The time-indexed MILP at day resolution: one binary per feasible (demand unit, line, start
+//! day). Solved whole it is the exact model (the reference for small instances); restricted to
+//! a window (some units, some lines, everything else fixed) it is the large-neighbourhood step
+//! of the planner.
+
+use crate::milp::{solve_mip, Limits, Outcome};
+use crate::model::{Batch, Occupancy, Prepared};
+use good_lp::{highs, variable, Expression, ProblemVariables, SolverModel, Variable};
+use std::collections::HashMap;
+
+/// Which batches may move: those of `units[u]` on `lines[l]`. Everything else stays put.
+pub struct Window {
+    pub units: Vec<bool>,
+    pub lines: Vec<bool>,
+}
+
+impl Window {
+    pub fn everything(p: &Prepared) -> Window {
+        Window {
+            units: vec![true; p.units.len()],
+            lines: vec![true; p.lines.len()],
+        }
+    }
+}
+
+pub struct WindowResult {
+    /// The whole plan (fixed part + re-optimised part).
+    pub batches: Vec<Batch>,
+    /// Weighted value gained inside the window by the new plan over the old one.
+    pub gain: f64,
+    /// Proven bound on the window's value; with an all-covering window, on the whole plan
+    /// minus the bookings' value.
+    pub window_bound: f64,
+    pub window_value: f64,
+    pub outcome: Outcome,
+    pub n_vars: usize,
+}
+
+/// Number of binaries the window would have (to decide whether it is worth building).
+pub fn count_vars(p: &Prepared, current: &[Batch], w: &Window) -> usize {
+    let occ = fixed_occupancy(p, current, w);
+    let mut n = 0;
+    for (u, unit) in p.units.iter().enumerate() {
+        if !w.units[u] || unit.remaining == 0 {
+            continue;
+        }
+        let prog = &p.progs[unit.prog];
+        for &l in prog.lines.iter().filter(|l| w.lines[**l]) {
+            n += p
+                .start_range(u)
+                .filter(|s| occ.fits(l, *s, prog.len))
+                .count();
+        }
+    }
+    n
+}
+
+fn movable(w: &Window, b: &Batch) -> bool {
+    w.units[b.unit] && w.lines[b.line]
+}
+
+fn fixed_occupancy(p: &Prepared, current: &[Batch], w: &Window) -> Occupancy {
+    let mut occ = Occupancy::new(p);
+    for b in current.iter().filter(|b| !movable(w, b)) {
+        occ.set(b.line, b.start, p.progs[p.units[b.unit].prog].len, true);
+    }
+    occ
+}
+
+/// Re-optimises the window exactly (up to the limits), starting from `current`. The result is
+/// never worse than `current`.
+pub fn solve_window(p: &Prepared, current: &[Batch], w: &Window, limits: Limits) -> WindowResult {
+    let occ = fixed_occupancy(p, current, w);
+    let mut fixed_count = vec![0u32; p.units.len()];
+    for b in current.iter().filter(|b| !movable(w, b)) {
+        fixed_count[b.unit] += 1;
+    }
+    let mut vars = ProblemVariables::new();
+    let mut cols: Vec<(Batch, Variable)> = Vec::new();
+    let mut by_unit: HashMap<usize, Vec<Variable>> = HashMap::new();
+    // Per line: (start, end exclusive, var) to build the no-overlap rows.
+    let mut by_line: HashMap<usize, Vec<(usize, usize, Variable)>> = HashMap::new();
+    let mut objective = Expression::default();
+    for (u, unit) in p.units.iter().enumerate() {
+        if !w.units[u] {
+            continue;
+        }
+        let cap = unit.remaining.saturating_sub(fixed_count[u]);
+        if cap == 0 {
+            continue;
+        }
+        let prog = &p.progs[unit.prog];
+        for &l in prog.lines.iter().filter(|l| w.lines[**l]) {
+            for s in p.start_range(u) {
+                if !occ.fits(l, s, prog.len) {
+                    continue;
+                }
+                let v = vars.add(variable().binary());
+                objective += unit.weight * v;
+                cols.push((
+                    Batch {
+                        unit: u,
+                        line: l,
+                        start: s,
+                    },
+                    v,
+                ));
+                by_unit.entry(u).or_default().push(v);
+                by_line.entry(l).or_default().push((s, s + prog.len, v));
+            }
+        }
+    }
+    let n_vars = cols.len();
+    let old_window: Vec<Batch> = current.iter().filter(|b| movable(w, b)).copied().collect();
+    let window_value: f64 = old_window.iter().map(|b| p.units[b.unit].weight).sum();
+    let fixed: Vec<Batch> = current.iter().filter(|b| !movable(w, b)).copied().collect();
+    if n_vars == 0 {
+        return WindowResult {
+            batches: current.to_vec(),
+            gain: 0.0,
+            window_bound: window_value,
+            window_value,
+            outcome: Outcome {
+                values: None,
+                objective: 0.0,
+                dual_bound: 0.0,
+                status: "empty".into(),
+            },
+            n_vars,
+        };
+    }
+    let mut problem: good_lp::solvers::highs::HighsProblem = vars.maximise(objective).using(highs);
+    for (u, vs) in &by_unit {
+        let cap = p.units[*u].remaining.saturating_sub(fixed_count[*u]);
+        if vs.len() as u32 > cap {
+            let sum: Expression = vs.iter().copied().sum();
+            problem = problem.with(sum.leq(cap as f64));
+        }
+    }
+    for items in by_line.values() {
+        // A clique row at each day where some batch ends dominates the rows of the days before.
+        let mut ends: Vec<usize> = items.iter().map(|(_, e, _)| e - 1).collect();
+        ends.sort_unstable();
+        ends.dedup();
+        for t in ends {
+            let covering: Vec<Variable> = items
+                .iter()
+                .filter(|(s, e, _)| *s <= t && t < *e)
+                .map(|(_, _, v)| *v)
+                .collect();
+            if covering.len() >= 2 {
+                let sum: Expression = covering.into_iter().sum();
+                problem = problem.with(sum.leq(1.0));
+            }
+        }
+    }
+    let index: HashMap<Batch, usize> = cols.iter().enumerate().map(|(i, (b, _))| (*b, i)).collect();
+    let mut start = vec![0.0; n_vars];
+    for b in &old_window {
+        if let Some(i) = index.get(b) {
+            start[*i] = 1.0;
+        }
+    }
+    let outcome = solve_mip(problem, Some(&start), limits);
+    let mut batches = current.to_vec();
+    let mut gain = 0.0;
+    if let Some(values) = &outcome.values {
+        let new_window: Vec<Batch> = cols
+            .iter()
+            .zip(values)
+            .filter(|(_, x)| **x > 0.5)
+            .map(|((b, _), _)| *b)
+            .collect();
+        let new_value: f64 = new_window.iter().map(|b| p.units[b.unit].weight).sum();
+        if new_value > window_value + 1e-9 {
+            gain = new_value - window_value;
+            batches = fixed;
+            batches.extend(new_window);
+        }
+    }
+    WindowResult {
+        batches,
+        gain,
+        window_bound: outcome.dual_bound.max(window_value + gain),
+        window_value,
+        outcome,
+        n_vars,
+    }
+}
