@@ -1,0 +1,142 @@
+//! Typed settings: `config/default.toml` (embedded) → `--config FILE` → `SUITEPLAN__SECTION__KEY`.
+
+use serde::Deserialize;
+use solver_models::{PhaseSuccess, PhaseWeights};
+use std::path::Path;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub bookings: BookingSettings,
+    pub planning: PlanningSettings,
+    pub phase_success: PhaseSuccess,
+    pub alerts: AlertSettings,
+    pub webhooks: WebhookSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub request_timeout_s: u64,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+    pub busy_timeout_ms: u64,
+    pub write_retries: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub bootstrap_admin_key: String,
+    pub session_ttl_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BookingSettings {
+    pub hold_ttl_days: i64,
+    pub hold_warning_days: i64,
+    pub sweep_interval_s: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PlanningSettings {
+    pub horizon_months: u32,
+    pub time_limit_s: f64,
+    pub mip_rel_gap: f64,
+    pub expansion_lead_months: u32,
+    pub auto_replan: bool,
+    pub replan_debounce_s: u64,
+    pub weights: PhaseWeights,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AlertSettings {
+    pub utilization_threshold: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookSettings {
+    pub allow_private_targets: bool,
+    pub timeout_s: u64,
+    pub retry_schedule: String,
+}
+
+impl WebhookSettings {
+    /// Seconds between attempts.
+    pub fn retry_delays(&self) -> Result<Vec<u64>, String> {
+        self.retry_schedule
+            .split(',')
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<u64>().map_err(|_| {
+                    format!("webhooks.retry_schedule: `{s}` is not a number of seconds")
+                })
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: String,
+    pub filter: String,
+}
+
+impl Settings {
+    /// Loads the embedded defaults, then `file` if given, then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings, config::ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(path) = file {
+            builder = builder.add_source(config::File::from(path).required(true));
+        }
+        let settings: Settings = builder
+            .add_source(
+                config::Environment::with_prefix("SUITEPLAN")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()?
+            .try_deserialize()?;
+        settings.validate().map_err(config::ConfigError::Message)?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let key = &self.auth.bootstrap_admin_key;
+        if !key.is_empty() && key.len() < 32 {
+            return Err("auth.bootstrap_admin_key must be at least 32 characters".into());
+        }
+        for (name, p) in [
+            ("preclinical", self.phase_success.preclinical),
+            ("phase1", self.phase_success.phase1),
+            ("phase2", self.phase_success.phase2),
+            ("phase3", self.phase_success.phase3),
+        ] {
+            match p {
+                Some(p) if (0.0..=1.0).contains(&p) => {}
+                _ => {
+                    return Err(format!(
+                        "phase_success.{name} must be a probability in [0, 1]"
+                    ))
+                }
+            }
+        }
+        self.webhooks.retry_delays()?;
+        if self.bookings.hold_ttl_days < 1 {
+            return Err("bookings.hold_ttl_days must be at least 1".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,425 @@
+//! `serve --demo`: a believable CDMO with two sites, ten suites and five clients whose forecasts
+//! outgrow the autologous capacity within a few years. Seeding twice does not duplicate: the data
+//! is created only when the demo site is missing; the demo keys are replaced on every run (a key
+//! is shown only once, so old ones cannot be printed again).
+
+use crate::domain::*;
+use crate::store::{DynStore, Page, StoreError};
+use chrono::{NaiveDate, Utc};
+
+pub struct DemoKeys {
+    pub admin: String,
+    pub planner: String,
+    pub client: String,
+    pub client_name: String,
+}
+
+const DEMO_SITE: &str = "Leiden";
+
+fn month_start(offset: i32) -> Month {
+    let today = Utc::now().date_naive();
+    let mut m = Month::of(today);
+    for _ in 0..offset {
+        m = m.next();
+    }
+    m
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
+
+/// (site, name, grade, capabilities, lines, available_from, available_to)
+type SuiteSpec = (
+    uuid::Uuid,
+    &'static str,
+    Grade,
+    &'static [&'static str],
+    i64,
+    NaiveDate,
+    Option<NaiveDate>,
+);
+
+struct ProgramSpec {
+    client: usize,
+    name: &'static str,
+    modality: &'static str,
+    phase: Phase,
+    caps: &'static [&'static str],
+    grade: Grade,
+    batch_days: i64,
+    changeover: i64,
+    priority: i64,
+    /// (months from now, phase, batches per month) steps: each holds until the next.
+    ramp: &'static [(i32, Phase, i64)],
+}
+
+pub async fn seed(store: &DynStore) -> Result<DemoKeys, StoreError> {
+    let actor = Actor::system();
+    let existing = store
+        .list_sites(Page {
+            limit: 1000,
+            after: None,
+        })
+        .await?;
+    let clients = if existing.items.iter().any(|s| s.name == DEMO_SITE) {
+        store
+            .list_clients(
+                None,
+                Page {
+                    limit: 1000,
+                    after: None,
+                },
+            )
+            .await?
+            .items
+    } else {
+        seed_data(store, &actor).await?
+    };
+    // Replace the demo keys.
+    let keys = store
+        .list_api_keys(Page {
+            limit: 1000,
+            after: None,
+        })
+        .await?;
+    for k in keys.items.iter().filter(|k| k.name.starts_with("demo ")) {
+        store.revoke_api_key(&actor, k.id).await?;
+    }
+    let client = clients
+        .iter()
+        .find(|c| c.name == "Helix Bio")
+        .or(clients.first())
+        .cloned()
+        .ok_or(StoreError::NotFound)?;
+    let make = async |name: &str,
+                      role: Role,
+                      client_id: Option<uuid::Uuid>|
+           -> Result<String, StoreError> {
+        let key = generate_api_key();
+        let input = NewApiKey {
+            name: name.into(),
+            role,
+            client_id,
+        };
+        store
+            .create_api_key(&actor, &input, &hash_key(&key), &key_prefix(&key))
+            .await?;
+        Ok(key)
+    };
+    Ok(DemoKeys {
+        admin: make("demo admin", Role::Admin, None).await?,
+        planner: make("demo planner", Role::Planner, None).await?,
+        client: make("demo client", Role::Client, Some(client.id)).await?,
+        client_name: client.name,
+    })
+}
+
+async fn seed_data(store: &DynStore, actor: &Actor) -> Result<Vec<Client>, StoreError> {
+    let invalid = |e: ValidationErrors| StoreError::Validation(e);
+    let leiden = store
+        .create_site(
+            actor,
+            &NewSite {
+                name: DEMO_SITE.into(),
+                timezone: "Europe/Amsterdam".into(),
+            },
+        )
+        .await?;
+    let boston = store
+        .create_site(
+            actor,
+            &NewSite {
+                name: "Boston".into(),
+                timezone: "America/New_York".into(),
+            },
+        )
+        .await?;
+    let qualifying = month_start(8).first_day();
+    let lease_end = month_start(48).first_day();
+    let suites: Vec<SuiteSpec> = vec![
+        (
+            leiden.id,
+            "L-AUTO-1",
+            Grade::B,
+            &["autologous", "closed_system", "grade_a_bsc"],
+            4,
+            date(2023, 3, 1),
+            None,
+        ),
+        (
+            leiden.id,
+            "L-AUTO-2",
+            Grade::B,
+            &["autologous", "closed_system"],
+            3,
+            date(2024, 9, 1),
+            None,
+        ),
+        (
+            leiden.id,
+            "L-ALLO-1",
+            Grade::B,
+            &["allogeneic", "closed_system"],
+            2,
+            date(2024, 1, 1),
+            None,
+        ),
+        (
+            leiden.id,
+            "L-VV-1",
+            Grade::B,
+            &["viral_vector", "bsl2", "closed_system"],
+            2,
+            date(2022, 6, 1),
+            None,
+        ),
+        (
+            leiden.id,
+            "L-VV-2",
+            Grade::C,
+            &["viral_vector", "bsl2"],
+            1,
+            qualifying,
+            None,
+        ),
+        (
+            leiden.id,
+            "L-FF-1",
+            Grade::A,
+            &["fill_finish", "isolator"],
+            1,
+            date(2023, 1, 1),
+            None,
+        ),
+        (
+            leiden.id,
+            "L-PD-1",
+            Grade::C,
+            &["pd_lab", "autologous", "allogeneic"],
+            2,
+            date(2021, 1, 1),
+            None,
+        ),
+        (
+            boston.id,
+            "B-AUTO-1",
+            Grade::B,
+            &["autologous", "closed_system"],
+            3,
+            date(2025, 2, 1),
+            None,
+        ),
+        (
+            boston.id,
+            "B-ALLO-1",
+            Grade::B,
+            &["allogeneic", "closed_system"],
+            2,
+            date(2025, 2, 1),
+            None,
+        ),
+        (
+            boston.id,
+            "B-VV-1",
+            Grade::B,
+            &["viral_vector", "bsl2"],
+            2,
+            date(2024, 5, 1),
+            Some(lease_end),
+        ),
+    ];
+    let mut suite_ids = Vec::new();
+    for (site_id, name, grade, caps, lines, from, to) in suites {
+        let input = NewSuite {
+            site_id,
+            name: name.into(),
+            grade,
+            capabilities: caps.iter().map(|c| c.to_string()).collect(),
+            lines,
+            available_from: from,
+            available_to: to,
+        }
+        .validate()
+        .map_err(invalid)?;
+        suite_ids.push(store.create_suite(actor, &input).await?.id);
+    }
+    // Planned shutdowns: the yearly requalification of L-AUTO-2 (all lines, 3 days) and a media
+    // fill on one line of L-AUTO-1.
+    for (suite, months, days, lines, reason) in [
+        (1usize, 5, 3, None, "annual shutdown and requalification"),
+        (
+            0usize,
+            2,
+            2,
+            Some(vec![2]),
+            "aseptic process simulation (media fill)",
+        ),
+        (1usize, 17, 3, None, "annual shutdown and requalification"),
+    ] {
+        let start = month_start(months).first_day() + chrono::Days::new(9);
+        let closure = NewClosure {
+            start,
+            end: start + chrono::Days::new(days),
+            reason: reason.into(),
+            lines,
+            force: true,
+        };
+        store
+            .create_closure(actor, suite_ids[suite], &closure)
+            .await?;
+    }
+
+    let client_names = [
+        "Helix Bio",
+        "Northwind Therapeutics",
+        "Aurora Cell",
+        "Veritas Gene",
+        "Lumen Oncology",
+    ];
+    let mut clients = Vec::new();
+    for name in client_names {
+        clients.push(
+            store
+                .create_client(actor, &NewClient { name: name.into() })
+                .await?,
+        );
+    }
+    use Phase::*;
+    let programs = [
+        ProgramSpec {
+            client: 0,
+            name: "HLX-19 (CD19 CAR-T)",
+            modality: "autologous",
+            phase: Commercial,
+            caps: &["autologous", "closed_system"],
+            grade: Grade::B,
+            batch_days: 14,
+            changeover: 2,
+            priority: 5,
+            ramp: &[
+                (0, Commercial, 6),
+                (12, Commercial, 9),
+                (24, Commercial, 12),
+                (36, Commercial, 14),
+            ],
+        },
+        ProgramSpec {
+            client: 0,
+            name: "HLX-BCMA",
+            modality: "autologous",
+            phase: Phase1,
+            caps: &["autologous", "closed_system"],
+            grade: Grade::B,
+            batch_days: 12,
+            changeover: 2,
+            priority: 0,
+            ramp: &[(2, Phase1, 1), (14, Phase2, 3), (32, Commercial, 6)],
+        },
+        ProgramSpec {
+            client: 1,
+            name: "NW-CAR22",
+            modality: "autologous",
+            phase: Phase2,
+            caps: &["autologous", "closed_system"],
+            grade: Grade::B,
+            batch_days: 16,
+            changeover: 2,
+            priority: 0,
+            ramp: &[(0, Phase2, 3), (10, Phase3, 6), (30, Commercial, 12)],
+        },
+        ProgramSpec {
+            client: 2,
+            name: "AUR-NK7 (allogeneic NK)",
+            modality: "allogeneic",
+            phase: Phase1,
+            caps: &["allogeneic"],
+            grade: Grade::B,
+            batch_days: 21,
+            changeover: 3,
+            priority: 0,
+            ramp: &[(1, Phase1, 1), (9, Phase2, 2), (27, Phase3, 3)],
+        },
+        ProgramSpec {
+            client: 3,
+            name: "VG-AAV9 (vector)",
+            modality: "viral_vector",
+            phase: Phase3,
+            caps: &["viral_vector", "bsl2"],
+            grade: Grade::B,
+            batch_days: 18,
+            changeover: 4,
+            priority: 0,
+            ramp: &[(0, Phase3, 2), (14, Commercial, 4), (30, Commercial, 6)],
+        },
+        ProgramSpec {
+            client: 3,
+            name: "VG-AAV9 fill/finish",
+            modality: "other",
+            phase: Phase3,
+            caps: &["fill_finish"],
+            grade: Grade::A,
+            batch_days: 3,
+            changeover: 1,
+            priority: 0,
+            ramp: &[(1, Phase3, 2), (15, Commercial, 4), (31, Commercial, 6)],
+        },
+        ProgramSpec {
+            client: 4,
+            name: "LUM-TIL1",
+            modality: "autologous",
+            phase: Preclinical,
+            caps: &["autologous"],
+            grade: Grade::B,
+            batch_days: 22,
+            changeover: 2,
+            priority: 0,
+            ramp: &[(0, Preclinical, 1), (6, Phase1, 2), (24, Phase2, 4)],
+        },
+    ];
+    for spec in programs {
+        let input = NewProgram {
+            client_id: Some(clients[spec.client].id),
+            name: spec.name.into(),
+            modality: spec.modality.into(),
+            storage: if spec.modality == "autologous" {
+                "fresh".into()
+            } else {
+                "frozen".into()
+            },
+            atmp: true,
+            phase: spec.phase,
+            required_capabilities: spec.caps.iter().map(|c| c.to_string()).collect(),
+            min_grade: spec.grade,
+            batch_days: spec.batch_days,
+            changeover_days: spec.changeover,
+            earliest_start: None,
+            phase_success: None,
+            priority: spec.priority,
+            allowed_suite_ids: None,
+        }
+        .validate()
+        .map_err(invalid)?;
+        let program = store.create_program(actor, &input).await?;
+        let mut entries = Vec::new();
+        for (i, step) in spec.ramp.iter().enumerate() {
+            let until = spec.ramp.get(i + 1).map(|s| s.0).unwrap_or(60);
+            for offset in step.0..until {
+                let month = month_start(offset);
+                // A little seasonality so charts are not flat: fewer batches in August.
+                let batches = if month.month() == 8 {
+                    (step.2 - 1).max(0)
+                } else {
+                    step.2
+                };
+                entries.push(ForecastEntry {
+                    month,
+                    phase: step.1,
+                    batches,
+                });
+            }
+        }
+        store.put_forecast(actor, program.id, &entries).await?;
+    }
+    Ok(clients)
+}

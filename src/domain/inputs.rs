@@ -1,0 +1,312 @@
+//! Request bodies and their validation. Serde does the shape (types, unknown fields); `validate`
+//! does ranges and cross-field rules, naming each field by its JSON Pointer.
+
+use super::{check_interval, ForecastEntry, Grade, Phase, PhaseSuccess, Role, ValidationErrors};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+pub const MODALITIES: [&str; 4] = ["autologous", "allogeneic", "viral_vector", "other"];
+pub const STORAGES: [&str; 2] = ["fresh", "frozen"];
+const MAX_NAME: usize = 200;
+const MAX_LINES: i64 = 1000;
+const MAX_DAYS: i64 = 3650;
+
+fn check_name(name: &str, field: &str, errors: &mut ValidationErrors) {
+    if name.trim().is_empty() {
+        errors.push(field, "must not be empty");
+    } else if name.chars().count() > MAX_NAME {
+        errors.push(field, format!("must be at most {MAX_NAME} characters"));
+    }
+}
+
+/// Trimmed, de-duplicated, sorted tags; each must be a short identifier.
+fn normalise_tags(tags: &mut Vec<String>, field: &str, errors: &mut ValidationErrors) {
+    for (i, t) in tags.iter_mut().enumerate() {
+        *t = t.trim().to_string();
+        let ok = !t.is_empty()
+            && t.len() <= 64
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !ok {
+            errors.push(
+                format!("{field}/{i}"),
+                "must be 1–64 characters of a-z, 0-9, _ or -",
+            );
+        }
+    }
+    tags.sort();
+    tags.dedup();
+}
+
+fn check_range(value: i64, min: i64, max: i64, field: &str, errors: &mut ValidationErrors) {
+    if value < min {
+        errors.push(field, format!("must be at least {min}"));
+    } else if value > max {
+        errors.push(field, format!("must be at most {max}"));
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSite {
+    pub name: String,
+    /// IANA time zone, e.g. `Europe/Amsterdam`.
+    pub timezone: String,
+}
+
+impl NewSite {
+    pub fn validate(mut self) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        self.name = self.name.trim().to_string();
+        check_name(&self.name, "/name", &mut e);
+        if self.timezone.parse::<chrono_tz::Tz>().is_err() {
+            e.push(
+                "/timezone",
+                "must be an IANA time zone such as Europe/Amsterdam",
+            );
+        }
+        e.into_result(self)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSuite {
+    pub site_id: Uuid,
+    pub name: String,
+    #[schema(value_type = String, pattern = "^[ABCD]$")]
+    pub grade: Grade,
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    pub lines: i64,
+    pub available_from: NaiveDate,
+    #[serde(default)]
+    pub available_to: Option<NaiveDate>,
+}
+
+impl NewSuite {
+    pub fn validate(mut self) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        self.name = self.name.trim().to_string();
+        check_name(&self.name, "/name", &mut e);
+        normalise_tags(&mut self.capabilities, "/capabilities", &mut e);
+        check_range(self.lines, 1, MAX_LINES, "/lines", &mut e);
+        if let Some(to) = self.available_to {
+            if to <= self.available_from {
+                e.push("/available_to", "must be after available_from");
+            }
+        }
+        e.into_result(self)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClosure {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub reason: String,
+    /// Lines closed (1-based); null closes every line.
+    #[serde(default)]
+    pub lines: Option<Vec<i64>>,
+    /// Keep the closure even when held/confirmed bookings fall under it (they are flagged
+    /// `at_risk` and listed in a `closure.conflict` event).
+    #[serde(default)]
+    pub force: bool,
+}
+
+impl NewClosure {
+    /// `suite_lines` is the number of lines of the suite being closed.
+    pub fn validate(mut self, suite_lines: i32) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        check_interval(self.start, self.end, "/end", &mut e);
+        if (self.end - self.start).num_days() > MAX_DAYS {
+            e.push("/end", "a closure may last at most 10 years");
+        }
+        self.reason = self.reason.trim().to_string();
+        if self.reason.chars().count() > 500 {
+            e.push("/reason", "must be at most 500 characters");
+        }
+        if let Some(lines) = &mut self.lines {
+            if lines.is_empty() {
+                e.push(
+                    "/lines",
+                    "must name at least one line, or be null for all lines",
+                );
+            }
+            for (i, l) in lines.iter().enumerate() {
+                if *l < 1 || *l > i64::from(suite_lines) {
+                    e.push(
+                        format!("/lines/{i}"),
+                        format!("the suite has lines 1..={suite_lines}"),
+                    );
+                }
+            }
+            lines.sort();
+            lines.dedup();
+        }
+        e.into_result(self)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClient {
+    pub name: String,
+}
+
+impl NewClient {
+    pub fn validate(mut self) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        self.name = self.name.trim().to_string();
+        check_name(&self.name, "/name", &mut e);
+        e.into_result(self)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    pub name: String,
+    #[schema(value_type = String)]
+    pub role: Role,
+    #[serde(default)]
+    pub client_id: Option<Uuid>,
+}
+
+impl NewApiKey {
+    pub fn validate(mut self) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        self.name = self.name.trim().to_string();
+        check_name(&self.name, "/name", &mut e);
+        match (self.role, self.client_id) {
+            (Role::Client, None) => e.push("/client_id", "a client key must be bound to a client"),
+            (Role::Admin | Role::Planner, Some(_)) => {
+                e.push("/client_id", "only client keys are bound to a client")
+            }
+            _ => {}
+        }
+        e.into_result(self)
+    }
+}
+
+/// Probabilities must lie in [0, 1] with at most 4 decimals (demand is computed exactly).
+pub fn check_phase_success(ps: &PhaseSuccess, field: &str, errors: &mut ValidationErrors) {
+    for (key, value) in [
+        ("preclinical", ps.preclinical),
+        ("phase1", ps.phase1),
+        ("phase2", ps.phase2),
+        ("phase3", ps.phase3),
+    ] {
+        if let Some(p) = value {
+            if !(0.0..=1.0).contains(&p) {
+                errors.push(format!("{field}/{key}"), "must be a probability in [0, 1]");
+            } else if ((p * 10_000.0).round() - p * 10_000.0).abs() > 1e-6 {
+                errors.push(format!("{field}/{key}"), "must have at most 4 decimals");
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProgram {
+    /// A client key may omit it (its own client is used).
+    #[serde(default)]
+    pub client_id: Option<Uuid>,
+    pub name: String,
+    /// `autologous`, `allogeneic`, `viral_vector` or `other`.
+    pub modality: String,
+    /// `fresh` or `frozen`.
+    pub storage: String,
+    pub atmp: bool,
+    #[schema(value_type = String)]
+    pub phase: Phase,
+    #[serde(default)]
+    pub required_capabilities: Vec<String>,
+    #[schema(value_type = String, pattern = "^[ABCD]$")]
+    pub min_grade: Grade,
+    pub batch_days: i64,
+    pub changeover_days: i64,
+    #[serde(default)]
+    pub earliest_start: Option<NaiveDate>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub phase_success: Option<PhaseSuccess>,
+    #[serde(default)]
+    pub priority: i64,
+    #[serde(default)]
+    pub allowed_suite_ids: Option<Vec<Uuid>>,
+}
+
+impl NewProgram {
+    pub fn validate(mut self) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        self.name = self.name.trim().to_string();
+        check_name(&self.name, "/name", &mut e);
+        if !MODALITIES.contains(&self.modality.as_str()) {
+            e.push(
+                "/modality",
+                format!("must be one of {}", MODALITIES.join(", ")),
+            );
+        }
+        if !STORAGES.contains(&self.storage.as_str()) {
+            e.push(
+                "/storage",
+                format!("must be one of {}", STORAGES.join(", ")),
+            );
+        }
+        normalise_tags(
+            &mut self.required_capabilities,
+            "/required_capabilities",
+            &mut e,
+        );
+        check_range(self.batch_days, 1, 365, "/batch_days", &mut e);
+        check_range(self.changeover_days, 0, 365, "/changeover_days", &mut e);
+        check_range(self.priority, -1000, 1000, "/priority", &mut e);
+        if let Some(ps) = &self.phase_success {
+            check_phase_success(ps, "/phase_success", &mut e);
+        }
+        if let Some(ids) = &mut self.allowed_suite_ids {
+            let mut seen = HashSet::new();
+            ids.retain(|id| seen.insert(*id));
+        }
+        e.into_result(self)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForecastInput {
+    pub entries: Vec<ForecastEntry>,
+}
+
+impl ForecastInput {
+    pub fn validate(mut self) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let mut seen = HashSet::new();
+        for (i, entry) in self.entries.iter().enumerate() {
+            if !seen.insert(entry.month) {
+                e.push(
+                    format!("/entries/{i}/month"),
+                    "month repeated: one entry per month",
+                );
+            }
+            check_range(
+                entry.batches,
+                0,
+                100_000,
+                &format!("/entries/{i}/batches"),
+                &mut e,
+            );
+        }
+        if self.entries.len() > 600 {
+            e.push("/entries", "at most 600 months (50 years)");
+        }
+        self.entries.sort_by_key(|x| x.month);
+        e.into_result(self)
+    }
+}

@@ -1,0 +1,42 @@
+use super::{list::*, ApiError, ApiQuery, AppState, Staff};
+use crate::store::{AuditEntry, AuditFilter};
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_audit))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    entity_id: Option<Uuid>,
+    /// RFC 3339 instant (inclusive).
+    from: Option<DateTime<Utc>>,
+    /// RFC 3339 instant (exclusive).
+    to: Option<DateTime<Utc>>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// Every change that succeeded, oldest first (planner, admin).
+#[utoipa::path(get, path = "/v1/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = ListOf<AuditEntry>)))]
+async fn list_audit(
+    State(state): State<AppState>,
+    _staff: Staff,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<ListOf<AuditEntry>>, ApiError> {
+    let page = super::extract::Paging::parse(q.limit, q.cursor.as_deref())?;
+    let filter = AuditFilter {
+        entity_id: q.entity_id,
+        from: q.from,
+        to: q.to,
+    };
+    Ok(Json(state.store.list_audit(&filter, page).await?.into()))
+}

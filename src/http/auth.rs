@@ -1,0 +1,105 @@
+//! Who is calling: an API key (`Authorization: Bearer …`) or a page session cookie.
+
+use super::error::ApiError;
+use super::AppState;
+use crate::domain::{hash_key, Actor, Role};
+use axum::extract::FromRequestParts;
+use axum::http::{header, request::Parts};
+
+pub const SESSION_COOKIE: &str = "suiteplan_session";
+
+/// The authenticated caller. Unknown, revoked or missing key → 401.
+pub struct Auth(pub Actor);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let request_id = parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let identity = if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let value = value.to_str().map_err(|_| ApiError::Unauthorized)?;
+            let key = value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+                .ok_or(ApiError::Unauthorized)?
+                .trim();
+            state.store.authenticate(&hash_key(key)).await?
+        } else if let Some(token) = session_token(parts) {
+            state.store.session_identity(&hash_key(&token)).await?
+        } else {
+            None
+        };
+        let identity = identity.ok_or(ApiError::Unauthorized)?;
+        Ok(Auth(Actor {
+            api_key_id: Some(identity.id),
+            role: identity.role,
+            client_id: identity.client_id,
+            request_id,
+        }))
+    }
+}
+
+/// The session token from the cookie header, if any.
+pub fn session_token(parts: &Parts) -> Option<String> {
+    let jar = axum_extra::extract::cookie::CookieJar::from_headers(&parts.headers);
+    jar.get(SESSION_COOKIE).map(|c| c.value().to_string())
+}
+
+impl Auth {
+    /// Planner or admin.
+    pub fn staff(&self) -> Result<&Actor, ApiError> {
+        if self.0.is_staff() {
+            Ok(&self.0)
+        } else {
+            Err(ApiError::Forbidden(
+                "this needs a planner or admin key".into(),
+            ))
+        }
+    }
+    pub fn admin(&self) -> Result<&Actor, ApiError> {
+        if self.0.role == Role::Admin {
+            Ok(&self.0)
+        } else {
+            Err(ApiError::Forbidden("this needs an admin key".into()))
+        }
+    }
+}
+
+/// A planner or admin caller; anyone else → 403 before the body is even read.
+pub struct Staff(pub Actor);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let auth = Auth::from_request_parts(parts, state).await?;
+        auth.staff()?;
+        Ok(Staff(auth.0))
+    }
+}
+
+/// An admin caller; anyone else → 403.
+pub struct Admin(pub Actor);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let auth = Auth::from_request_parts(parts, state).await?;
+        auth.admin()?;
+        Ok(Admin(auth.0))
+    }
+}

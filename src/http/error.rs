@@ -1,0 +1,190 @@
+//! One error type for every handler, answered as RFC 9457 problem+json. 5xx bodies never carry
+//! internals: the cause is logged, the client gets an opaque message and the request id.
+
+use crate::domain::{FieldError, ValidationErrors};
+use crate::store::{ConflictItem, StoreError};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("malformed request: {0}")]
+    BadRequest(String),
+    #[error("missing or unknown API key")]
+    Unauthorized,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("invalid: {0}")]
+    Validation(ValidationErrors),
+    #[error("conflict")]
+    Conflict {
+        problem: &'static str,
+        detail: String,
+        conflicts: Vec<ConflictItem>,
+    },
+    #[error("duplicate")]
+    Duplicate { field: String, message: String },
+    #[error("state: {0}")]
+    State(String),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+/// The problem+json body (RFC 9457) with suiteplan's extension members.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflicts: Option<Vec<ConflictItem>>,
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Validation(ValidationErrors::single(field, message))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict { .. } | ApiError::Duplicate { .. } | ApiError::State(_) => {
+                StatusCode::CONFLICT
+            }
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        let (kind, title, detail) = match self {
+            ApiError::BadRequest(d) => ("malformed", "Malformed request", d.clone()),
+            ApiError::Unauthorized => (
+                "unauthorized",
+                "Unauthorized",
+                "send a valid API key as `Authorization: Bearer <key>`".to_string(),
+            ),
+            ApiError::Forbidden(d) => ("forbidden", "Forbidden", d.clone()),
+            ApiError::NotFound => (
+                "not-found",
+                "Not found",
+                "no such resource, or not yours".to_string(),
+            ),
+            ApiError::Validation(e) => ("validation", "Invalid request", e.to_string()),
+            ApiError::Conflict {
+                problem, detail, ..
+            } => (*problem, "Conflict", detail.clone()),
+            ApiError::Duplicate { message, .. } => ("duplicate", "Already exists", message.clone()),
+            ApiError::State(d) => ("state", "Not allowed in this state", d.clone()),
+            ApiError::PayloadTooLarge => (
+                "too-large",
+                "Payload too large",
+                "request bodies are limited to 1 MiB".to_string(),
+            ),
+            ApiError::Unavailable(d) => ("unavailable", "Service unavailable", d.clone()),
+            ApiError::Internal(_) => (
+                "internal",
+                "Internal error",
+                "something went wrong on our side; it has been logged".to_string(),
+            ),
+        };
+        Problem {
+            type_: format!("/problems/{kind}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail,
+            errors: match self {
+                ApiError::Validation(e) => Some(e.0.clone()),
+                ApiError::Duplicate { field, message } if !field.is_empty() => {
+                    Some(vec![FieldError {
+                        field: field.clone(),
+                        message: message.clone(),
+                    }])
+                }
+                _ => None,
+            },
+            conflicts: match self {
+                ApiError::Conflict { conflicts, .. } => Some(conflicts.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(e: ValidationErrors) -> Self {
+        ApiError::Validation(e)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Validation(v) => ApiError::Validation(v),
+            StoreError::Duplicate { field, message } => ApiError::Duplicate { field, message },
+            StoreError::Conflict(conflicts) => ApiError::Conflict {
+                problem: "overlap",
+                detail: "the change collides with held or confirmed bookings, closures or qualification dates".into(),
+                conflicts,
+            },
+            StoreError::State(s) => ApiError::State(s),
+            StoreError::Busy => ApiError::Unavailable("the database is busy; retry shortly".into()),
+            StoreError::Database(e) => ApiError::Internal(format!("database: {e}")),
+            StoreError::Migrate(e) => ApiError::Internal(format!("migration: {e}")),
+        }
+    }
+}
+
+/// Renders a problem as a response (also used for rejections produced outside handlers).
+pub fn problem_response(problem: &Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(problem).unwrap_or_default();
+    let mut response = (status, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = problem_response(&self.problem());
+        if let ApiError::Internal(cause) = &self {
+            // Logged by the middleware that sees the request id; the body stays opaque.
+            response
+                .extensions_mut()
+                .insert(InternalCause(cause.clone()));
+        }
+        response
+    }
+}
+
+/// The hidden cause of a 500, for the logging middleware.
+#[derive(Clone, Debug)]
+pub struct InternalCause(pub String);

@@ -1,0 +1,154 @@
+//! Extractors whose rejections speak problem+json and name the field at fault.
+
+use super::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+/// A JSON body. Not JSON → 400; wrong type, missing or unknown field → 422 with a JSON Pointer.
+pub struct ApiJson<T>(pub T);
+
+/// `a.b[1].c` (serde_path_to_error) → `/a/b/1/c`, plus the field an error message names.
+fn pointer(path: &serde_path_to_error::Path, message: &str) -> String {
+    let mut out = String::new();
+    for seg in path.iter() {
+        use serde_path_to_error::Segment;
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
+            }
+            Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
+            Segment::Unknown => {}
+        }
+    }
+    // Missing and unknown fields are reported at their parent; point at the field itself.
+    for prefix in ["missing field `", "unknown field `"] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            if let Some(name) = rest.split('`').next() {
+                out.push('/');
+                out.push_str(name);
+            }
+        }
+    }
+    out
+}
+
+/// Deserialises a JSON value, reporting the failing field as a JSON Pointer.
+pub fn from_json_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let message = e.inner().to_string();
+        let field = pointer(e.path(), &message);
+        // serde's messages end with " at line 1 column 2" only for text input; values have none.
+        ApiError::invalid(
+            if field.is_empty() {
+                "/".to_string()
+            } else {
+                field
+            },
+            message,
+        )
+    })
+}
+
+pub fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    from_json_value(value)
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::BadRequest(rejection.body_text())
+            }
+        })?;
+        parse_json_body(&bytes).map(ApiJson)
+    }
+}
+
+/// A UUID path parameter: anything else is simply not found.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiPath<Uuid> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::NotFound)?;
+        Uuid::parse_str(&raw)
+            .map(ApiPath)
+            .map_err(|_| ApiError::NotFound)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiPath<(Uuid, Uuid)> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path((a, b)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::NotFound)?;
+        match (Uuid::parse_str(&a), Uuid::parse_str(&b)) {
+            (Ok(a), Ok(b)) => Ok(ApiPath((a, b))),
+            _ => Err(ApiError::NotFound),
+        }
+    }
+}
+
+/// Query parameters; a bad or unknown one → 422 with `field` = its name.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let message = e.inner().to_string();
+                let field = pointer(e.path(), &message);
+                ApiError::invalid(field.trim_start_matches('/').to_string(), message)
+            })
+    }
+}
+
+fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query.as_bytes())
+}
+
+/// `?limit=&cursor=` of every list.
+#[derive(Debug, Clone, Copy)]
+pub struct Paging;
+
+impl Paging {
+    pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> Result<crate::store::Page, ApiError> {
+        let limit = limit.unwrap_or(100);
+        if !(1..=1000).contains(&limit) {
+            return Err(ApiError::invalid("limit", "must be between 1 and 1000"));
+        }
+        let after =
+            match cursor {
+                None | Some("") => None,
+                Some(c) => Some(Uuid::parse_str(c).map_err(|_| {
+                    ApiError::invalid("cursor", "not a cursor returned by this list")
+                })?),
+            };
+        Ok(crate::store::Page {
+            limit: limit as u32,
+            after,
+        })
+    }
+}

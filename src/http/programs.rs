@@ -1,0 +1,207 @@
+use super::{list::*, merge_patch, ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth};
+use crate::domain::{
+    program_demand, DemandItem, Forecast, ForecastInput, NewProgram, Program, Scenario,
+};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+/// Fields only planners may change on an existing program.
+const PLANNER_FIELDS: [&str; 4] = ["phase", "priority", "phase_success", "allowed_suite_ids"];
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_program, list_programs))
+        .routes(routes!(get_program, patch_program))
+        .routes(routes!(put_forecast, get_forecast))
+        .routes(routes!(get_demand))
+}
+
+#[utoipa::path(post, path = "/v1/programs", tag = "programs", request_body = NewProgram,
+    responses((status = 201, body = Program), (status = 422, body = super::error::Problem)))]
+async fn create_program(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(input): ApiJson<NewProgram>,
+) -> Result<(StatusCode, Json<Program>), ApiError> {
+    let mut input = input.validate()?;
+    if let Some(own) = auth.0.scope() {
+        match input.client_id {
+            None => input.client_id = Some(own),
+            // Another client's id is "unknown" to this key: nothing about it is revealed.
+            Some(other) if other != own => {
+                return Err(ApiError::invalid("/client_id", "unknown client"))
+            }
+            Some(_) => {}
+        }
+    } else if input.client_id.is_none() {
+        return Err(ApiError::invalid(
+            "/client_id",
+            "required for planner and admin keys",
+        ));
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_program(&auth.0, &input).await?),
+    ))
+}
+
+/// Programs; a client key sees only its own.
+#[utoipa::path(get, path = "/v1/programs", tag = "programs", params(ListQuery),
+    responses((status = 200, body = ListOf<Program>)))]
+async fn list_programs(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<ListOf<Program>>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .list_programs(auth.0.scope(), q.page()?)
+            .await?
+            .into(),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/programs/{id}", tag = "programs", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Program), (status = 404, body = super::error::Problem)))]
+async fn get_program(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Program>, ApiError> {
+    Ok(Json(state.store.get_program(id, auth.0.scope()).await?))
+}
+
+/// Change fields of a program. `phase`, `priority`, `phase_success` and `allowed_suite_ids` are
+/// the planner's: a client key changing them → 403.
+#[utoipa::path(patch, path = "/v1/programs/{id}", tag = "programs", params(("id" = Uuid, Path)),
+    request_body = Object,
+    responses((status = 200, body = Program), (status = 403, body = super::error::Problem)))]
+async fn patch_program(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> Result<Json<Program>, ApiError> {
+    let current = state.store.get_program(id, auth.0.scope()).await?;
+    let mut base = serde_json::to_value(&current).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(obj) = base.as_object_mut() {
+        for generated in ["id", "created_at", "updated_at"] {
+            obj.remove(generated);
+        }
+        if !auth.0.is_staff() {
+            for field in PLANNER_FIELDS {
+                if patch.get(field).is_some_and(|v| Some(v) != obj.get(field)) {
+                    return Err(ApiError::Forbidden(format!(
+                        "`{field}` is set by the CDMO's planners"
+                    )));
+                }
+            }
+        }
+    }
+    let input: NewProgram = merge_patch(base, patch)?;
+    let input = input.validate()?;
+    Ok(Json(state.store.update_program(&auth.0, id, &input).await?))
+}
+
+/// Replace the forecast; the previous version is kept.
+#[utoipa::path(put, path = "/v1/programs/{id}/forecast", tag = "programs", params(("id" = Uuid, Path)),
+    request_body = ForecastInput,
+    responses((status = 200, body = Forecast), (status = 422, body = super::error::Problem)))]
+async fn put_forecast(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<ForecastInput>,
+) -> Result<Json<Forecast>, ApiError> {
+    let input = input.validate()?;
+    Ok(Json(
+        state
+            .store
+            .put_forecast(&auth.0, id, &input.entries)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+struct VersionQuery {
+    /// A version number; the latest when omitted.
+    version: Option<i32>,
+}
+
+#[utoipa::path(get, path = "/v1/programs/{id}/forecast", tag = "programs",
+    params(("id" = Uuid, Path), VersionQuery),
+    responses((status = 200, body = Forecast), (status = 404, body = super::error::Problem)))]
+async fn get_forecast(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<VersionQuery>,
+) -> Result<Json<Forecast>, ApiError> {
+    state.store.get_program(id, auth.0.scope()).await?;
+    let forecast = state.store.get_forecast(id, q.version).await?;
+    match forecast {
+        Some(f) => Ok(Json(f)),
+        // A program without a forecast has an empty one (version 0); an unknown version is 404.
+        None if q.version.is_none() => Ok(Json(Forecast {
+            program_id: id,
+            version: 0,
+            entries: vec![],
+            created_at: chrono::Utc::now(),
+        })),
+        None => Err(ApiError::NotFound),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+struct DemandQuery {
+    /// `committed`, `expected` (default) or `maximum`.
+    scenario: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct DemandList {
+    program_id: Uuid,
+    scenario: String,
+    items: Vec<DemandItem>,
+    next_cursor: Option<String>,
+}
+
+/// Integer demand per month under a scenario (DESIGN.md "Scenarios").
+#[utoipa::path(get, path = "/v1/programs/{id}/demand", tag = "programs",
+    params(("id" = Uuid, Path), DemandQuery),
+    responses((status = 200, body = DemandList), (status = 422, body = super::error::Problem)))]
+async fn get_demand(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<DemandQuery>,
+) -> Result<Json<DemandList>, ApiError> {
+    let scenario = match q.scenario.as_deref() {
+        None => Scenario::Expected,
+        Some(s) => Scenario::parse(s).ok_or_else(|| {
+            ApiError::invalid("scenario", "must be committed, expected or maximum")
+        })?,
+    };
+    let program = state.store.get_program(id, auth.0.scope()).await?;
+    let entries = state
+        .store
+        .get_forecast(id, None)
+        .await?
+        .map(|f| f.entries)
+        .unwrap_or_default();
+    let items = program_demand(&program, &entries, scenario, &state.settings.phase_success);
+    Ok(Json(DemandList {
+        program_id: id,
+        scenario: scenario.as_str().to_string(),
+        items,
+        next_cursor: None,
+    }))
+}

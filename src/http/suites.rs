@@ -1,0 +1,137 @@
+use super::{list::*, merge_patch, ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, Staff};
+use crate::domain::{Closure, NewClosure, NewSuite, Suite};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_suite, list_suites))
+        .routes(routes!(get_suite, patch_suite))
+        .routes(routes!(create_closure, list_closures))
+        .routes(routes!(delete_closure))
+}
+
+#[utoipa::path(post, path = "/v1/suites", tag = "suites", request_body = NewSuite,
+    responses((status = 201, body = Suite), (status = 422, body = super::error::Problem)))]
+async fn create_suite(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    ApiJson(input): ApiJson<NewSuite>,
+) -> Result<(StatusCode, Json<Suite>), ApiError> {
+    let actor = &actor;
+    let input = input.validate()?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_suite(actor, &input).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/suites", tag = "suites", params(ListQuery),
+    responses((status = 200, body = ListOf<Suite>)))]
+async fn list_suites(
+    State(state): State<AppState>,
+    _auth: Auth,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<ListOf<Suite>>, ApiError> {
+    Ok(Json(state.store.list_suites(q.page()?).await?.into()))
+}
+
+#[utoipa::path(get, path = "/v1/suites/{id}", tag = "suites", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Suite), (status = 404, body = super::error::Problem)))]
+async fn get_suite(
+    State(state): State<AppState>,
+    _auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Suite>, ApiError> {
+    Ok(Json(state.store.get_suite(id).await?))
+}
+
+/// Change any field but `site_id`. `"force": true` accepts leaving live bookings on removed
+/// lines or outside the new qualification dates (they are flagged `at_risk`).
+#[utoipa::path(patch, path = "/v1/suites/{id}", tag = "suites", params(("id" = Uuid, Path)),
+    request_body = Object,
+    responses((status = 200, body = Suite), (status = 409, body = super::error::Problem)))]
+async fn patch_suite(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(mut patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> Result<Json<Suite>, ApiError> {
+    let actor = &actor;
+    let current = state.store.get_suite(id).await?;
+    let force = match patch.remove("force") {
+        None => false,
+        Some(serde_json::Value::Bool(b)) => b,
+        Some(_) => return Err(ApiError::invalid("/force", "must be a boolean")),
+    };
+    if let Some(site) = patch.get("site_id") {
+        if site.as_str() != Some(current.site_id.to_string().as_str()) {
+            return Err(ApiError::invalid(
+                "/site_id",
+                "a suite cannot move to another site",
+            ));
+        }
+    }
+    let mut base = serde_json::to_value(&current).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(obj) = base.as_object_mut() {
+        obj.remove("id");
+    }
+    let input: NewSuite = merge_patch(base, patch)?;
+    let input = input.validate()?;
+    Ok(Json(
+        state.store.update_suite(actor, id, &input, force).await?,
+    ))
+}
+
+/// Close some or all lines of a suite. 409 with the conflicting bookings unless `force`.
+#[utoipa::path(post, path = "/v1/suites/{id}/closures", tag = "suites", params(("id" = Uuid, Path)),
+    request_body = NewClosure,
+    responses((status = 201, body = Closure), (status = 409, body = super::error::Problem)))]
+async fn create_closure(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<NewClosure>,
+) -> Result<(StatusCode, Json<Closure>), ApiError> {
+    let actor = &actor;
+    let suite = state.store.get_suite(id).await?;
+    let input = input.validate(suite.lines)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_closure(actor, id, &input).await?),
+    ))
+}
+
+/// Closures of a suite. Clients see the intervals and lines, not the reasons.
+#[utoipa::path(get, path = "/v1/suites/{id}/closures", tag = "suites", params(("id" = Uuid, Path), ListQuery),
+    responses((status = 200, body = ListOf<Closure>)))]
+async fn list_closures(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<ListOf<Closure>>, ApiError> {
+    state.store.get_suite(id).await?;
+    let mut listed = state.store.list_closures(id, q.page()?).await?;
+    if !auth.0.is_staff() {
+        for c in &mut listed.items {
+            c.reason = None;
+        }
+    }
+    Ok(Json(listed.into()))
+}
+
+#[utoipa::path(delete, path = "/v1/closures/{id}", tag = "suites", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = super::error::Problem)))]
+async fn delete_closure(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    let actor = &actor;
+    state.store.delete_closure(actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

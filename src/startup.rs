@@ -1,0 +1,70 @@
+//! Building and running the service: store, bootstrap key, listener, background tasks.
+
+use crate::config::Settings;
+use crate::domain::{hash_key, key_prefix};
+use crate::http::{self, AppState, Metrics};
+use crate::store::{self, DynStore};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the store (running migrations), makes sure the bootstrap admin key exists and binds
+    /// the listener, so that `port()` is known before `run_until_stopped`.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let store = store::connect(&settings.database).await?;
+        ensure_bootstrap_key(&store, &settings).await?;
+        let listener = TcpListener::bind(&settings.server.bind).await?;
+        Ok(Application {
+            listener,
+            state: AppState {
+                store,
+                settings: Arc::new(settings),
+                metrics: Metrics::new(),
+            },
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn store(&self) -> DynStore {
+        self.state.store.clone()
+    }
+
+    /// Serves until `shutdown` resolves.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let addr = self.local_addr();
+        let app = http::app(self.state);
+        tracing::info!("listening on http://{addr}");
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn ensure_bootstrap_key(store: &DynStore, settings: &Settings) -> anyhow::Result<()> {
+    let key = settings.auth.bootstrap_admin_key.trim();
+    if !key.is_empty() {
+        store
+            .ensure_admin_key(&hash_key(key), &key_prefix(key))
+            .await?;
+    }
+    Ok(())
+}

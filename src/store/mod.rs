@@ -1,0 +1,293 @@
+//! Storage: one [`Store`] trait of use cases, one implementation per database.
+//!
+//! The SQL is written once (`sql.rs`, a macro instantiated per backend) because both databases
+//! speak the same dialect for everything suiteplan needs; what differs — transaction start
+//! (`BEGIN IMMEDIATE` on SQLite), row locks (`FOR UPDATE` on PostgreSQL), migrations, error codes
+//! — lives in `sqlite.rs` and `postgres.rs`.
+
+mod postgres;
+mod rows;
+mod sql;
+mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use crate::domain::*;
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use std::sync::Arc;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("invalid: {0}")]
+    Validation(ValidationErrors),
+    #[error("already exists: {field}")]
+    Duplicate { field: String, message: String },
+    #[error("conflicts with existing bookings or closures")]
+    Conflict(Vec<ConflictItem>),
+    #[error("state: {0}")]
+    State(String),
+    #[error("database busy")]
+    Busy,
+    #[error("database: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    pub fn invalid(field: &str, message: &str) -> StoreError {
+        StoreError::Validation(ValidationErrors::single(field, message))
+    }
+}
+
+/// Something already on a line's calendar that a write would collide with.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ConflictItem {
+    /// `booking`, `closure` or `qualification`.
+    pub kind: String,
+    pub line: i32,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub booking_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program_id: Option<Uuid>,
+}
+
+/// Keyset pagination: items after `after` (by id), at most `limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: u32,
+    pub after: Option<Uuid>,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page {
+            limit: 100,
+            after: None,
+        }
+    }
+}
+
+/// One page of a list and the id to continue after, if more remain.
+#[derive(Debug, Clone)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub next: Option<Uuid>,
+}
+
+impl<T> Listed<T> {
+    /// `rows` holds up to `limit + 1` rows: the extra one only says that more exist.
+    pub fn from_rows(mut rows: Vec<T>, limit: u32, id: impl Fn(&T) -> Uuid) -> Listed<T> {
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next = if more { rows.last().map(id) } else { None };
+        Listed { items: rows, next }
+    }
+}
+
+/// A key that authenticated: what it may do.
+#[derive(Debug, Clone)]
+pub struct KeyIdentity {
+    pub id: Uuid,
+    pub role: Role,
+    pub client_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub api_key_id: Option<Uuid>,
+    pub role: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub entity_id: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Use cases of the service, each one transaction. `actor` is who asked (for scoping and the
+/// audit row written in the same transaction).
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> &'static str;
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    // Keys and sessions
+    async fn authenticate(&self, key_hash: &str) -> Result<Option<KeyIdentity>, StoreError>;
+    async fn ensure_admin_key(&self, key_hash: &str, prefix: &str) -> Result<(), StoreError>;
+    async fn create_api_key(
+        &self,
+        actor: &Actor,
+        input: &NewApiKey,
+        key_hash: &str,
+        prefix: &str,
+    ) -> Result<ApiKey, StoreError>;
+    async fn list_api_keys(&self, page: Page) -> Result<Listed<ApiKey>, StoreError>;
+    async fn revoke_api_key(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError>;
+    async fn create_session(
+        &self,
+        api_key_id: Uuid,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn session_identity(&self, token_hash: &str) -> Result<Option<KeyIdentity>, StoreError>;
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    // Sites, suites, closures
+    async fn create_site(&self, actor: &Actor, input: &NewSite) -> Result<Site, StoreError>;
+    async fn list_sites(&self, page: Page) -> Result<Listed<Site>, StoreError>;
+    async fn get_site(&self, id: Uuid) -> Result<Site, StoreError>;
+    async fn create_suite(&self, actor: &Actor, input: &NewSuite) -> Result<Suite, StoreError>;
+    async fn list_suites(&self, page: Page) -> Result<Listed<Suite>, StoreError>;
+    async fn get_suite(&self, id: Uuid) -> Result<Suite, StoreError>;
+    /// Replaces every field but `site_id`. Fewer lines or narrower qualification dates under
+    /// live bookings → `Conflict`, unless `force`, which flags those bookings `at_risk`.
+    async fn update_suite(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        input: &NewSuite,
+        force: bool,
+    ) -> Result<Suite, StoreError>;
+    async fn create_closure(
+        &self,
+        actor: &Actor,
+        suite_id: Uuid,
+        input: &NewClosure,
+    ) -> Result<Closure, StoreError>;
+    async fn list_closures(
+        &self,
+        suite_id: Uuid,
+        page: Page,
+    ) -> Result<Listed<Closure>, StoreError>;
+    async fn delete_closure(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError>;
+
+    // Clients, programs, forecasts
+    async fn create_client(&self, actor: &Actor, input: &NewClient) -> Result<Client, StoreError>;
+    async fn list_clients(
+        &self,
+        scope: Option<Uuid>,
+        page: Page,
+    ) -> Result<Listed<Client>, StoreError>;
+    async fn get_client(&self, id: Uuid, scope: Option<Uuid>) -> Result<Client, StoreError>;
+    /// `input.client_id` must be set (the handler fills in a client key's own).
+    async fn create_program(
+        &self,
+        actor: &Actor,
+        input: &NewProgram,
+    ) -> Result<Program, StoreError>;
+    async fn list_programs(
+        &self,
+        scope: Option<Uuid>,
+        page: Page,
+    ) -> Result<Listed<Program>, StoreError>;
+    async fn get_program(&self, id: Uuid, scope: Option<Uuid>) -> Result<Program, StoreError>;
+    async fn update_program(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        input: &NewProgram,
+    ) -> Result<Program, StoreError>;
+    async fn put_forecast(
+        &self,
+        actor: &Actor,
+        program_id: Uuid,
+        entries: &[ForecastEntry],
+    ) -> Result<Forecast, StoreError>;
+    /// The latest version, or `version`; `None` when the program has no forecast (yet).
+    async fn get_forecast(
+        &self,
+        program_id: Uuid,
+        version: Option<i32>,
+    ) -> Result<Option<Forecast>, StoreError>;
+
+    // Audit
+    async fn list_audit(
+        &self,
+        filter: &AuditFilter,
+        page: Page,
+    ) -> Result<Listed<AuditEntry>, StoreError>;
+}
+
+/// Opens the store named by `url` (`sqlite://PATH` or `postgres://…`) and runs its migrations.
+pub async fn connect(settings: &crate::config::DatabaseSettings) -> Result<DynStore, StoreError> {
+    let url = settings.url.as_str();
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(settings).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(PgStore::connect(settings).await?))
+    } else {
+        Err(StoreError::invalid(
+            "database.url",
+            "must start with sqlite:// or postgres://",
+        ))
+    }
+}
+
+/// Now, truncated to microseconds so that stored instants compare exactly (and as text on SQLite).
+pub fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+/// Maps a unique violation (PostgreSQL: the constraint name; SQLite: the message naming the
+/// columns) to the field at fault.
+fn duplicate(what: &str) -> StoreError {
+    const NAMED: [(&str, &str, &str, &str); 4] = [
+        (
+            "sites_name_key",
+            "sites.name",
+            "/name",
+            "a site with this name exists",
+        ),
+        (
+            "suites_site_name_key",
+            "suites.site_id, suites.name",
+            "/name",
+            "this site has a suite with this name",
+        ),
+        (
+            "clients_name_key",
+            "clients.name",
+            "/name",
+            "a client with this name exists",
+        ),
+        (
+            "programs_client_name_key",
+            "programs.client_id, programs.name",
+            "/name",
+            "this client has a program with this name",
+        ),
+    ];
+    for (constraint, columns, field, message) in NAMED {
+        if what == constraint || what.contains(columns) {
+            return StoreError::Duplicate {
+                field: field.into(),
+                message: message.into(),
+            };
+        }
+    }
+    StoreError::Duplicate {
+        field: String::new(),
+        message: "already exists".into(),
+    }
+}

@@ -1,0 +1,236 @@
+//! Row shapes shared by both backends (every column type decodes the same way on each).
+
+use crate::domain::*;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+#[derive(sqlx::FromRow)]
+pub struct SiteRow {
+    pub id: Uuid,
+    pub name: String,
+    pub timezone: String,
+}
+
+impl From<SiteRow> for Site {
+    fn from(r: SiteRow) -> Site {
+        Site {
+            id: r.id,
+            name: r.name,
+            timezone: r.timezone,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct SuiteRow {
+    pub id: Uuid,
+    pub site_id: Uuid,
+    pub name: String,
+    pub grade: String,
+    pub capabilities: Json<Vec<String>>,
+    pub lines: i32,
+    pub available_from: NaiveDate,
+    pub available_to: Option<NaiveDate>,
+}
+
+impl From<SuiteRow> for Suite {
+    fn from(r: SuiteRow) -> Suite {
+        Suite {
+            id: r.id,
+            site_id: r.site_id,
+            name: r.name,
+            // The CHECK constraint admits only A–D.
+            grade: Grade::parse(&r.grade).unwrap_or(Grade::D),
+            capabilities: r.capabilities.0,
+            lines: r.lines,
+            available_from: r.available_from,
+            available_to: r.available_to,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ClosureRow {
+    pub id: Uuid,
+    pub suite_id: Uuid,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub reason: String,
+    pub lines: Option<Json<Vec<i32>>>,
+}
+
+impl From<ClosureRow> for Closure {
+    fn from(r: ClosureRow) -> Closure {
+        Closure {
+            id: r.id,
+            suite_id: r.suite_id,
+            start: r.starts_on,
+            end: r.ends_on,
+            reason: Some(r.reason),
+            lines: r.lines.map(|l| l.0),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ClientRow {
+    pub id: Uuid,
+    pub name: String,
+}
+
+impl From<ClientRow> for Client {
+    fn from(r: ClientRow) -> Client {
+        Client {
+            id: r.id,
+            name: r.name,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ApiKeyRow {
+    pub id: Uuid,
+    pub name: String,
+    pub role: String,
+    pub client_id: Option<Uuid>,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ApiKeyRow> for ApiKey {
+    fn from(r: ApiKeyRow) -> ApiKey {
+        ApiKey {
+            id: r.id,
+            name: r.name,
+            role: Role::parse(&r.role).unwrap_or(Role::Client),
+            client_id: r.client_id,
+            prefix: r.prefix,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct IdentityRow {
+    pub id: Uuid,
+    pub role: String,
+    pub client_id: Option<Uuid>,
+}
+
+impl From<IdentityRow> for super::KeyIdentity {
+    fn from(r: IdentityRow) -> Self {
+        super::KeyIdentity {
+            id: r.id,
+            role: Role::parse(&r.role).unwrap_or(Role::Client),
+            client_id: r.client_id,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ProgramRow {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub name: String,
+    pub modality: String,
+    pub storage: String,
+    pub atmp: bool,
+    pub phase: String,
+    pub required_capabilities: Json<Vec<String>>,
+    pub min_grade: String,
+    pub batch_days: i32,
+    pub changeover_days: i32,
+    pub earliest_start: Option<NaiveDate>,
+    pub phase_success: Option<Json<PhaseSuccess>>,
+    pub priority: i32,
+    pub allowed_suite_ids: Option<Json<Vec<Uuid>>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ProgramRow> for Program {
+    fn from(r: ProgramRow) -> Program {
+        Program {
+            id: r.id,
+            client_id: r.client_id,
+            name: r.name,
+            modality: r.modality,
+            storage: r.storage,
+            atmp: r.atmp,
+            phase: Phase::parse(&r.phase).unwrap_or(Phase::Preclinical),
+            required_capabilities: r.required_capabilities.0,
+            min_grade: Grade::parse(&r.min_grade).unwrap_or(Grade::A),
+            batch_days: r.batch_days,
+            changeover_days: r.changeover_days,
+            earliest_start: r.earliest_start,
+            phase_success: r.phase_success.map(|p| p.0),
+            priority: r.priority,
+            allowed_suite_ids: r.allowed_suite_ids.map(|a| a.0),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ForecastRow {
+    pub program_id: Uuid,
+    pub version: i32,
+    pub entries: Json<Vec<ForecastEntry>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ForecastRow> for Forecast {
+    fn from(r: ForecastRow) -> Forecast {
+        Forecast {
+            program_id: r.program_id,
+            version: r.version,
+            entries: r.entries.0,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// A held or confirmed booking found in the way of a calendar change.
+#[derive(sqlx::FromRow)]
+pub struct LiveBookingRow {
+    pub id: Uuid,
+    pub program_id: Uuid,
+    pub line: i32,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+}
+
+impl LiveBookingRow {
+    pub fn conflict(&self) -> super::ConflictItem {
+        super::ConflictItem {
+            kind: "booking".into(),
+            line: self.line,
+            start: self.starts_on,
+            end: self.ends_on,
+            booking_id: Some(self.id),
+            program_id: Some(self.program_id),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub api_key_id: Option<Uuid>,
+    pub role: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    pub detail: Json<serde_json::Value>,
+}
+
+pub const SUITE_COLS: &str =
+    "id, site_id, name, grade, capabilities, lines, available_from, available_to";
+pub const CLOSURE_COLS: &str = "id, suite_id, starts_on, ends_on, reason, lines";
+pub const PROGRAM_COLS: &str = "id, client_id, name, modality, storage, atmp, phase, \
+    required_capabilities, min_grade, batch_days, changeover_days, earliest_start, phase_success, \
+    priority, allowed_suite_ids, created_at, updated_at";

@@ -1,0 +1,68 @@
+//! The embedded store: one SQLite file in WAL mode.
+
+use crate::config::DatabaseSettings;
+use crate::store::{sql::impl_store, StoreError};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+pub struct SqliteStore {
+    pub(crate) pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn connect(settings: &DatabaseSettings) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::from_str(&settings.url)
+            .map_err(|_| StoreError::invalid("database.url", "not a valid sqlite:// URL"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL + NORMAL is durable across process crashes (only an OS crash can lose the
+            // last transactions), which is what a killed server must survive.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            // Set on every pooled connection, not just the first.
+            .busy_timeout(Duration::from_millis(settings.busy_timeout_ms));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(settings.max_connections.max(1))
+            .connect_with(options)
+            .await
+            .map_err(StoreError::Database)?;
+        MIGRATOR.run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// Every write use case starts with `BEGIN IMMEDIATE`: the write lock is taken before the
+    /// first read, so the checks a use case makes cannot be invalidated before it commits, and a
+    /// busy database is reported at the start (retryable) instead of at commit.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(classify)
+    }
+}
+
+/// SQLite errors → store errors. Unique violations carry no constraint name on SQLite, only
+/// "UNIQUE constraint failed: table.column".
+pub(crate) fn classify(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e {
+        let code = d.code().unwrap_or_default();
+        // SQLITE_BUSY (5), SQLITE_LOCKED (6) and their extended codes.
+        if matches!(code.as_ref(), "5" | "6" | "261" | "262" | "517" | "773") {
+            return StoreError::Busy;
+        }
+        if d.is_unique_violation() {
+            return super::duplicate(d.message());
+        }
+    }
+    if matches!(e, sqlx::Error::PoolTimedOut) {
+        return StoreError::Busy;
+    }
+    StoreError::Database(e)
+}
+
+impl_store!(SqliteStore, sqlx::Sqlite, "sqlite", "", classify);
