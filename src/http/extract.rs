@@ -24,14 +24,14 @@ fn pointer(path: &serde_path_to_error::Path, message: &str) -> String {
             Segment::Unknown => {}
         }
     }
-    // Missing and unknown fields are reported at their parent; point at the field itself.
-    for prefix in ["missing field `", "unknown field `"] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            if let Some(name) = rest.split('`').next() {
-                out.push('/');
-                out.push_str(name);
-            }
-        }
+    // A missing field is reported at its parent; point at the field itself. (Unknown fields
+    // already carry their own name in the path.)
+    if let Some(name) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        out.push('/');
+        out.push_str(name);
     }
     out
 }

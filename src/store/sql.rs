@@ -420,8 +420,10 @@ macro_rules! impl_store {
                 let before = lock_suite(&mut tx, id).await?;
                 // Bookings that the change would leave on a line that no longer exists or on days
                 // outside the new qualification dates.
-                let far = chrono::NaiveDate::MAX;
-                let affected: Vec<LiveBookingRow> = live_bookings(&mut tx, id, chrono::NaiveDate::MIN, far)
+                // Every booking of the suite (PostgreSQL dates stop at year 294276; 1..9999 is all).
+                let first = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default();
+                let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+                let affected: Vec<LiveBookingRow> = live_bookings(&mut tx, id, first, last)
                     .await?
                     .into_iter()
                     .filter(|b| {

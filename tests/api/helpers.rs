@@ -18,8 +18,6 @@ pub struct TestApp {
     pub base: String,
     pub admin_key: String,
     pub http: reqwest::Client,
-    pub backend: Backend,
-    pub database_url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -35,22 +33,47 @@ pub struct Resp {
 impl Resp {
     #[track_caller]
     pub fn expect(self, status: u16) -> Value {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
         self.body
     }
     /// Asserts an RFC 9457 problem with this status and returns it.
     #[track_caller]
     pub fn problem(self, status: u16) -> Value {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
         assert!(
             self.content_type.starts_with("application/problem+json"),
             "content type {:?}, body {}",
             self.content_type,
             self.text
         );
-        assert_eq!(self.body["status"], json!(status), "problem.status: {}", self.text);
-        assert!(self.body["type"].as_str().is_some_and(|t| t.starts_with("/problems/")), "problem.type: {}", self.text);
-        assert!(self.body["title"].is_string(), "problem.title: {}", self.text);
+        assert_eq!(
+            self.body["status"],
+            json!(status),
+            "problem.status: {}",
+            self.text
+        );
+        assert!(
+            self.body["type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("/problems/")),
+            "problem.type: {}",
+            self.text
+        );
+        assert!(
+            self.body["title"].is_string(),
+            "problem.title: {}",
+            self.text
+        );
         self.body
     }
     /// Asserts a 422 naming `field`.
@@ -61,7 +84,10 @@ impl Resp {
             .as_array()
             .map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect())
             .unwrap_or_default();
-        assert!(fields.contains(&field), "expected an error on {field}, got {fields:?}: {body}");
+        assert!(
+            fields.contains(&field),
+            "expected an error on {field}, got {fields:?}: {body}"
+        );
         body
     }
 }
@@ -69,14 +95,17 @@ impl Resp {
 static TRACING: Once = Once::new();
 
 pub fn pg_base_url() -> String {
-    std::env::var("SUITEPLAN_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("SUITEPLAN_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
         TRACING.call_once(|| {
             if std::env::var("TEST_LOG").is_ok() {
-                let _ = tracing_subscriber::fmt().with_env_filter("info,sqlx=warn").try_init();
+                let _ = tracing_subscriber::fmt()
+                    .with_env_filter("info,sqlx=warn")
+                    .try_init();
             }
         });
         let mut settings = Settings::load(None).expect("default settings load");
@@ -93,21 +122,29 @@ impl TestApp {
             }
             Backend::Postgres => create_pg_database().await,
         };
-        let database_url = settings.database.url.clone();
-        let app = Application::build(settings).await.expect("application builds");
+        let app = Application::build(settings)
+            .await
+            .expect("application builds");
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until(std::future::pending()));
         TestApp {
             base,
             admin_key,
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
-            backend,
-            database_url,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
             _dir: dir,
         }
     }
 
-    pub async fn request(&self, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> Resp {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
         let mut req = self.http.request(method, format!("{}{}", self.base, path));
         if let Some(k) = key {
             req = req.bearer_auth(k);
@@ -142,20 +179,27 @@ impl TestApp {
             .to_string();
         let text = r.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, content_type, body, text }
+        Resp {
+            status,
+            content_type,
+            body,
+            text,
+        }
     }
 
     pub async fn get(&self, path: &str, key: &str) -> Resp {
         self.request(Method::GET, path, Some(key), None).await
     }
     pub async fn post(&self, path: &str, key: &str, body: Value) -> Resp {
-        self.request(Method::POST, path, Some(key), Some(body)).await
+        self.request(Method::POST, path, Some(key), Some(body))
+            .await
     }
     pub async fn put(&self, path: &str, key: &str, body: Value) -> Resp {
         self.request(Method::PUT, path, Some(key), Some(body)).await
     }
     pub async fn patch(&self, path: &str, key: &str, body: Value) -> Resp {
-        self.request(Method::PATCH, path, Some(key), Some(body)).await
+        self.request(Method::PATCH, path, Some(key), Some(body))
+            .await
     }
     pub async fn delete(&self, path: &str, key: &str) -> Resp {
         self.request(Method::DELETE, path, Some(key), None).await
@@ -165,16 +209,24 @@ impl TestApp {
 
     pub async fn key(&self, role: &str, client_id: Option<&str>) -> String {
         let body = self
-            .post("/v1/api-keys", &self.admin_key, json!({"name": format!("{role} key"), "role": role, "client_id": client_id}))
+            .post(
+                "/v1/api-keys",
+                &self.admin_key,
+                json!({"name": format!("{role} key"), "role": role, "client_id": client_id}),
+            )
             .await
             .expect(201);
         body["key"].as_str().expect("key").to_string()
     }
 
     pub async fn site(&self, name: &str) -> Value {
-        self.post("/v1/sites", &self.admin_key, json!({"name": name, "timezone": "Europe/Amsterdam"}))
-            .await
-            .expect(201)
+        self.post(
+            "/v1/sites",
+            &self.admin_key,
+            json!({"name": name, "timezone": "Europe/Amsterdam"}),
+        )
+        .await
+        .expect(201)
     }
 
     pub async fn suite(&self, site_id: &Value, name: &str, caps: &[&str], lines: i64) -> Value {
@@ -189,7 +241,9 @@ impl TestApp {
     }
 
     pub async fn client(&self, name: &str) -> Value {
-        self.post("/v1/clients", &self.admin_key, json!({"name": name})).await.expect(201)
+        self.post("/v1/clients", &self.admin_key, json!({"name": name}))
+            .await
+            .expect(201)
     }
 
     pub fn program_body(client_id: &Value, name: &str) -> Value {
@@ -199,7 +253,13 @@ impl TestApp {
     }
 
     pub async fn program(&self, client_id: &Value, name: &str) -> Value {
-        self.post("/v1/programs", &self.admin_key, Self::program_body(client_id, name)).await.expect(201)
+        self.post(
+            "/v1/programs",
+            &self.admin_key,
+            Self::program_body(client_id, name),
+        )
+        .await
+        .expect(201)
     }
 }
 

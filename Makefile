@@ -1,0 +1,24 @@
+# The two commands of the README's quick start.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/suiteplan-target
+# Sections of the shared contract smoke test that this build implements (empty = all).
+SMOKE_ONLY ?= foundation
+
+.PHONY: demo test lint bench
+
+## Run the service on SQLite (./suiteplan.db) with demo data; prints an admin, a planner and a client key.
+demo:
+	./scripts/setup.sh
+	cargo run --release -- serve --demo
+
+## The whole test suite: unit, solver and API tests on SQLite and PostgreSQL, then the contract smoke test.
+test:
+	./scripts/setup.sh --test
+	cargo test --workspace
+	SMOKE_ONLY=$(SMOKE_ONLY) ./scripts/contract-smoke.sh
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+bench:
+	cargo run --release -p solver_models --bin bench

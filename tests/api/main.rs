@@ -1,0 +1,10 @@
+//! One integration-test binary: the real server on port 0, against SQLite and PostgreSQL.
+
+mod helpers;
+
+mod bad_input;
+mod demand;
+mod isolation;
+mod operations;
+mod resources;
+mod roles;

@@ -1,0 +1,251 @@
+//! Operations: health, readiness, metrics, OpenAPI, and the real CLI binary.
+
+use crate::both_backends;
+use crate::helpers::*;
+use reqwest::Method;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+both_backends!(
+    health_readiness_and_metrics_answer,
+    |app: TestApp| async move {
+        assert_eq!(
+            app.request(Method::GET, "/healthz", None, None)
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            app.request(Method::GET, "/readyz", None, None).await.status,
+            200
+        );
+        app.get("/v1/sites", &app.admin_key).await.expect(200);
+        let metrics = app.request(Method::GET, "/metrics", None, None).await;
+        assert_eq!(metrics.status, 200);
+        assert!(
+        metrics.text.contains("suiteplan_http_requests_total{method=\"GET\",route=\"/v1/sites\",status=\"200\"} 1"),
+        "{}",
+        metrics.text
+    );
+        assert!(metrics
+            .text
+            .contains("suiteplan_http_request_duration_seconds_bucket"));
+    }
+);
+
+#[tokio::test]
+async fn openapi_document_lists_the_contract_paths() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let spec = app
+        .request(Method::GET, "/openapi.json", None, None)
+        .await
+        .expect(200);
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = spec["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/v1/sites", "post"),
+        ("/v1/sites/{id}", "get"),
+        ("/v1/suites", "post"),
+        ("/v1/suites/{id}", "patch"),
+        ("/v1/suites/{id}/closures", "post"),
+        ("/v1/closures/{id}", "delete"),
+        ("/v1/clients", "get"),
+        ("/v1/api-keys", "post"),
+        ("/v1/api-keys/{id}", "delete"),
+        ("/v1/programs", "post"),
+        ("/v1/programs/{id}", "patch"),
+        ("/v1/programs/{id}/forecast", "put"),
+        ("/v1/programs/{id}/demand", "get"),
+        ("/v1/audit", "get"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing from /openapi.json"
+        );
+    }
+    let site = &spec["components"]["schemas"]["Site"]["properties"];
+    for field in ["id", "name", "timezone"] {
+        assert!(site.get(field).is_some(), "Site.{field}");
+    }
+}
+
+/// Starts the real binary and returns it with the address from its `listening on` line.
+fn start_binary(
+    dir: &std::path::Path,
+    extra_env: &[(&str, &str)],
+) -> (std::process::Child, String, Vec<String>) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_suiteplan"));
+    cmd.current_dir(dir)
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .env("SUITEPLAN__LOG__FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let stdout_lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .take(5)
+        .collect();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut addr = None;
+    for line in stderr.lines().map_while(Result::ok) {
+        if let Some(i) = line.find("listening on http://") {
+            let rest = &line[i + "listening on http://".len()..];
+            addr = Some(rest.split(['"', ' ']).next().unwrap().to_string());
+            break;
+        }
+    }
+    (child, addr.expect("a `listening on` line"), stdout_lines)
+}
+
+fn printed_key(lines: &[String], role: &str) -> String {
+    lines
+        .iter()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix(role)
+                .map(|r| r.split_whitespace().next().unwrap().to_string())
+        })
+        .unwrap_or_else(|| panic!("no {role} key in {lines:?}"))
+}
+
+#[tokio::test]
+async fn demo_serves_with_printed_keys_and_seeding_twice_does_not_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let http = reqwest::Client::new();
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let (mut child, addr, lines) = start_binary(dir.path(), &[]);
+        assert!(
+            addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"),
+            "real port: {addr}"
+        );
+        let admin = printed_key(&lines, "admin");
+        let client = printed_key(&lines, "client");
+        let suites: serde_json::Value = http
+            .get(format!("http://{addr}/v1/suites"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let programs: serde_json::Value = http
+            .get(format!("http://{addr}/v1/programs"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mine: serde_json::Value = http
+            .get(format!("http://{addr}/v1/programs"))
+            .bearer_auth(&client)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        seen.push((
+            suites["items"].as_array().unwrap().len(),
+            programs["items"].as_array().unwrap().len(),
+            mine["items"].as_array().unwrap().len(),
+        ));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let (suites, programs, mine) = seen[0];
+    assert!(suites >= 8, "about ten suites, got {suites}");
+    assert!(
+        programs >= 5,
+        "programs from preclinical to commercial, got {programs}"
+    );
+    assert!(
+        mine >= 1 && mine < programs,
+        "the client key sees only its own programs"
+    );
+    assert_eq!(seen[0], seen[1], "seeding twice does not duplicate");
+    assert!(
+        dir.path().join("suiteplan.db").exists(),
+        "default database is sqlite://suiteplan.db"
+    );
+}
+
+#[tokio::test]
+async fn demo_forecasts_outgrow_autologous_capacity() {
+    // The demo is meant to show a capacity cliff: maximum-scenario autologous demand must exceed
+    // what the autologous grade-B lines can make in some month of the five years.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr, lines) = start_binary(dir.path(), &[]);
+    let admin = printed_key(&lines, "admin");
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let http = http.clone();
+        let admin = admin.clone();
+        async move {
+            http.get(path)
+                .bearer_auth(admin)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let suites = get(format!("http://{addr}/v1/suites")).await;
+    let auto_lines: i64 = suites["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            s["grade"].as_str().unwrap() <= "B"
+                && s["capabilities"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|c| c == "autologous")
+        })
+        .map(|s| s["lines"].as_i64().unwrap())
+        .sum();
+    let programs = get(format!("http://{addr}/v1/programs")).await;
+    let mut by_month: std::collections::BTreeMap<String, f64> = Default::default();
+    for p in programs["items"].as_array().unwrap() {
+        if !p["required_capabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "autologous")
+        {
+            continue;
+        }
+        let occupancy =
+            (p["batch_days"].as_i64().unwrap() + p["changeover_days"].as_i64().unwrap()) as f64;
+        let demand = get(format!(
+            "http://{addr}/v1/programs/{}/demand?scenario=maximum",
+            p["id"].as_str().unwrap()
+        ))
+        .await;
+        for item in demand["items"].as_array().unwrap() {
+            *by_month
+                .entry(item["month"].as_str().unwrap().to_string())
+                .or_default() += item["batches"].as_f64().unwrap() * occupancy;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let capacity = auto_lines as f64 * 31.0;
+    let over = by_month.values().filter(|d| **d > capacity).count();
+    assert!(
+        over > 0,
+        "some month needs more autologous line-days ({:?}) than {capacity}",
+        by_month.values().cloned().fold(0.0, f64::max)
+    );
+}

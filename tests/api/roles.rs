@@ -1,0 +1,208 @@
+//! Who may do what (API.md "Auth and roles").
+
+use crate::both_backends;
+use crate::helpers::*;
+use serde_json::json;
+
+both_backends!(
+    role_matrix_matches_the_contract,
+    |app: TestApp| async move {
+        let site = app.site("S").await;
+        let suite = app.suite(&site["id"], "CT", &["autologous"], 2).await;
+        let client = app.client("C").await;
+        let program = app.program(&client["id"], "P").await;
+        let planner = app.key("planner", None).await;
+        let client_key = app.key("client", client["id"].as_str()).await;
+        let sid = suite["id"].as_str().unwrap();
+        let pid = program["id"].as_str().unwrap();
+
+        // (method, path, body, admin, planner, client): expected status per role. Creating the same
+        // name twice is 409, which shows that the second role got past authorisation.
+        let site_body = json!({"name": "N", "timezone": "UTC"});
+        let cases = vec![
+            ("GET", "/v1/sites".to_string(), None, 200, 200, 200),
+            (
+                "POST",
+                "/v1/sites".to_string(),
+                Some(site_body),
+                409,
+                201,
+                403,
+            ),
+            ("GET", "/v1/suites".to_string(), None, 200, 200, 200),
+            (
+                "PATCH",
+                format!("/v1/suites/{sid}"),
+                Some(json!({"lines": 3})),
+                200,
+                200,
+                403,
+            ),
+            (
+                "POST",
+                format!("/v1/suites/{sid}/closures"),
+                Some(
+                    json!({"start": "2027-01-01", "end": "2027-01-03", "reason": "r", "lines": null}),
+                ),
+                201,
+                201,
+                403,
+            ),
+            (
+                "GET",
+                format!("/v1/suites/{sid}/closures"),
+                None,
+                200,
+                200,
+                200,
+            ),
+            (
+                "POST",
+                "/v1/clients".to_string(),
+                Some(json!({"name": "X"})),
+                409,
+                201,
+                403,
+            ),
+            ("GET", "/v1/clients".to_string(), None, 200, 200, 200),
+            ("GET", "/v1/api-keys".to_string(), None, 200, 403, 403),
+            (
+                "POST",
+                "/v1/api-keys".to_string(),
+                Some(json!({"name": "k", "role": "planner", "client_id": null})),
+                201,
+                403,
+                403,
+            ),
+            ("GET", "/v1/programs".to_string(), None, 200, 200, 200),
+            ("GET", format!("/v1/programs/{pid}"), None, 200, 200, 200),
+            (
+                "PATCH",
+                format!("/v1/programs/{pid}"),
+                Some(json!({"batch_days": 12})),
+                200,
+                200,
+                200,
+            ),
+            (
+                "PATCH",
+                format!("/v1/programs/{pid}"),
+                Some(json!({"priority": 9})),
+                200,
+                200,
+                403,
+            ),
+            (
+                "PATCH",
+                format!("/v1/programs/{pid}"),
+                Some(json!({"phase": "phase3"})),
+                200,
+                200,
+                403,
+            ),
+            (
+                "PUT",
+                format!("/v1/programs/{pid}/forecast"),
+                Some(json!({"entries": []})),
+                200,
+                200,
+                200,
+            ),
+            (
+                "GET",
+                format!("/v1/programs/{pid}/demand?scenario=maximum"),
+                None,
+                200,
+                200,
+                200,
+            ),
+            ("GET", "/v1/audit".to_string(), None, 200, 200, 403),
+        ];
+        for (method, path, body, admin_s, planner_s, client_s) in cases {
+            // Clients first, so that a planner-only change is refused before staff make it.
+            for (who, key, want) in [
+                ("client", &client_key, client_s),
+                ("planner", &planner, planner_s),
+                ("admin", &app.admin_key, admin_s),
+            ] {
+                let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+                let r = app.request(m, &path, Some(key), body.clone()).await;
+                assert_eq!(r.status.as_u16(), want, "{who} {method} {path}: {}", r.text);
+                if want >= 400 {
+                    assert!(
+                        r.content_type.starts_with("application/problem+json"),
+                        "{who} {method} {path}"
+                    );
+                }
+            }
+        }
+    }
+);
+
+both_backends!(
+    missing_unknown_and_revoked_keys_are_401,
+    |app: TestApp| async move {
+        app.request(reqwest::Method::GET, "/v1/sites", None, None)
+            .await
+            .problem(401);
+        app.get("/v1/sites", "sp_not-a-real-key-0000000000000000000000")
+            .await
+            .problem(401);
+        let created = app
+            .post(
+                "/v1/api-keys",
+                &app.admin_key,
+                json!({"name": "temp", "role": "planner", "client_id": null}),
+            )
+            .await
+            .expect(201);
+        let key = created["key"].as_str().unwrap();
+        assert!(key.len() >= 40, "a key carries at least 128 random bits");
+        assert!(key.starts_with(created["prefix"].as_str().unwrap()));
+        app.get("/v1/sites", key).await.expect(200);
+        let listed = app.get("/v1/api-keys", &app.admin_key).await.expect(200);
+        assert!(!listed.to_string().contains(key), "keys are never listed");
+        app.delete(
+            &format!("/v1/api-keys/{}", created["id"].as_str().unwrap()),
+            &app.admin_key,
+        )
+        .await
+        .expect(204);
+        app.get("/v1/sites", key).await.problem(401);
+    }
+);
+
+both_backends!(
+    client_keys_must_be_bound_and_staff_keys_must_not,
+    |app: TestApp| async move {
+        let client = app.client("C").await;
+        app.post(
+            "/v1/api-keys",
+            &app.admin_key,
+            json!({"name": "k", "role": "client", "client_id": null}),
+        )
+        .await
+        .invalid("/client_id");
+        app.post(
+            "/v1/api-keys",
+            &app.admin_key,
+            json!({"name": "k", "role": "planner", "client_id": client["id"]}),
+        )
+        .await
+        .invalid("/client_id");
+        app.post(
+            "/v1/api-keys",
+            &app.admin_key,
+            json!({"name": "k", "role": "client", "client_id": uuid::Uuid::new_v4()}),
+        )
+        .await
+        .invalid("/client_id");
+        app.post(
+            "/v1/api-keys",
+            &app.admin_key,
+            json!({"name": "k", "role": "owner", "client_id": null}),
+        )
+        .await
+        .invalid("/role");
+    }
+);
