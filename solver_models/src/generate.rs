@@ -1,1 +1,462 @@
-//! placeholder
+//! A seeded generator of believable CDMO planning instances, for tests and benchmarks.
+//!
+//! Suites come in four capability profiles (autologous, allogeneic, viral vector, fill & finish)
+//! with EU GMP grades, 1–6 lines, twice-yearly requalification closures, the odd partial closure
+//! and suites qualified mid-horizon. Programs ramp from preclinical through the clinical phases to
+//! commercial supply, with process times typical of their modality, sometimes a tech-transfer
+//! `earliest_start` or a filed list of allowed suites. Demand is scaled per profile to a target
+//! load (`tightness` = demanded line-days / open line-days), so "tight" is a knob, not luck.
+//! The same spec and seed always give the same instance (own SplitMix64; no dependency).
+
+use crate::types::{
+    Booking, BookingStatus, Closure, ForecastEntry, Grade, Instance, Phase, PhaseSuccess,
+    PhaseWeights, Program, Scenario, Suite,
+};
+use crate::Month;
+use chrono::{Days, NaiveDate};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenSpec {
+    pub name: String,
+    pub seed: u64,
+    pub suites: usize,
+    /// Mean lines per suite.
+    pub lines_per_suite: f64,
+    pub programs: usize,
+    pub months: u32,
+    pub from: NaiveDate,
+    /// Demanded line-days / open line-days per capability profile (about 1.0 = full).
+    pub tightness: f64,
+    pub bookings: usize,
+    pub sites: usize,
+}
+
+impl GenSpec {
+    fn base(name: &str, seed: u64) -> GenSpec {
+        GenSpec {
+            name: name.to_string(),
+            seed,
+            suites: 4,
+            lines_per_suite: 2.0,
+            programs: 8,
+            months: 3,
+            from: NaiveDate::from_ymd_opt(2028, 1, 1).unwrap_or_default(),
+            tightness: 1.05,
+            bookings: 2,
+            sites: 1,
+        }
+    }
+    /// A few suites and programs over a quarter: exact MILP territory.
+    pub fn small(seed: u64) -> GenSpec {
+        GenSpec::base("small", seed)
+    }
+    /// About 12 suites, 30 programs, 24 months.
+    pub fn medium(seed: u64) -> GenSpec {
+        GenSpec {
+            suites: 12,
+            lines_per_suite: 2.5,
+            programs: 30,
+            months: 24,
+            bookings: 8,
+            ..GenSpec::base("medium", seed)
+        }
+    }
+    /// About 40 suites / 120 lines, 150 programs, 36 months, two sites.
+    pub fn large(seed: u64) -> GenSpec {
+        GenSpec {
+            suites: 40,
+            lines_per_suite: 3.0,
+            programs: 150,
+            months: 36,
+            bookings: 30,
+            sites: 2,
+            ..GenSpec::base("large", seed)
+        }
+    }
+    /// Point `k` of a scaling series between small and large.
+    pub fn scaled(k: usize, seed: u64) -> GenSpec {
+        let k = k.max(1);
+        GenSpec {
+            name: format!("scale-{k}"),
+            suites: 4 * k,
+            lines_per_suite: 3.0,
+            programs: 15 * k,
+            months: (6 * k as u32).min(36),
+            bookings: 3 * k,
+            sites: if k >= 6 { 2 } else { 1 },
+            ..GenSpec::base("scaled", seed)
+        }
+    }
+}
+
+/// SplitMix64: tiny, seedable, good enough for test data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// Uniform in `lo..=hi`.
+    fn range(&mut self, lo: u32, hi: u32) -> u32 {
+        lo + (self.next() % u64::from(hi - lo + 1)) as u32
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+/// (profile name, suite capabilities, batch_days range, changeover range)
+type Profile = (
+    &'static str,
+    &'static [&'static str],
+    (u32, u32),
+    (u32, u32),
+);
+const PROFILES: [Profile; 4] = [
+    (
+        "autologous",
+        &["autologous", "closed_system"],
+        (7, 14),
+        (1, 2),
+    ),
+    (
+        "allogeneic",
+        &["allogeneic", "closed_system"],
+        (10, 21),
+        (1, 3),
+    ),
+    ("viral_vector", &["viral_vector", "bsl2"], (14, 21), (2, 3)),
+    (
+        "fill_finish",
+        &["fill_finish", "grade_a_bsc"],
+        (2, 4),
+        (1, 1),
+    ),
+];
+/// Share of suites per profile: cell therapy dominates a CGT CDMO.
+const SHARES: [f64; 4] = [0.4, 0.25, 0.2, 0.15];
+
+fn profile_of(rng: &mut Rng) -> usize {
+    let x = rng.unit();
+    let mut acc = 0.0;
+    for (i, s) in SHARES.iter().enumerate() {
+        acc += s;
+        if x < acc {
+            return i;
+        }
+    }
+    0
+}
+
+fn add_days(d: NaiveDate, n: u64) -> NaiveDate {
+    d.checked_add_days(Days::new(n)).unwrap_or(d)
+}
+
+pub fn generate(spec: &GenSpec) -> Instance {
+    let mut rng = Rng(spec.seed ^ 0x5EED_CAFE);
+    let from = spec.from;
+    let end_month = {
+        let mut m = Month::of(from);
+        for _ in 0..spec.months.max(1) {
+            m = m.next();
+        }
+        m
+    };
+    let to = end_month.first_day();
+    let horizon_days = (to - from).num_days().max(1) as u64;
+    let sites = ["Leiden", "Boston", "Stevenage"];
+
+    // Suites: make sure every profile exists once before drawing the rest.
+    let mut suites = Vec::new();
+    let mut suite_profile = Vec::new();
+    for i in 0..spec.suites.max(1) {
+        let prof = if i < 4 { i } else { profile_of(&mut rng) };
+        let (pname, caps, _, _) = PROFILES[prof];
+        let grade = match pname {
+            "fill_finish" => Grade::A,
+            "viral_vector" => Grade::B,
+            _ => {
+                if rng.chance(0.7) {
+                    Grade::B
+                } else {
+                    Grade::C
+                }
+            }
+        };
+        let lines = {
+            let mean = spec.lines_per_suite;
+            let l = (mean + (rng.unit() - 0.5) * mean).round() as u32;
+            l.clamp(1, 6)
+        };
+        let site = sites[i % spec.sites.clamp(1, 3)];
+        let mut caps: Vec<String> = caps.iter().map(|c| c.to_string()).collect();
+        if pname == "autologous" && rng.chance(0.3) {
+            caps.push("pd_lab".into());
+        }
+        // Most suites are qualified before the horizon; some come online during it.
+        let available_from = if i >= 4 && rng.chance(0.1) {
+            add_days(
+                from,
+                rng.range(30, (horizon_days / 2).max(31) as u32) as u64,
+            )
+        } else {
+            NaiveDate::from_ymd_opt(2025, 6, 1).unwrap_or(from)
+        };
+        let available_to = if i >= 4 && rng.chance(0.05) {
+            Some(add_days(
+                from,
+                rng.range((horizon_days / 2) as u32, horizon_days as u32) as u64,
+            ))
+        } else {
+            None
+        };
+        let mut closures = Vec::new();
+        // Requalification twice a year (2–3 days, whole suite), at a suite-specific offset.
+        let offset = rng.range(0, 180) as u64;
+        let mut d = offset;
+        while d < horizon_days {
+            let start = add_days(from, d);
+            closures.push(Closure {
+                start,
+                end: add_days(start, rng.range(2, 3) as u64),
+                lines: None,
+            });
+            d += 182;
+        }
+        // The odd maintenance of one line.
+        if lines > 1 && rng.chance(0.3) {
+            let start = add_days(from, rng.range(0, horizon_days as u32 - 1) as u64);
+            closures.push(Closure {
+                start,
+                end: add_days(start, rng.range(5, 15) as u64),
+                lines: Some(vec![rng.range(1, lines)]),
+            });
+        }
+        suites.push(Suite {
+            id: None,
+            name: format!(
+                "{}-{}{:02}",
+                site.chars().next().unwrap_or('S'),
+                &pname[..3].to_uppercase(),
+                i + 1
+            ),
+            site: Some(site.to_string()),
+            grade,
+            capabilities: caps,
+            lines,
+            available_from,
+            available_to,
+            closures,
+        });
+        suite_profile.push(prof);
+    }
+
+    // Programs with raw (unscaled) ramps.
+    let months: Vec<Month> = Month::of(from).until(end_month).collect();
+    let mut programs = Vec::new();
+    let mut prog_profile = Vec::new();
+    for i in 0..spec.programs.max(1) {
+        let prof = suite_profile[i % suite_profile.len()];
+        let (pname, caps, bd, co) = PROFILES[prof];
+        let mut required = vec![caps[0].to_string()];
+        if rng.chance(0.4) && caps.len() > 1 {
+            required.push(caps[1].to_string());
+        }
+        let min_grade = match pname {
+            "fill_finish" => Grade::A,
+            "viral_vector" => Grade::B,
+            _ => {
+                if rng.chance(0.6) {
+                    Grade::C
+                } else {
+                    Grade::B
+                }
+            }
+        };
+        let phase = *rng.pick(&[
+            Phase::Preclinical,
+            Phase::Phase1,
+            Phase::Phase1,
+            Phase::Phase2,
+            Phase::Phase3,
+            Phase::Commercial,
+        ]);
+        // Months spent in each phase from now on, then the next phase.
+        let mut timeline = Vec::new();
+        let mut ph = phase;
+        let mut left_in_phase = rng.range(2, 10);
+        for _ in &months {
+            timeline.push(ph);
+            left_in_phase = left_in_phase.saturating_sub(1);
+            if left_in_phase == 0 && ph != Phase::Commercial {
+                ph = Phase::ALL[(ph as usize + 1).min(4)];
+                left_in_phase = rng.range(6, 14);
+            }
+        }
+        let mut forecast = Vec::new();
+        let mut commercial_months = 0u32;
+        for (m, ph) in months.iter().zip(&timeline) {
+            let base = match ph {
+                Phase::Preclinical => f64::from(rng.range(0, 1)),
+                Phase::Phase1 => f64::from(rng.range(1, 2)),
+                Phase::Phase2 => f64::from(rng.range(1, 3)),
+                Phase::Phase3 => f64::from(rng.range(2, 4)),
+                Phase::Commercial => {
+                    commercial_months += 1;
+                    (2.0 + f64::from(commercial_months) * 0.25).min(8.0)
+                }
+            };
+            forecast.push((*m, *ph, base));
+        }
+        let earliest_start = rng
+            .chance(0.15)
+            .then(|| add_days(from, rng.range(0, (horizon_days / 3) as u32) as u64));
+        let compatible: Vec<usize> = (0..suites.len())
+            .filter(|s| suite_profile[*s] == prof)
+            .collect();
+        let allowed_suites = (rng.chance(0.15) && compatible.len() >= 2).then(|| {
+            let a = *rng.pick(&compatible);
+            let b = *rng.pick(&compatible);
+            let mut v = vec![suites[a].name.clone(), suites[b].name.clone()];
+            v.dedup();
+            v
+        });
+        programs.push((
+            Program {
+                id: None,
+                name: format!("P{:03}", i + 1),
+                client: Some(format!("Client{}", i % (spec.programs / 3).max(1) + 1)),
+                phase,
+                required_capabilities: required,
+                min_grade,
+                batch_days: rng.range(bd.0, bd.1),
+                changeover_days: rng.range(co.0, co.1),
+                earliest_start,
+                priority: rng.range(0, 2) as i32,
+                allowed_suites,
+                phase_success: None,
+                forecast: Vec::new(),
+            },
+            forecast,
+        ));
+        prog_profile.push(prof);
+    }
+
+    // Scale each profile's demand to the target load of its suites.
+    for prof in 0..PROFILES.len() {
+        let capacity: f64 = suites
+            .iter()
+            .zip(&suite_profile)
+            .filter(|(_, p)| **p == prof)
+            .map(|(s, _)| {
+                let from_day = (s.available_from - from)
+                    .num_days()
+                    .clamp(0, horizon_days as i64);
+                let to_day = s
+                    .available_to
+                    .map(|t| (t - from).num_days().clamp(0, horizon_days as i64))
+                    .unwrap_or(horizon_days as i64);
+                f64::from(s.lines) * (to_day - from_day).max(0) as f64
+            })
+            .sum();
+        let demand: f64 = programs
+            .iter()
+            .zip(&prog_profile)
+            .filter(|(_, p)| **p == prof)
+            .map(|((p, f), _)| {
+                f.iter().map(|x| x.2).sum::<f64>() * f64::from(p.batch_days + p.changeover_days)
+            })
+            .sum();
+        if demand <= 0.0 {
+            continue;
+        }
+        let factor = spec.tightness * capacity / demand;
+        for ((p, f), _) in programs
+            .iter_mut()
+            .zip(&prog_profile)
+            .filter(|(_, p)| **p == prof)
+        {
+            let mut carry = 0.0;
+            p.forecast = f
+                .iter()
+                .map(|(m, ph, b)| {
+                    carry += b * factor;
+                    let n = carry.floor();
+                    carry -= n;
+                    ForecastEntry {
+                        month: *m,
+                        phase: *ph,
+                        batches: n as u32,
+                    }
+                })
+                .collect();
+        }
+    }
+    let programs: Vec<Program> = programs.into_iter().map(|(p, _)| p).collect();
+
+    // A few bookings at the start of a line's month, where nothing else is.
+    let mut bookings: Vec<Booking> = Vec::new();
+    for _ in 0..spec.bookings {
+        let pi = (rng.next() % programs.len() as u64) as usize;
+        let p = &programs[pi];
+        let Some(si) = (0..suites.len()).find(|s| {
+            let su = &suites[*s];
+            p.required_capabilities
+                .iter()
+                .all(|c| su.capabilities.contains(c))
+                && su.grade.satisfies(p.min_grade)
+                && p.allowed_suites
+                    .as_ref()
+                    .is_none_or(|a| a.contains(&su.name))
+        }) else {
+            continue;
+        };
+        let line = rng.range(1, suites[si].lines);
+        let start = add_days(from, rng.range(0, (horizon_days / 4) as u32) as u64);
+        let end = add_days(start, u64::from(p.batch_days + p.changeover_days));
+        let clash = bookings.iter().any(|b| {
+            b.suite == suites[si].name && b.line == line && b.start < end && start < b.end
+        }) || suites[si]
+            .closures
+            .iter()
+            .any(|c| c.start < end && start < c.end);
+        if clash || start < suites[si].available_from {
+            continue;
+        }
+        bookings.push(Booking {
+            suite: suites[si].name.clone(),
+            line,
+            start,
+            end,
+            status: if rng.chance(0.7) {
+                BookingStatus::Confirmed
+            } else {
+                BookingStatus::Held
+            },
+            program: Some(p.name.clone()),
+        });
+    }
+
+    Instance {
+        name: Some(format!("{}-seed{}", spec.name, spec.seed)),
+        from,
+        to,
+        scenario: Scenario::Maximum,
+        weights: PhaseWeights::default(),
+        phase_success: PhaseSuccess::default(),
+        suites,
+        programs,
+        bookings,
+        expected: None,
+    }
+}

@@ -12,6 +12,7 @@
 //! - [`greedy`]: DESIGN.md's greedy baseline (also the MIP start and the fallback).
 //! - [`milp`]: good_lp + HiGHS with the MIP dual bound kept.
 //! - [`timeidx`]: the exact time-indexed MILP, whole or on a window of the plan.
+//! - [`bound`]: the day-level LP bound with each suite's lines pooled.
 //! - [`roughcut`]: the monthly rough-cut model: proven bound and shadow prices.
 //! - [`lns`]: large-neighbourhood search over month × suite-group windows.
 //! - [`expansion`]: extra lines per capability class that remove capacity shortfalls.
@@ -19,6 +20,7 @@
 //! - [`check`]: an independent feasibility checker for plans.
 //! - [`generate`]: seeded generator of believable CDMO instances.
 
+pub mod bound;
 pub mod check;
 pub mod demand;
 pub mod expansion;

@@ -8,6 +8,7 @@ use crate::milp::Limits;
 use crate::model::{Batch, Prepared};
 use crate::plan::{PlanOptions, Progress};
 use crate::timeidx::{count_vars, solve_window, Window};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// Binaries per window: big enough to untangle a month of one capability class, small enough
@@ -73,7 +74,7 @@ fn suite_groups(p: &Prepared, current: &[Batch], units: &[bool], rotate: usize) 
 pub fn improve(
     p: &Prepared,
     start: Vec<Batch>,
-    bound: f64,
+    bound: &AtomicU64,
     opts: &PlanOptions,
     t0: &Instant,
     progress: &mut dyn FnMut(Progress),
@@ -82,7 +83,10 @@ pub fn improve(
     let mut value = p.served_weighted(&best);
     let target = opts.mip_rel_gap.max(0.0);
     let left = || opts.time_limit_s - t0.elapsed().as_secs_f64();
-    let done = |v: f64| (bound - v) / bound.max(1.0) <= target;
+    let done = |v: f64| {
+        let b = f64::from_bits(bound.load(Ordering::SeqCst));
+        (b - v) / b.max(1.0) <= target
+    };
     let n_m = p.months.len();
     let mut pass = 0usize;
     let mut timed_out = false;
@@ -123,6 +127,7 @@ pub fn improve(
                     time_limit_s: left().min(5.0),
                     mip_rel_gap: 1e-4,
                     threads: opts.threads,
+                    solver: None,
                 };
                 let r = solve_window(p, &best, &w, limits);
                 if r.gain > 0.0 {

@@ -10,6 +10,8 @@ pub struct Limits {
     pub time_limit_s: f64,
     pub mip_rel_gap: f64,
     pub threads: Option<u32>,
+    /// HiGHS `solver` option ("simplex", "ipm", …); `None` = HiGHS's choice.
+    pub solver: Option<&'static str>,
 }
 
 /// What a (maximisation) MIP solve produced.
@@ -45,6 +47,9 @@ pub fn solve_mip(problem: HighsProblem, initial: Option<&[f64]>, limits: Limits)
     let _ = model.try_set_option("mip_rel_gap", limits.mip_rel_gap.max(0.0));
     if let Some(t) = limits.threads {
         let _ = model.try_set_option("threads", t.max(1) as i32);
+    }
+    if let Some(solver) = limits.solver {
+        let _ = model.try_set_option("solver", solver);
     }
     if let Some(cols) = initial {
         // A rejected start only costs time; the solve itself stays valid.

@@ -7,9 +7,10 @@ use crate::milp::Limits;
 pub use crate::model::PlanError;
 use crate::model::{Batch, Prepared};
 use crate::types::{Grade, Instance, Phase};
-use crate::{expansion, lns, roughcut, timeidx, Month};
+use crate::{bound, expansion, lns, roughcut, timeidx, Month};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,6 +145,17 @@ pub fn solve(
     opts: &PlanOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Plan, PlanError> {
+    solve_with_exact_limit(instance, opts, EXACT_VARS, progress)
+}
+
+/// [`solve`] with the size (binaries) up to which the whole time-indexed MILP is solved in one
+/// piece; above it, LNS with the pooled LP bound. Tests use 0 to exercise the large path.
+pub fn solve_with_exact_limit(
+    instance: &Instance,
+    opts: &PlanOptions,
+    exact_vars: usize,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Plan, PlanError> {
     let t0 = Instant::now();
     let p = Prepared::new(instance)?;
     let left = |t0: &Instant| (opts.time_limit_s - t0.elapsed().as_secs_f64()).max(0.0);
@@ -156,6 +168,7 @@ pub fn solve(
         message: format!("greedy done: {greedy_value:.1}"),
     });
 
+    let gap_of = |served: f64, bound: f64| ((bound - served) / bound.max(1.0)).max(0.0);
     let rough = roughcut::lp(&p);
     let mut bound = (booked + rough.bound).min(p.demand_weighted());
     progress(Progress {
@@ -167,17 +180,17 @@ pub fn solve(
     let mut best_value = greedy_value;
     let mut timed_out = false;
     let target = opts.mip_rel_gap.max(0.0);
-    let gap_of = |served: f64, bound: f64| ((bound - served) / bound.max(1.0)).max(0.0);
 
     if gap_of(best_value, bound) > 1e-9 {
         let limits = |secs: f64| Limits {
             time_limit_s: secs,
             mip_rel_gap: target,
             threads: opts.threads,
+            solver: None,
         };
         let everything = timeidx::Window::everything(&p);
         let n_full = timeidx::count_vars(&p, &best, &everything);
-        if n_full <= EXACT_VARS {
+        if n_full <= exact_vars {
             let r = timeidx::solve_window(&p, &best, &everything, limits(left(&t0)));
             if r.gain > 0.0 {
                 best = r.batches;
@@ -193,16 +206,37 @@ pub fn solve(
                 ),
             });
         } else {
-            // Tighten the bound with the integer rough-cut while the search has time left.
-            if gap_of(best_value, bound) > target {
-                let mb = roughcut::mip_bound(&p, limits((left(&t0) * 0.15).min(10.0)));
-                bound = bound.min(booked + mb);
-                progress(Progress {
-                    stage: "bound",
-                    message: format!("rough-cut MIP bound {bound:.1}"),
+            // The day-level LP bound runs on the second core while LNS improves the plan; LNS
+            // reads the bound as soon as it is known, to stop at the requested gap.
+            let shared = AtomicU64::new(bound.to_bits());
+            let lim = Limits {
+                time_limit_s: left(&t0) * 0.8,
+                mip_rel_gap: 0.0,
+                threads: Some(1),
+                solver: Some("simplex"),
+            };
+            let (out, lp) = std::thread::scope(|scope| {
+                let pref = &p;
+                let shared_ref = &shared;
+                let handle = scope.spawn(move || {
+                    let b = bound::pooled_lp(pref, lim).map(|b| b + booked);
+                    if let Some(b) = b {
+                        let cur = f64::from_bits(shared_ref.load(Ordering::SeqCst));
+                        shared_ref.store(cur.min(b).to_bits(), Ordering::SeqCst);
+                    }
+                    b
                 });
-            }
-            let out = lns::improve(&p, best, bound, opts, &t0, progress);
+                let out = lns::improve(&p, best, &shared, opts, &t0, progress);
+                (out, handle.join().ok().flatten())
+            });
+            progress(Progress {
+                stage: "bound",
+                message: match lp {
+                    Some(b) => format!("day-level pooled LP bound {b:.1}"),
+                    None => "day-level pooled LP bound not reached in time".into(),
+                },
+            });
+            bound = f64::from_bits(shared.load(Ordering::SeqCst));
             best = out.batches;
             best_value = p.served_weighted(&best);
             timed_out = out.timed_out;

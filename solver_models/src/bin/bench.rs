@@ -1,0 +1,131 @@
+//! Planner benchmark: `cargo run --release -p solver_models --bin bench [-- FILTER [TIME_LIMIT_S]]`.
+//! Prints one row per instance: build time (generate/load + prepare), solve time, served /
+//! demand / bound (weighted), gap to the proven bound, greedy's value, and the checker's verdict.
+
+use solver_models::check::check_plan;
+use solver_models::generate::{generate, GenSpec};
+use solver_models::model::Prepared;
+use solver_models::plan::{solve, PlanOptions};
+use solver_models::Instance;
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let filter = args.first().cloned().unwrap_or_default();
+    let time_limit: f64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60.0);
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/instances");
+    let mut cases: Vec<(String, Box<dyn Fn() -> Instance>)> = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map(|r| r.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    for f in files {
+        let name = f
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        cases.push((
+            name,
+            Box::new(move || {
+                let text = std::fs::read_to_string(&f).expect("readable instance");
+                serde_json::from_str(&text).expect("valid instance")
+            }),
+        ));
+    }
+    for k in [1usize, 2, 3, 4, 6, 8, 10] {
+        cases.push((
+            format!("scale-{k}"),
+            Box::new(move || generate(&GenSpec::scaled(k, 1))),
+        ));
+    }
+    cases.push(("medium".into(), Box::new(|| generate(&GenSpec::medium(1)))));
+    cases.push((
+        "medium-tight".into(),
+        Box::new(|| {
+            generate(&GenSpec {
+                tightness: 1.3,
+                ..GenSpec::medium(2)
+            })
+        }),
+    ));
+    cases.push(("large".into(), Box::new(|| generate(&GenSpec::large(1)))));
+    cases.push((
+        "large-tight".into(),
+        Box::new(|| {
+            generate(&GenSpec {
+                tightness: 1.3,
+                ..GenSpec::large(2)
+            })
+        }),
+    ));
+
+    println!(
+        "| instance | suites | lines | programs | months | build s | solve s | served | demand | bound | gap % | greedy | status | check |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+    for (name, make) in &cases {
+        if !name.contains(&filter) {
+            continue;
+        }
+        let t = Instant::now();
+        let inst = make();
+        let lines: u32 = inst.suites.iter().map(|s| s.lines).sum();
+        if let Err(e) = Prepared::new(&inst) {
+            println!("| {name} | invalid: {e} |");
+            continue;
+        }
+        let build = t.elapsed().as_secs_f64();
+        if std::env::var("BENCH_LP").is_ok() {
+            // Diagnostic: the day-level LP relaxation, to tell a loose bound from a weak plan.
+            if let Ok(p) = Prepared::new(&inst) {
+                let t = Instant::now();
+                let w = solver_models::timeidx::Window::everything(&p);
+                let b = solver_models::timeidx::lp_bound(
+                    &p,
+                    &w,
+                    solver_models::milp::Limits {
+                        time_limit_s: 600.0,
+                        mip_rel_gap: 0.0,
+                        threads: None,
+                        solver: None,
+                    },
+                );
+                eprintln!(
+                    "  [{name}] time-indexed LP bound {:.1} in {:.1}s",
+                    b + p.booked_weighted(),
+                    t.elapsed().as_secs_f64()
+                );
+            }
+        }
+        let opts = PlanOptions {
+            time_limit_s: time_limit,
+            today: inst.from,
+            ..PlanOptions::default()
+        };
+        let t = Instant::now();
+        let plan = match solve(&inst, &opts, &mut |p| {
+            eprintln!("  [{name}] {}: {}", p.stage, p.message)
+        }) {
+            Ok(p) => p,
+            Err(e) => {
+                println!("| {name} | error: {e} |");
+                continue;
+            }
+        };
+        let secs = t.elapsed().as_secs_f64();
+        let violations = check_plan(&inst, &plan);
+        println!(
+            "| {name} | {} | {lines} | {} | {} | {build:.2} | {secs:.2} | {:.0} | {:.0} | {:.1} | {:.2} | {:.0} | {:?} | {} |",
+            inst.suites.len(),
+            inst.programs.len(),
+            solver_models::Month::of(inst.from).until(solver_models::Month::of(inst.to)).count(),
+            plan.served_weighted,
+            plan.demand_weighted,
+            plan.bound_weighted,
+            plan.gap * 100.0,
+            plan.greedy_served_weighted,
+            plan.status,
+            if violations.is_empty() { "ok".to_string() } else { format!("{} violations", violations.len()) },
+        );
+    }
+}

@@ -1,0 +1,74 @@
+//! Properties on random small instances: the plan passes the independent checker, is never
+//! below greedy nor above its bound, and on tiny instances equals the exact MILP optimum.
+
+use proptest::prelude::*;
+use solver_models::check::check_plan;
+use solver_models::generate::{generate, GenSpec};
+use solver_models::model::Prepared;
+use solver_models::plan::{solve, PlanOptions};
+
+fn tiny(seed: u64, suites: usize, programs: usize, months: u32, tightness: f64) -> GenSpec {
+    GenSpec {
+        suites,
+        lines_per_suite: 1.5,
+        programs,
+        months,
+        tightness,
+        bookings: 2,
+        ..GenSpec::small(seed)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_plans_are_feasible_at_least_greedy_and_within_their_bound(
+        seed in 0u64..10_000,
+        suites in 2usize..6,
+        programs in 2usize..8,
+        months in 1u32..3,
+        tightness in 0.8f64..2.0,
+    ) {
+        let inst = generate(&tiny(seed, suites, programs, months, tightness));
+        let opts = PlanOptions { time_limit_s: 20.0, mip_rel_gap: 0.0, today: inst.from, ..PlanOptions::default() };
+        let plan = solve(&inst, &opts, &mut |_| {}).unwrap();
+        prop_assert_eq!(check_plan(&inst, &plan), vec![]);
+        prop_assert!(plan.served_weighted >= plan.greedy_served_weighted - 1e-9);
+        prop_assert!(plan.served_weighted <= plan.bound_weighted + 1e-6);
+        // Tiny instances are solved exactly: the bound is the optimum.
+        prop_assert!((plan.bound_weighted - plan.served_weighted).abs() < 1e-6);
+        // The large-instance path (LNS + pooled LP bound) must agree with the exact optimum.
+        let p = Prepared::new(&inst).unwrap();
+        let lns = solver_models::plan::solve_with_exact_limit(&inst, &opts, 0, &mut |_| {}).unwrap();
+        prop_assert_eq!(check_plan(&inst, &lns), vec![]);
+        prop_assert!(lns.served_weighted <= plan.served_weighted + 1e-6);
+        prop_assert!(lns.bound_weighted >= plan.served_weighted - 1e-6, "pooled bound {} below optimum {}", lns.bound_weighted, plan.served_weighted);
+        prop_assert!(lns.served_weighted >= lns.greedy_served_weighted - 1e-9);
+        drop(p);
+    }
+}
+
+#[test]
+fn the_generator_is_deterministic_and_believable() {
+    let a = generate(&GenSpec::medium(7));
+    let b = generate(&GenSpec::medium(7));
+    assert_eq!(a, b);
+    assert_eq!(a.suites.len(), 12);
+    assert_eq!(a.programs.len(), 30);
+    assert!(Prepared::new(&a).is_ok());
+    let large = generate(&GenSpec::large(1));
+    let lines: u32 = large.suites.iter().map(|s| s.lines).sum();
+    assert!((100..=140).contains(&lines), "{lines} lines");
+    let caps: Vec<&str> = ["autologous", "allogeneic", "viral_vector", "fill_finish"].to_vec();
+    for c in caps {
+        assert!(large
+            .suites
+            .iter()
+            .any(|s| s.capabilities.iter().any(|x| x == c)));
+    }
+    assert!(large.programs.iter().any(|p| p
+        .forecast
+        .iter()
+        .any(|f| f.phase == solver_models::Phase::Commercial)));
+}
