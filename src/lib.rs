@@ -8,6 +8,7 @@
 //! - [`domain`]: validated types and rules; no axum, sqlx or solver types leak in or out.
 //! - [`store`]: the `Store` trait of use cases, on SQLite (embedded) and PostgreSQL.
 //! - [`http`]: axum routers per resource, auth, problem+json errors, OpenAPI.
+//! - [`planning`]: plan jobs: instances from the store, the worker, results, alerts, the CLI.
 //! - [`demo`]: a believable CDMO for `serve --demo`.
 //! - [`startup`]: `Application::build` binds its own listener and exposes `port()`.
 //! - The planning models live in the `solver_models` crate (pure, no I/O).
@@ -16,6 +17,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod planning;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

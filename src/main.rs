@@ -36,6 +36,18 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Solve an instance file offline (no database) and print a summary or the plan as JSON.
+    Plan {
+        /// Instance JSON (the format of solver_models/instances/*.json).
+        #[arg(long)]
+        instance: PathBuf,
+        /// Print the whole plan as JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
+        /// Seconds the solver may take (default: planning.time_limit_s).
+        #[arg(long)]
+        time_limit: Option<f64>,
+    },
     /// Manage API keys.
     ApiKey {
         #[command(subcommand)]
@@ -82,6 +94,15 @@ async fn main() -> anyhow::Result<()> {
                 println!("pages: {base}/login   api: {base}/v1/…   spec: {base}/openapi.json");
             }
             app.run_until(shutdown_signal()).await
+        }
+        Command::Plan {
+            instance,
+            json,
+            time_limit,
+        } => {
+            let out = suiteplan::planning::cli::run(&instance, json, time_limit, &settings)?;
+            println!("{out}");
+            Ok(())
         }
         Command::Migrate => {
             suiteplan::store::connect(&settings.database).await?;

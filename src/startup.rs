@@ -50,11 +50,17 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let addr = self.local_addr();
+        let planner = tokio::spawn(crate::planning::worker::run(
+            self.state.store.clone(),
+            self.state.settings.clone(),
+        ));
         let app = http::app(self.state);
         tracing::info!("listening on http://{addr}");
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await?;
+        // An interrupted plan is claimed again once its lease expires.
+        planner.abort();
         Ok(())
     }
 }

@@ -1,10 +1,12 @@
 //! Validated domain types and rules. No axum, no sqlx, no solver: handlers and stores receive
 //! only values that passed these checks.
 
+mod bookings;
 mod errors;
 mod inputs;
 mod keys;
 
+pub use bookings::*;
 pub use errors::{FieldError, ValidationErrors};
 pub use inputs::*;
 pub use keys::{generate_api_key, generate_token, hash_key, key_prefix, Role};

@@ -149,6 +149,7 @@ impl From<StoreError> for ApiError {
                 conflicts,
             },
             StoreError::State(s) => ApiError::State(s),
+            StoreError::Forbidden(s) => ApiError::Forbidden(s),
             StoreError::Busy => ApiError::Unavailable("the database is busy; retry shortly".into()),
             StoreError::Database(e) => ApiError::Internal(format!("database: {e}")),
             StoreError::Migrate(e) => ApiError::Internal(format!("migration: {e}")),

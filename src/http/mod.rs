@@ -2,11 +2,13 @@
 
 mod audit;
 mod auth;
+mod bookings;
 mod clients;
 pub mod error;
 mod extract;
 mod list;
 mod ops;
+mod plans;
 mod programs;
 mod sites;
 mod suites;
@@ -70,6 +72,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(clients::router())
         .merge(programs::router())
         .merge(audit::router())
+        .merge(plans::router())
+        .merge(bookings::router())
         .split_for_parts()
 }
 
@@ -82,6 +86,7 @@ pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)
+        .merge(bookings::feed_router())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

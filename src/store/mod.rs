@@ -5,11 +5,13 @@
 //! (`BEGIN IMMEDIATE` on SQLite), row locks (`FOR UPDATE` on PostgreSQL), migrations, error codes
 //! — lives in `sqlite.rs` and `postgres.rs`.
 
+mod plans;
 mod postgres;
 mod rows;
 mod sql;
 mod sqlite;
 
+pub use plans::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -33,6 +35,8 @@ pub enum StoreError {
     Conflict(Vec<ConflictItem>),
     #[error("state: {0}")]
     State(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("database busy")]
     Busy,
     #[error("database: {0}")]
@@ -124,10 +128,69 @@ pub struct AuditFilter {
 
 pub type DynStore = Arc<dyn Store>;
 
+#[derive(Debug, Clone, Default)]
+pub struct BookingFilter {
+    pub suite_id: Option<Uuid>,
+    pub program_id: Option<Uuid>,
+    pub client_id: Option<Uuid>,
+    pub status: Option<BookingStatus>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// An `Idempotency-Key`, scoped per API key.
+#[derive(Debug, Clone)]
+pub struct IdemKey {
+    pub api_key_id: Uuid,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum IdemBegin {
+    /// First use: go ahead (the key is now in flight).
+    Fresh,
+    /// Seen with the same body: answer this again.
+    Replay {
+        status: u16,
+        body: serde_json::Value,
+    },
+    /// The first request with this key is still running.
+    InFlight,
+    /// Seen with another body.
+    Mismatch,
+}
+
+/// What a calendar feed may show.
+#[derive(Debug, Clone)]
+pub struct FeedScope {
+    pub id: Uuid,
+    pub client_id: Option<Uuid>,
+    pub suite_id: Option<Uuid>,
+    pub program_id: Option<Uuid>,
+}
+
+/// A live (held and unexpired, or confirmed) booking as a calendar entry.
+#[derive(Debug, Clone)]
+pub struct LiveBooking {
+    pub id: Uuid,
+    pub program_id: Uuid,
+    pub suite_id: Uuid,
+    pub line: i32,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Calendar {
+    pub suites: Vec<Suite>,
+    pub closures: Vec<Closure>,
+    pub bookings: Vec<LiveBooking>,
+}
+
 /// Use cases of the service, each one transaction. `actor` is who asked (for scoping and the
 /// audit row written in the same transaction).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: PlanStore + Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -219,6 +282,65 @@ pub trait Store: Send + Sync + 'static {
         program_id: Uuid,
         version: Option<i32>,
     ) -> Result<Option<Forecast>, StoreError>;
+
+    // Bookings (DESIGN.md "Calendar writes")
+    /// Books one line (`input.line`, or the lowest free one) for `[start, end)`. Overlap with a
+    /// live booking, a closure or the qualification dates → `Conflict`; an incompatible suite or
+    /// another client's program → `Validation`.
+    async fn create_booking(
+        &self,
+        actor: &Actor,
+        input: &NewBooking,
+        rules: &BookingRules,
+    ) -> Result<Booking, StoreError>;
+    /// `create_booking`, recording the 201 response under an idempotency key in the same
+    /// transaction, so that a retry after a crash between commit and response replays it.
+    async fn create_booking_idempotent(
+        &self,
+        actor: &Actor,
+        input: &NewBooking,
+        rules: &BookingRules,
+        idem: &IdemKey,
+    ) -> Result<Booking, StoreError>;
+    async fn confirm_booking(&self, actor: &Actor, id: Uuid) -> Result<Booking, StoreError>;
+    async fn cancel_booking(&self, actor: &Actor, id: Uuid) -> Result<Booking, StoreError>;
+    async fn get_booking(&self, id: Uuid, scope: Option<Uuid>) -> Result<Booking, StoreError>;
+    async fn list_bookings(
+        &self,
+        filter: &BookingFilter,
+        scope: Option<Uuid>,
+        page: Page,
+    ) -> Result<Listed<Booking>, StoreError>;
+    /// Marks holds past their expiry `expired` (with `booking.expired` events) and raises
+    /// `hold.expiring` once for holds expiring within `warning_days`. Returns (expired, warned).
+    async fn sweep_holds(&self, warning_days: i64) -> Result<(u64, u64), StoreError>;
+    /// Suites, closures and live bookings overlapping `[from, to)`, for availability.
+    async fn calendar(&self, from: NaiveDate, to: NaiveDate) -> Result<Calendar, StoreError>;
+
+    // Idempotency keys
+    async fn idempotency_begin(
+        &self,
+        key: &IdemKey,
+        request_hash: &str,
+    ) -> Result<IdemBegin, StoreError>;
+    async fn idempotency_finish(
+        &self,
+        key: &IdemKey,
+        status: u16,
+        body: &serde_json::Value,
+    ) -> Result<(), StoreError>;
+    async fn idempotency_forget(&self, key: &IdemKey) -> Result<(), StoreError>;
+
+    // Calendar feeds
+    async fn create_feed(
+        &self,
+        actor: &Actor,
+        suite_id: Option<Uuid>,
+        program_id: Option<Uuid>,
+        token_hash: &str,
+    ) -> Result<Uuid, StoreError>;
+    async fn feed_scope(&self, token_hash: &str) -> Result<Option<FeedScope>, StoreError>;
+    async fn revoke_feed(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError>;
 
     // Audit
     async fn list_audit(

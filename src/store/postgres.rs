@@ -38,6 +38,12 @@ pub(crate) fn classify(e: sqlx::Error) -> StoreError {
         if d.is_unique_violation() {
             return super::duplicate(d.constraint().unwrap_or(d.message()));
         }
+        // exclusion_violation on bookings_no_overlap: the database refused an overlap that the
+        // application's own check did not see (it cannot, under the suite lock — but if it ever
+        // does, the answer is still a clean 409).
+        if code.as_ref() == "23P01" {
+            return StoreError::Conflict(Vec::new());
+        }
     }
     if matches!(e, sqlx::Error::PoolTimedOut) {
         return StoreError::Busy;
@@ -46,3 +52,4 @@ pub(crate) fn classify(e: sqlx::Error) -> StoreError {
 }
 
 impl_store!(PgStore, sqlx::Postgres, "postgres", " FOR UPDATE", classify);
+crate::store::plans::impl_plan_store!(PgStore, sqlx::Postgres, " FOR UPDATE SKIP LOCKED", classify);

@@ -234,3 +234,55 @@ pub const CLOSURE_COLS: &str = "id, suite_id, starts_on, ends_on, reason, lines"
 pub const PROGRAM_COLS: &str = "id, client_id, name, modality, storage, atmp, phase, \
     required_capabilities, min_grade, batch_days, changeover_days, earliest_start, phase_success, \
     priority, allowed_suite_ids, created_at, updated_at";
+
+pub const BOOKING_COLS: &str =
+    "id, program_id, suite_id, line, starts_on, ends_on, status, hold_expires_at, note, at_risk, created_at";
+
+#[derive(sqlx::FromRow)]
+pub struct BookingRow {
+    pub id: Uuid,
+    pub program_id: Uuid,
+    pub suite_id: Uuid,
+    pub line: i32,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub status: String,
+    pub hold_expires_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+    pub at_risk: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<BookingRow> for Booking {
+    fn from(r: BookingRow) -> Booking {
+        Booking {
+            id: r.id,
+            program_id: r.program_id,
+            suite_id: r.suite_id,
+            line: r.line,
+            start: r.starts_on,
+            end: r.ends_on,
+            status: BookingStatus::parse(&r.status).unwrap_or(BookingStatus::Cancelled),
+            hold_expires_at: r.hold_expires_at,
+            note: r.note,
+            at_risk: r.at_risk,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct IdemRow {
+    pub request_hash: String,
+    pub status_code: Option<i32>,
+    pub response: Option<Json<serde_json::Value>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct FeedRow {
+    pub id: Uuid,
+    pub client_id: Option<Uuid>,
+    pub suite_id: Option<Uuid>,
+    pub program_id: Option<Uuid>,
+}

@@ -142,6 +142,182 @@ macro_rules! impl_store {
             i64::from(page.limit) + 1
         }
 
+        fn booking_event(status: BookingStatus) -> &'static str {
+            match status {
+                BookingStatus::Held => "booking.held",
+                BookingStatus::Confirmed => "booking.confirmed",
+                BookingStatus::Cancelled => "booking.cancelled",
+                BookingStatus::Expired => "booking.expired",
+            }
+        }
+
+        /// Loads a booking (scoped to a client's programs when `scope` is set), locked on PostgreSQL.
+        async fn booking_for_update(tx: &mut Tx, id: Uuid, scope: Option<Uuid>) -> Result<(Booking, Uuid), StoreError> {
+            let sql = format!(
+                "SELECT b.id, b.program_id, b.suite_id, b.line, b.starts_on, b.ends_on, b.status, b.hold_expires_at, \
+                 b.note, b.at_risk, b.created_at FROM bookings b JOIN programs p ON p.id = b.program_id \
+                 WHERE b.id = $1 AND ($2 IS NULL OR p.client_id = $2){}",
+                if $for_update.is_empty() { "" } else { " FOR UPDATE OF b" }
+            );
+            let booking: Booking = sqlx::query_as::<_, BookingRow>(&sql)
+                .bind(id)
+                .bind(scope)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db)?
+                .map(Booking::from)
+                .ok_or(StoreError::NotFound)?;
+            let client = program_client(tx, booking.program_id).await?.ok_or(StoreError::NotFound)?;
+            Ok((booking, client))
+        }
+
+        /// Marks due holds of `suite_id` (or of every suite) expired, with their events.
+        async fn expire_due(tx: &mut Tx, suite_id: Option<Uuid>) -> Result<u64, StoreError> {
+            let t = now();
+            let sql = format!(
+                "SELECT {BOOKING_COLS} FROM bookings WHERE status = 'held' AND hold_expires_at <= $1 \
+                 AND ($2 IS NULL OR suite_id = $2) ORDER BY id"
+            );
+            let due: Vec<Booking> = sqlx::query_as::<_, BookingRow>(&sql)
+                .bind(t)
+                .bind(suite_id)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(db)?
+                .into_iter()
+                .map(Booking::from)
+                .collect();
+            for b in &due {
+                sqlx::query("UPDATE bookings SET status = 'expired', updated_at = $2 WHERE id = $1")
+                    .bind(b.id)
+                    .bind(t)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db)?;
+                let client = program_client(tx, b.program_id).await?;
+                let mut expired = b.clone();
+                expired.status = BookingStatus::Expired;
+                emit(tx, "booking.expired", client, serde_json::json!({"booking": expired})).await?;
+                audit(tx, &Actor::system(), "expire", "booking", Some(b.id), serde_json::json!({})).await?;
+            }
+            Ok(due.len() as u64)
+        }
+
+        async fn insert_booking(
+            tx: &mut Tx,
+            actor: &Actor,
+            input: &NewBooking,
+            rules: &BookingRules,
+        ) -> Result<Booking, StoreError> {
+            let suite = match lock_suite(tx, input.suite_id).await {
+                Err(StoreError::NotFound) => return Err(StoreError::invalid("/suite_id", "unknown suite")),
+                other => other?,
+            };
+            let sql = format!("SELECT {PROGRAM_COLS} FROM programs WHERE id = $1 AND ($2 IS NULL OR client_id = $2)");
+            let program: Program = sqlx::query_as::<_, ProgramRow>(&sql)
+                .bind(input.program_id)
+                .bind(actor.scope())
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db)?
+                .map(Program::from)
+                .ok_or_else(|| StoreError::invalid("/program_id", "unknown program"))?;
+            let missing: Vec<&String> =
+                program.required_capabilities.iter().filter(|c| !suite.capabilities.contains(c)).collect();
+            if !missing.is_empty() {
+                return Err(StoreError::invalid("/suite_id", &format!(
+                    "the suite lacks capabilities the program requires: {}",
+                    missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                )));
+            }
+            if !suite.grade.satisfies(program.min_grade) {
+                return Err(StoreError::invalid("/suite_id", &format!(
+                    "the program needs grade {} or cleaner; the suite is grade {}",
+                    program.min_grade.as_str(), suite.grade.as_str()
+                )));
+            }
+            if program.allowed_suite_ids.as_ref().is_some_and(|ids| !ids.contains(&suite.id)) {
+                return Err(StoreError::invalid("/suite_id", "the program's process is not filed for this suite"));
+            }
+            if let Some(line) = input.line {
+                if line > i64::from(suite.lines) {
+                    return Err(StoreError::invalid("/line", &format!("the suite has lines 1..={}", suite.lines)));
+                }
+            }
+            let candidates: Vec<i32> = match input.line {
+                Some(l) => vec![l as i32],
+                None => (1..=suite.lines).collect(),
+            };
+            let mut conflicts = Vec::new();
+            let unqualified = input.start < suite.available_from
+                || suite.available_to.is_some_and(|to| input.end > to);
+            if unqualified {
+                for line in &candidates {
+                    conflicts.push(ConflictItem {
+                        kind: "qualification".into(),
+                        line: *line,
+                        start: suite.available_from,
+                        end: suite.available_to.unwrap_or(chrono::NaiveDate::MAX),
+                        booking_id: None,
+                        program_id: None,
+                    });
+                }
+                return Err(StoreError::Conflict(conflicts));
+            }
+            let sql = format!("SELECT {CLOSURE_COLS} FROM closures WHERE suite_id = $1 AND starts_on < $3 AND ends_on > $2 ORDER BY starts_on");
+            let closures: Vec<Closure> = sqlx::query_as::<_, ClosureRow>(&sql)
+                .bind(suite.id)
+                .bind(input.start)
+                .bind(input.end)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(db)?
+                .into_iter()
+                .map(Closure::from)
+                .collect();
+            let bookings = live_bookings(tx, suite.id, input.start, input.end).await?;
+            let mut chosen = None;
+            for line in candidates {
+                let mut here: Vec<ConflictItem> = closures
+                    .iter()
+                    .filter(|c| c.lines.as_ref().is_none_or(|ls| ls.contains(&line)))
+                    .map(|c| ConflictItem { kind: "closure".into(), line, start: c.start, end: c.end, booking_id: None, program_id: None })
+                    .collect();
+                here.extend(bookings.iter().filter(|b| b.line == line).map(LiveBookingRow::conflict));
+                if here.is_empty() {
+                    chosen = Some(line);
+                    break;
+                }
+                conflicts.extend(here);
+            }
+            let line = chosen.ok_or(StoreError::Conflict(conflicts))?;
+            let t = rules.now;
+            let hold = if input.status == BookingStatus::Held { input.hold_expires_at } else { None };
+            let sql = format!(
+                "INSERT INTO bookings (id, program_id, suite_id, line, starts_on, ends_on, status, hold_expires_at, note, at_risk, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {BOOKING_COLS}"
+            );
+            let booking: Booking = sqlx::query_as::<_, BookingRow>(&sql)
+                .bind(Uuid::now_v7())
+                .bind(program.id)
+                .bind(suite.id)
+                .bind(line)
+                .bind(input.start)
+                .bind(input.end)
+                .bind(input.status.as_str())
+                .bind(hold)
+                .bind(input.note.as_deref())
+                .bind(false)
+                .bind(t)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(db)?
+                .into();
+            emit(tx, booking_event(booking.status), Some(program.client_id), serde_json::json!({"booking": booking})).await?;
+            audit(tx, actor, "create", "booking", Some(booking.id), serde_json::to_value(&booking).unwrap_or_default()).await?;
+            Ok(booking)
+        }
+
         #[async_trait::async_trait]
         impl Store for $store {
             fn backend(&self) -> &'static str {
@@ -779,6 +955,390 @@ macro_rules! impl_store {
                 .await
                 .map_err(db)?;
                 Ok(row.map(Forecast::from))
+            }
+
+            async fn create_booking(
+                &self,
+                actor: &Actor,
+                input: &NewBooking,
+                rules: &BookingRules,
+            ) -> Result<Booking, StoreError> {
+                // Stale holds on the suite go first, in their own transaction with their events,
+                // so that an expired hold never blocks a new booking (nor the exclusion constraint).
+                let mut tx = self.write_tx().await?;
+                expire_due(&mut tx, Some(input.suite_id)).await?;
+                tx.commit().await.map_err(db)?;
+                let mut tx = self.write_tx().await?;
+                let booking = insert_booking(&mut tx, actor, input, rules).await?;
+                tx.commit().await.map_err(db)?;
+                Ok(booking)
+            }
+
+            async fn create_booking_idempotent(
+                &self,
+                actor: &Actor,
+                input: &NewBooking,
+                rules: &BookingRules,
+                idem: &IdemKey,
+            ) -> Result<Booking, StoreError> {
+                let mut tx = self.write_tx().await?;
+                expire_due(&mut tx, Some(input.suite_id)).await?;
+                tx.commit().await.map_err(db)?;
+                let mut tx = self.write_tx().await?;
+                let booking = insert_booking(&mut tx, actor, input, rules).await?;
+                sqlx::query("UPDATE idempotency_keys SET status_code = 201, response = $3 WHERE api_key_id = $1 AND key = $2")
+                    .bind(idem.api_key_id)
+                    .bind(&idem.key)
+                    .bind(Json(serde_json::to_value(&booking).unwrap_or_default()))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                tx.commit().await.map_err(db)?;
+                Ok(booking)
+            }
+
+            async fn confirm_booking(&self, actor: &Actor, id: Uuid) -> Result<Booking, StoreError> {
+                let mut tx = self.write_tx().await?;
+                let (booking, client) = booking_for_update(&mut tx, id, actor.scope()).await?;
+                let booking = booking.effective(now());
+                match booking.status {
+                    BookingStatus::Confirmed => return Ok(booking),
+                    BookingStatus::Cancelled | BookingStatus::Expired => {
+                        return Err(StoreError::State(format!("the booking is {}; it cannot be confirmed", booking.status.as_str())))
+                    }
+                    BookingStatus::Held => {}
+                }
+                let sql = format!(
+                    "UPDATE bookings SET status = 'confirmed', hold_expires_at = NULL, updated_at = $2 WHERE id = $1 RETURNING {BOOKING_COLS}"
+                );
+                let booking: Booking = sqlx::query_as::<_, BookingRow>(&sql)
+                    .bind(id)
+                    .bind(now())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db)?
+                    .into();
+                emit(&mut tx, "booking.confirmed", Some(client), serde_json::json!({"booking": booking})).await?;
+                audit(&mut tx, actor, "confirm", "booking", Some(id), serde_json::json!({})).await?;
+                tx.commit().await.map_err(db)?;
+                Ok(booking)
+            }
+
+            async fn cancel_booking(&self, actor: &Actor, id: Uuid) -> Result<Booking, StoreError> {
+                let mut tx = self.write_tx().await?;
+                let (booking, client) = booking_for_update(&mut tx, id, actor.scope()).await?;
+                let booking = booking.effective(now());
+                match booking.status {
+                    BookingStatus::Cancelled => return Ok(booking),
+                    BookingStatus::Expired => {
+                        return Err(StoreError::State("the hold has expired; there is nothing to cancel".into()))
+                    }
+                    BookingStatus::Confirmed if !actor.is_staff() => {
+                        return Err(StoreError::Forbidden("confirmed bookings are cancelled by the CDMO's planners".into()))
+                    }
+                    _ => {}
+                }
+                let sql = format!(
+                    "UPDATE bookings SET status = 'cancelled', updated_at = $2 WHERE id = $1 RETURNING {BOOKING_COLS}"
+                );
+                let booking: Booking = sqlx::query_as::<_, BookingRow>(&sql)
+                    .bind(id)
+                    .bind(now())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db)?
+                    .into();
+                emit(&mut tx, "booking.cancelled", Some(client), serde_json::json!({"booking": booking})).await?;
+                audit(&mut tx, actor, "cancel", "booking", Some(id), serde_json::json!({})).await?;
+                tx.commit().await.map_err(db)?;
+                Ok(booking)
+            }
+
+            async fn get_booking(&self, id: Uuid, scope: Option<Uuid>) -> Result<Booking, StoreError> {
+                let sql = format!(
+                    "SELECT b.id, b.program_id, b.suite_id, b.line, b.starts_on, b.ends_on, b.status, b.hold_expires_at, \
+                     b.note, b.at_risk, b.created_at FROM bookings b JOIN programs p ON p.id = b.program_id \
+                     WHERE b.id = $1 AND ($2 IS NULL OR p.client_id = $2)"
+                );
+                sqlx::query_as::<_, BookingRow>(&sql)
+                    .bind(id)
+                    .bind(scope)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db)?
+                    .map(|r| Booking::from(r).effective(now()))
+                    .ok_or(StoreError::NotFound)
+            }
+
+            async fn list_bookings(
+                &self,
+                filter: &BookingFilter,
+                scope: Option<Uuid>,
+                page: Page,
+            ) -> Result<Listed<Booking>, StoreError> {
+                // Statuses as every reader sees them: a hold past its expiry is expired.
+                let status_sql = match filter.status {
+                    None => "",
+                    Some(BookingStatus::Held) => " AND b.status = 'held' AND b.hold_expires_at > $9",
+                    Some(BookingStatus::Expired) => " AND (b.status = 'expired' OR (b.status = 'held' AND b.hold_expires_at <= $9))",
+                    Some(BookingStatus::Confirmed) => " AND b.status = 'confirmed' AND $9 IS NOT NULL",
+                    Some(BookingStatus::Cancelled) => " AND b.status = 'cancelled' AND $9 IS NOT NULL",
+                };
+                let sql = format!(
+                    "SELECT b.id, b.program_id, b.suite_id, b.line, b.starts_on, b.ends_on, b.status, b.hold_expires_at, \
+                     b.note, b.at_risk, b.created_at FROM bookings b JOIN programs p ON p.id = b.program_id \
+                     WHERE ($1 IS NULL OR p.client_id = $1) AND ($2 IS NULL OR b.suite_id = $2) \
+                     AND ($3 IS NULL OR b.program_id = $3) AND ($4 IS NULL OR p.client_id = $4) \
+                     AND ($5 IS NULL OR b.ends_on > $5) AND ($6 IS NULL OR b.starts_on < $6) \
+                     AND ($7 IS NULL OR b.starts_on > (SELECT starts_on FROM bookings WHERE id = $7) \
+                          OR (b.starts_on = (SELECT starts_on FROM bookings WHERE id = $7) AND b.id > $7)){status_sql} \
+                     ORDER BY b.starts_on, b.id LIMIT $8"
+                );
+                let mut q = sqlx::query_as::<_, BookingRow>(&sql)
+                    .bind(scope)
+                    .bind(filter.suite_id)
+                    .bind(filter.program_id)
+                    .bind(filter.client_id)
+                    .bind(filter.from)
+                    .bind(filter.to)
+                    .bind(page.after)
+                    .bind(fetch_limit(page));
+                if !status_sql.is_empty() {
+                    q = q.bind(now());
+                }
+                let rows = q.fetch_all(&self.pool).await.map_err(db)?;
+                let t = now();
+                Ok(Listed::from_rows(rows.into_iter().map(|r| Booking::from(r).effective(t)).collect(), page.limit, |b| b.id))
+            }
+
+            async fn sweep_holds(&self, warning_days: i64) -> Result<(u64, u64), StoreError> {
+                let mut tx = self.write_tx().await?;
+                let expired = expire_due(&mut tx, None).await?;
+                let t = now();
+                let sql = format!(
+                    "SELECT {BOOKING_COLS} FROM bookings WHERE status = 'held' AND hold_warned_at IS NULL \
+                     AND hold_expires_at > $1 AND hold_expires_at <= $2 ORDER BY id"
+                );
+                let soon: Vec<Booking> = sqlx::query_as::<_, BookingRow>(&sql)
+                    .bind(t)
+                    .bind(t + chrono::Duration::days(warning_days))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db)?
+                    .into_iter()
+                    .map(Booking::from)
+                    .collect();
+                for b in &soon {
+                    sqlx::query("UPDATE bookings SET hold_warned_at = $2 WHERE id = $1")
+                        .bind(b.id)
+                        .bind(t)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                    let client = program_client(&mut tx, b.program_id).await?;
+                    emit(&mut tx, "hold.expiring", client, serde_json::json!({"booking": b})).await?;
+                }
+                tx.commit().await.map_err(db)?;
+                Ok((expired, soon.len() as u64))
+            }
+
+            async fn calendar(&self, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<Calendar, StoreError> {
+                let sql = format!("SELECT {SUITE_COLS} FROM suites ORDER BY name, id");
+                let suites = sqlx::query_as::<_, SuiteRow>(&sql)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db)?
+                    .into_iter()
+                    .map(Suite::from)
+                    .collect();
+                let sql = format!("SELECT {CLOSURE_COLS} FROM closures WHERE starts_on < $2 AND ends_on > $1");
+                let closures = sqlx::query_as::<_, ClosureRow>(&sql)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db)?
+                    .into_iter()
+                    .map(Closure::from)
+                    .collect();
+                let sql = format!(
+                    "SELECT {BOOKING_COLS} FROM bookings WHERE starts_on < $2 AND ends_on > $1 \
+                     AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $3))"
+                );
+                let bookings = sqlx::query_as::<_, BookingRow>(&sql)
+                    .bind(from)
+                    .bind(to)
+                    .bind(now())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db)?
+                    .into_iter()
+                    .map(|r| LiveBooking { id: r.id, program_id: r.program_id, suite_id: r.suite_id, line: r.line, start: r.starts_on, end: r.ends_on })
+                    .collect();
+                Ok(Calendar { suites, closures, bookings })
+            }
+
+            async fn idempotency_begin(&self, key: &IdemKey, request_hash: &str) -> Result<IdemBegin, StoreError> {
+                let mut tx = self.write_tx().await?;
+                let t = now();
+                // Keys are kept at least 24 hours (API.md); older ones are dropped lazily.
+                sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                    .bind(t - chrono::Duration::hours(48))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                let existing = sqlx::query_as::<_, IdemRow>(
+                    "SELECT request_hash, status_code, response, created_at FROM idempotency_keys WHERE api_key_id = $1 AND key = $2",
+                )
+                .bind(key.api_key_id)
+                .bind(&key.key)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+                let outcome = match existing {
+                    Some(row) if row.request_hash != request_hash => IdemBegin::Mismatch,
+                    Some(IdemRow { status_code: Some(status), response: Some(body), .. }) => IdemBegin::Replay {
+                        status: u16::try_from(status).unwrap_or(500),
+                        body: body.0,
+                    },
+                    // In flight — unless its process died long ago (the request timeout has passed):
+                    // then this request takes the key over.
+                    Some(row) if t - row.created_at < chrono::Duration::seconds(60) => IdemBegin::InFlight,
+                    Some(_) => {
+                        sqlx::query("UPDATE idempotency_keys SET created_at = $3 WHERE api_key_id = $1 AND key = $2")
+                            .bind(key.api_key_id)
+                            .bind(&key.key)
+                            .bind(t)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db)?;
+                        IdemBegin::Fresh
+                    }
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO idempotency_keys (api_key_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4)",
+                        )
+                        .bind(key.api_key_id)
+                        .bind(&key.key)
+                        .bind(request_hash)
+                        .bind(t)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                        IdemBegin::Fresh
+                    }
+                };
+                tx.commit().await.map_err(db)?;
+                Ok(outcome)
+            }
+
+            async fn idempotency_finish(&self, key: &IdemKey, status: u16, body: &serde_json::Value) -> Result<(), StoreError> {
+                let mut tx = self.write_tx().await?;
+                sqlx::query(
+                    "UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE api_key_id = $1 AND key = $2 AND status_code IS NULL",
+                )
+                .bind(key.api_key_id)
+                .bind(&key.key)
+                .bind(i32::from(status))
+                .bind(Json(body))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                tx.commit().await.map_err(db)?;
+                Ok(())
+            }
+
+            async fn idempotency_forget(&self, key: &IdemKey) -> Result<(), StoreError> {
+                let mut tx = self.write_tx().await?;
+                sqlx::query("DELETE FROM idempotency_keys WHERE api_key_id = $1 AND key = $2 AND status_code IS NULL")
+                    .bind(key.api_key_id)
+                    .bind(&key.key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                tx.commit().await.map_err(db)?;
+                Ok(())
+            }
+
+            async fn create_feed(
+                &self,
+                actor: &Actor,
+                suite_id: Option<Uuid>,
+                program_id: Option<Uuid>,
+                token_hash: &str,
+            ) -> Result<Uuid, StoreError> {
+                let mut tx = self.write_tx().await?;
+                if let Some(s) = suite_id {
+                    let found = sqlx::query_scalar::<_, Uuid>("SELECT id FROM suites WHERE id = $1")
+                        .bind(s)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                    if found.is_none() {
+                        return Err(StoreError::invalid("/suite_id", "unknown suite"));
+                    }
+                }
+                if let Some(p) = program_id {
+                    let found = sqlx::query_scalar::<_, Uuid>("SELECT id FROM programs WHERE id = $1 AND ($2 IS NULL OR client_id = $2)")
+                        .bind(p)
+                        .bind(actor.scope())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                    if found.is_none() {
+                        return Err(StoreError::invalid("/program_id", "unknown program"));
+                    }
+                }
+                let id = Uuid::now_v7();
+                sqlx::query(
+                    "INSERT INTO calendar_feeds (id, token_hash, api_key_id, client_id, suite_id, program_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(id)
+                .bind(token_hash)
+                .bind(actor.api_key_id)
+                .bind(actor.scope())
+                .bind(suite_id)
+                .bind(program_id)
+                .bind(now())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                audit(&mut tx, actor, "create", "calendar_feed", Some(id), serde_json::json!({"suite_id": suite_id, "program_id": program_id})).await?;
+                tx.commit().await.map_err(db)?;
+                Ok(id)
+            }
+
+            async fn feed_scope(&self, token_hash: &str) -> Result<Option<FeedScope>, StoreError> {
+                let row = sqlx::query_as::<_, FeedRow>(
+                    "SELECT f.id, f.client_id, f.suite_id, f.program_id FROM calendar_feeds f JOIN api_keys k ON k.id = f.api_key_id \
+                     WHERE f.token_hash = $1 AND f.revoked_at IS NULL AND k.revoked_at IS NULL",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+                Ok(row.map(|r| FeedScope { id: r.id, client_id: r.client_id, suite_id: r.suite_id, program_id: r.program_id }))
+            }
+
+            async fn revoke_feed(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+                let mut tx = self.write_tx().await?;
+                let n = sqlx::query(
+                    "UPDATE calendar_feeds SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL AND ($3 IS NULL OR client_id = $3)",
+                )
+                .bind(id)
+                .bind(now())
+                .bind(actor.scope())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                audit(&mut tx, actor, "revoke", "calendar_feed", Some(id), serde_json::json!({})).await?;
+                tx.commit().await.map_err(db)?;
+                Ok(())
             }
 
             async fn list_audit(&self, filter: &AuditFilter, page: Page) -> Result<Listed<AuditEntry>, StoreError> {

@@ -66,3 +66,4 @@ pub(crate) fn classify(e: sqlx::Error) -> StoreError {
 }
 
 impl_store!(SqliteStore, sqlx::Sqlite, "sqlite", "", classify);
+crate::store::plans::impl_plan_store!(SqliteStore, sqlx::Sqlite, "", classify);

@@ -17,6 +17,8 @@ pub enum Backend {
 pub struct TestApp {
     pub base: String,
     pub admin_key: String,
+    /// The database the server uses (tests may read the outbox directly).
+    pub db_url: String,
     pub http: reqwest::Client,
     _dir: Option<tempfile::TempDir>,
 }
@@ -122,6 +124,7 @@ impl TestApp {
             }
             Backend::Postgres => create_pg_database().await,
         };
+        let db_url = settings.database.url.clone();
         let app = Application::build(settings)
             .await
             .expect("application builds");
@@ -130,6 +133,7 @@ impl TestApp {
         TestApp {
             base,
             admin_key,
+            db_url,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()

@@ -3,6 +3,8 @@
 mod helpers;
 
 mod bad_input;
+mod bookings;
+mod concurrency;
 mod demand;
 mod isolation;
 mod operations;

@@ -1,0 +1,210 @@
+//! Bookings: one line of one suite reserved for a program over `[start, end)`.
+
+use super::{check_interval, ValidationErrors};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BookingStatus {
+    Held,
+    Confirmed,
+    Cancelled,
+    Expired,
+}
+
+impl BookingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingStatus::Held => "held",
+            BookingStatus::Confirmed => "confirmed",
+            BookingStatus::Cancelled => "cancelled",
+            BookingStatus::Expired => "expired",
+        }
+    }
+    pub fn parse(s: &str) -> Option<BookingStatus> {
+        match s {
+            "held" => Some(BookingStatus::Held),
+            "confirmed" => Some(BookingStatus::Confirmed),
+            "cancelled" => Some(BookingStatus::Cancelled),
+            "expired" => Some(BookingStatus::Expired),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Booking {
+    pub id: Uuid,
+    pub program_id: Uuid,
+    pub suite_id: Uuid,
+    pub line: i32,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub status: BookingStatus,
+    pub hold_expires_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+    pub at_risk: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Booking {
+    /// Held bookings past their expiry count as expired for every read and write, swept or not.
+    pub fn effective(mut self, now: DateTime<Utc>) -> Booking {
+        if self.status == BookingStatus::Held && self.hold_expires_at.is_some_and(|t| t <= now) {
+            self.status = BookingStatus::Expired;
+        }
+        self
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBooking {
+    pub program_id: Uuid,
+    pub suite_id: Uuid,
+    /// A line number; null picks the lowest free line.
+    #[serde(default)]
+    pub line: Option<i64>,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// `held` or `confirmed`.
+    pub status: BookingStatus,
+    #[serde(default)]
+    pub hold_expires_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The rules that depend on configuration and the clock.
+#[derive(Debug, Clone, Copy)]
+pub struct BookingRules {
+    pub hold_ttl_days: i64,
+    pub today: NaiveDate,
+    pub now: DateTime<Utc>,
+}
+
+impl NewBooking {
+    /// Shape and range checks; `client` applies the rules for client keys. Fills in the default
+    /// hold expiry.
+    pub fn validate(
+        mut self,
+        rules: &BookingRules,
+        client: bool,
+    ) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        check_interval(self.start, self.end, "/end", &mut e);
+        if (self.end - self.start).num_days() > 3650 {
+            e.push("/end", "a booking may last at most 10 years");
+        }
+        if let Some(line) = self.line {
+            if line < 1 {
+                e.push("/line", "lines are numbered from 1");
+            }
+        }
+        if let Some(note) = &self.note {
+            if note.chars().count() > 2000 {
+                e.push("/note", "must be at most 2000 characters");
+            }
+        }
+        let latest = rules.now + chrono::Duration::days(rules.hold_ttl_days);
+        match self.status {
+            BookingStatus::Held => match self.hold_expires_at {
+                None => self.hold_expires_at = Some(latest),
+                Some(t) if t <= rules.now => e.push("/hold_expires_at", "must be in the future"),
+                Some(t) if client && t > latest => e.push(
+                    "/hold_expires_at",
+                    format!("a hold lasts at most {} days", rules.hold_ttl_days),
+                ),
+                Some(_) => {}
+            },
+            BookingStatus::Confirmed => {
+                if self.hold_expires_at.is_some() {
+                    e.push("/hold_expires_at", "only held bookings expire");
+                }
+            }
+            _ => e.push("/status", "must be held or confirmed"),
+        }
+        if client && self.start < rules.today {
+            e.push("/start", "must be today or later");
+        }
+        e.into_result(self)
+    }
+}
+
+/// A maximal free window of one line.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct Window {
+    pub suite_id: Uuid,
+    pub line: i32,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+/// Free windows of one line within `[from, to)`: the complement of `busy` (half-open intervals,
+/// in any order, possibly overlapping), keeping those of at least `min_days` days.
+pub fn free_windows(
+    from: NaiveDate,
+    to: NaiveDate,
+    mut busy: Vec<(NaiveDate, NaiveDate)>,
+    min_days: i64,
+) -> Vec<(NaiveDate, NaiveDate)> {
+    busy.sort();
+    let mut out = Vec::new();
+    let mut cursor = from;
+    for (s, e) in busy {
+        if e <= cursor {
+            continue;
+        }
+        if s >= to {
+            break;
+        }
+        if s > cursor {
+            out.push((cursor, s));
+        }
+        cursor = cursor.max(e);
+        if cursor >= to {
+            break;
+        }
+    }
+    if cursor < to {
+        out.push((cursor, to));
+    }
+    out.retain(|(s, e)| (*e - *s).num_days() >= min_days.max(1));
+    out
+}
+
+/// The day after `d` (saturating).
+pub fn next_day(d: NaiveDate) -> NaiveDate {
+    d.checked_add_days(Days::new(1)).unwrap_or(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn free_windows_are_the_maximal_gaps() {
+        let busy = vec![
+            (d("2027-01-05"), d("2027-01-10")),
+            (d("2027-01-08"), d("2027-01-12")),
+            (d("2026-12-01"), d("2027-01-02")),
+        ];
+        let w = free_windows(d("2027-01-01"), d("2027-02-01"), busy, 2);
+        assert_eq!(
+            w,
+            vec![
+                (d("2027-01-02"), d("2027-01-05")),
+                (d("2027-01-12"), d("2027-02-01"))
+            ]
+        );
+        let w = free_windows(d("2027-01-01"), d("2027-02-01"), vec![], 40);
+        assert!(w.is_empty());
+    }
+}

@@ -1,0 +1,237 @@
+//! Plans: queue a solver run, read its results.
+//!
+//! **What a client key sees.** Plans are the CDMO's, run over every client's programs; a client
+//! reads them filtered to its own programs: its suggestions and shortfalls only; an `objective`
+//! computed over its own programs (served and demand, batches and weighted) with
+//! `bound_weighted: null` (the proven bound is a network-wide figure); the `solver` block (it
+//! says nothing about anyone); and no `utilization`, `binding` or `expansion` (suite loads,
+//! shadow prices and capacity plans are the CDMO's business and reflect other clients' work).
+
+use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, Staff};
+use crate::planning::PlanInput;
+use crate::store::{
+    BindingRow, ExpansionRow, PlanDetail, PlanRecord, PlanShortfall, PlanSuggestion,
+    PlanUtilization,
+};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_plan, list_plans))
+        .routes(routes!(get_plan))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanQueued {
+    pub id: Uuid,
+    /// Always `queued`.
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Objective {
+    pub served_weighted: f64,
+    pub demand_weighted: f64,
+    /// Null in a client's view.
+    pub bound_weighted: Option<f64>,
+    pub served_batches: i64,
+    pub demand_batches: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SolverInfo {
+    pub name: String,
+    /// `optimal`, `feasible`, `time_limit` or `greedy`.
+    pub status: String,
+    pub seconds: f64,
+    pub gap: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpansionView {
+    pub capabilities: Vec<String>,
+    pub min_grade: String,
+    pub site_id: Option<Uuid>,
+    pub from_month: String,
+    pub extra_lines: u32,
+    pub serves_batches: u32,
+}
+
+impl From<ExpansionRow> for ExpansionView {
+    fn from(e: ExpansionRow) -> Self {
+        ExpansionView {
+            capabilities: e.capabilities,
+            min_grade: e.min_grade,
+            site_id: e.site_id,
+            from_month: e.from_month,
+            extra_lines: e.extra_lines,
+            serves_batches: e.serves_batches,
+        }
+    }
+}
+
+/// A plan; lists stay empty and `objective`/`solver` null until it is `done`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Plan {
+    pub id: Uuid,
+    /// `queued`, `running`, `done` or `failed`.
+    pub status: String,
+    pub scenario: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub program_ids: Option<Vec<Uuid>>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+    /// The solver's last progress report while `running`.
+    pub progress: Option<String>,
+    pub objective: Option<Objective>,
+    pub solver: Option<SolverInfo>,
+    pub suggestions: Vec<PlanSuggestion>,
+    pub shortfalls: Vec<PlanShortfall>,
+    pub utilization: Vec<PlanUtilization>,
+    pub expansion: Vec<ExpansionView>,
+    pub binding: Vec<BindingRow>,
+}
+
+fn header(r: &PlanRecord, client: bool) -> Plan {
+    Plan {
+        id: r.id,
+        status: r.status.clone(),
+        scenario: r.scenario.clone(),
+        from: r.from,
+        to: r.to,
+        // Another client's program ids are not for a client's eyes.
+        program_ids: if client { None } else { r.program_ids.clone() },
+        created_at: r.created_at,
+        finished_at: r.finished_at,
+        error: r.error.clone(),
+        progress: (r.status == "running")
+            .then(|| r.progress.clone())
+            .flatten(),
+        objective: None,
+        solver: r.summary.as_ref().map(|s| SolverInfo {
+            name: s.solver_name.clone(),
+            status: s.solver_status.clone(),
+            seconds: s.seconds,
+            gap: s.gap,
+        }),
+        suggestions: vec![],
+        shortfalls: vec![],
+        utilization: vec![],
+        expansion: vec![],
+        binding: vec![],
+    }
+}
+
+fn view(d: PlanDetail, client: bool) -> Plan {
+    let mut plan = header(&d.record, client);
+    let Some(summary) = d.record.summary else {
+        return plan;
+    };
+    plan.objective = Some(if client {
+        Objective {
+            served_weighted: d.programs.iter().map(|p| p.served_weighted).sum(),
+            demand_weighted: d.programs.iter().map(|p| p.demand_weighted).sum(),
+            bound_weighted: None,
+            served_batches: d.programs.iter().map(|p| i64::from(p.served_batches)).sum(),
+            demand_batches: d.programs.iter().map(|p| i64::from(p.demand_batches)).sum(),
+        }
+    } else {
+        Objective {
+            served_weighted: summary.served_weighted,
+            demand_weighted: summary.demand_weighted,
+            bound_weighted: Some(summary.bound_weighted),
+            served_batches: i64::from(summary.served_batches),
+            demand_batches: i64::from(summary.demand_batches),
+        }
+    });
+    plan.suggestions = d.suggestions;
+    plan.shortfalls = d.shortfalls;
+    if !client {
+        plan.utilization = d.utilization;
+        plan.expansion = summary.expansion.into_iter().map(Into::into).collect();
+        plan.binding = summary.binding;
+    }
+    plan
+}
+
+/// Queue a plan (planner, admin). The worker picks it up; poll `GET /v1/plans/{id}`.
+#[utoipa::path(post, path = "/v1/plans", tag = "plans", request_body = PlanInput,
+    responses((status = 202, body = PlanQueued), (status = 403, body = super::error::Problem),
+        (status = 422, body = super::error::Problem)))]
+async fn create_plan(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    ApiJson(input): ApiJson<PlanInput>,
+) -> Result<(StatusCode, Json<PlanQueued>), ApiError> {
+    let input = input.validate()?;
+    let plan = state.store.create_plan(&actor, &input).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(PlanQueued {
+            id: plan.id,
+            status: plan.status,
+        }),
+    ))
+}
+
+/// Plans, newest first. Items carry no rows; a client key gets no objective here (read the
+/// plan for the figures of its own programs).
+#[utoipa::path(get, path = "/v1/plans", tag = "plans", params(ListQuery),
+    responses((status = 200, body = ListOf<Plan>)))]
+async fn list_plans(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<ListOf<Plan>>, ApiError> {
+    let client = !auth.0.is_staff();
+    let listed = state.store.list_plans(q.page()?).await?;
+    Ok(Json(ListOf {
+        next_cursor: listed.next.map(|id| id.to_string()),
+        items: listed
+            .items
+            .iter()
+            .map(|r| {
+                let mut p = header(r, client);
+                if !client {
+                    p.objective = r.summary.as_ref().map(|s| Objective {
+                        served_weighted: s.served_weighted,
+                        demand_weighted: s.demand_weighted,
+                        bound_weighted: Some(s.bound_weighted),
+                        served_batches: i64::from(s.served_batches),
+                        demand_batches: i64::from(s.demand_batches),
+                    });
+                }
+                p
+            })
+            .collect(),
+    }))
+}
+
+/// A plan with its results; a client key sees only its own programs' rows (see the module
+/// documentation for exactly what).
+#[utoipa::path(get, path = "/v1/plans/{id}", tag = "plans", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Plan), (status = 404, body = super::error::Problem)))]
+async fn get_plan(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Plan>, ApiError> {
+    let client = !auth.0.is_staff();
+    // A client key bound to no client sees nothing of anyone's.
+    let scope = if client {
+        Some(auth.0.client_id.unwrap_or(Uuid::nil()))
+    } else {
+        None
+    };
+    let detail = state.store.get_plan(id, scope).await?;
+    Ok(Json(view(detail, client)))
+}

@@ -1,0 +1,184 @@
+//! A solver plan → the rows and summary the store keeps, keyed back to UUIDs.
+
+use crate::domain::PhaseSuccess;
+use crate::store::{
+    BindingRow, ExpansionRow, PlanProgramTotals, PlanShortfall, PlanSuggestion, PlanSummary,
+    PlanUtilization,
+};
+use solver_models as sm;
+use solver_models::plan::{Plan, ShortfallReason, SolverStatus};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// The solver's name as shown in `solver.name`.
+pub const SOLVER_NAME: &str = "suiteplan-milp (HiGHS)";
+
+/// Everything a done plan stores.
+#[derive(Debug, Clone, Default)]
+pub struct PlanRows {
+    pub suggestions: Vec<PlanSuggestion>,
+    pub shortfalls: Vec<PlanShortfall>,
+    pub utilization: Vec<PlanUtilization>,
+    pub programs: Vec<PlanProgramTotals>,
+}
+
+pub fn status_str(s: SolverStatus) -> &'static str {
+    match s {
+        SolverStatus::Optimal => "optimal",
+        SolverStatus::Feasible => "feasible",
+        SolverStatus::TimeLimit => "time_limit",
+        SolverStatus::Greedy => "greedy",
+    }
+}
+
+pub fn reason_str(r: ShortfallReason) -> &'static str {
+    match r {
+        ShortfallReason::Capacity => "capacity",
+        ShortfallReason::NoUsableSuite => "no_usable_suite",
+        ShortfallReason::EarliestStart => "earliest_start",
+    }
+}
+
+fn key(s: &str, what: &str) -> Result<Uuid, String> {
+    Uuid::parse_str(s).map_err(|_| format!("the solver returned an unknown {what} `{s}`"))
+}
+
+pub fn summary(plan: &Plan) -> PlanSummary {
+    PlanSummary {
+        served_weighted: plan.served_weighted,
+        demand_weighted: plan.demand_weighted,
+        bound_weighted: plan.bound_weighted,
+        served_batches: plan.served_batches,
+        demand_batches: plan.demand_batches,
+        solver_name: SOLVER_NAME.into(),
+        solver_status: status_str(plan.status).into(),
+        seconds: (plan.seconds * 1000.0).round() / 1000.0,
+        gap: plan.gap,
+        expansion: plan
+            .expansion
+            .iter()
+            .map(|e| ExpansionRow {
+                capabilities: e.capabilities.clone(),
+                min_grade: e.min_grade.as_str().into(),
+                site_id: e.site.as_deref().and_then(|s| Uuid::parse_str(s).ok()),
+                from_month: e.from_month.to_string(),
+                extra_lines: e.extra_lines,
+                serves_batches: e.serves_batches,
+            })
+            .collect(),
+        binding: plan
+            .binding
+            .iter()
+            .filter_map(|b| {
+                Some(BindingRow {
+                    suite_id: Uuid::parse_str(&b.suite).ok()?,
+                    month: b.month.to_string(),
+                    shadow_price: b.shadow_price,
+                })
+            })
+            .collect(),
+    }
+}
+
+/// The rows of `plan`, solved from `instance` (whose program ids are store UUIDs).
+pub fn rows(instance: &sm::Instance, plan: &Plan) -> Result<PlanRows, String> {
+    let mut client_of: HashMap<Uuid, Uuid> = HashMap::new();
+    for p in &instance.programs {
+        let id = key(p.id.as_deref().unwrap_or(&p.name), "program")?;
+        let client = key(p.client.as_deref().unwrap_or_default(), "client")?;
+        client_of.insert(id, client);
+    }
+    let client = |program: Uuid| {
+        client_of
+            .get(&program)
+            .copied()
+            .ok_or_else(|| format!("the solver returned an unknown program `{program}`"))
+    };
+    let mut out = PlanRows::default();
+    for s in &plan.suggestions {
+        let program_id = key(&s.program, "program")?;
+        out.suggestions.push(PlanSuggestion {
+            id: Uuid::now_v7(),
+            program_id,
+            client_id: client(program_id)?,
+            suite_id: key(&s.suite, "suite")?,
+            line: s.line as i32,
+            start: s.start,
+            end: s.end,
+            month: s.month.to_string(),
+        });
+    }
+    let mut short_by_program: HashMap<Uuid, HashMap<sm::Month, u32>> = HashMap::new();
+    for s in &plan.shortfalls {
+        let program_id = key(&s.program, "program")?;
+        *short_by_program
+            .entry(program_id)
+            .or_default()
+            .entry(s.month)
+            .or_default() += s.shortfall;
+        out.shortfalls.push(PlanShortfall {
+            program_id,
+            client_id: client(program_id)?,
+            month: s.month.to_string(),
+            phase: s.phase.as_str().into(),
+            demand: s.demand as i32,
+            booked: s.booked as i32,
+            planned: s.planned as i32,
+            shortfall: s.shortfall as i32,
+            reason: reason_str(s.reason).into(),
+        });
+    }
+    for u in &plan.utilization {
+        out.utilization.push(PlanUtilization {
+            suite_id: key(&u.suite, "suite")?,
+            month: u.month.to_string(),
+            open_line_days: u.open_line_days as i32,
+            booked_line_days: u.booked_line_days as i32,
+            planned_line_days: u.planned_line_days as i32,
+        });
+    }
+    out.programs = program_totals(instance, &short_by_program)?;
+    Ok(out)
+}
+
+/// Demand and served batches per program over the horizon: served = demand − shortfall,
+/// weighted by the phase of each month (the same arithmetic as the objective).
+fn program_totals(
+    instance: &sm::Instance,
+    short: &HashMap<Uuid, HashMap<sm::Month, u32>>,
+) -> Result<Vec<PlanProgramTotals>, String> {
+    let (first, end) = (sm::Month::of(instance.from), sm::Month::of(instance.to));
+    let defaults = instance
+        .phase_success
+        .or(&PhaseSuccess::published_defaults());
+    let mut out = Vec::new();
+    for p in &instance.programs {
+        let program_id = key(p.id.as_deref().unwrap_or(&p.name), "program")?;
+        let client_id = key(p.client.as_deref().unwrap_or_default(), "client")?;
+        let success = p.phase_success.unwrap_or_default().or(&defaults);
+        let demand = sm::demand::integer_demand(&p.forecast, p.phase, instance.scenario, &success);
+        let mut t = PlanProgramTotals {
+            program_id,
+            client_id,
+            demand_batches: 0,
+            served_batches: 0,
+            demand_weighted: 0.0,
+            served_weighted: 0.0,
+        };
+        for d in demand.iter().filter(|d| d.month >= first && d.month < end) {
+            let missing = short
+                .get(&program_id)
+                .and_then(|m| m.get(&d.month))
+                .copied()
+                .unwrap_or(0)
+                .min(d.batches);
+            let w = instance.weights.of(d.phase);
+            t.demand_batches += d.batches as i32;
+            t.served_batches += (d.batches - missing) as i32;
+            t.demand_weighted += w * f64::from(d.batches);
+            t.served_weighted += w * f64::from(d.batches - missing);
+        }
+        out.push(t);
+    }
+    Ok(out)
+}

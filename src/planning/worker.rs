@@ -1,0 +1,194 @@
+//! The plan job loop. Any number of these (one per replica) share the queue: a plan is claimed
+//! with a lease that the worker renews while it solves, so a killed worker's plan is picked up
+//! again once its lease expires instead of staying `running` for ever.
+
+use super::{instance, results};
+use crate::config::Settings;
+use crate::store::{now, DynStore, PlanRecord, PlanRowsChunk, StoreError};
+use chrono::{DateTime, Utc};
+use solver_models::plan::{solve, PlanOptions};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How long a claim lasts without renewal.
+pub const LEASE: Duration = Duration::from_secs(30);
+/// How often the lease is renewed and progress written (progress is throttled to this).
+const HEARTBEAT: Duration = Duration::from_secs(2);
+/// How often an idle worker looks for queued plans.
+const POLL: Duration = Duration::from_millis(500);
+/// Result rows per transaction, so that a large plan never holds SQLite's writer for long.
+pub const CHUNK_ROWS: usize = 400;
+
+fn lease_until() -> DateTime<Utc> {
+    now() + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::seconds(30))
+}
+
+/// Runs plan jobs until the task is dropped.
+pub async fn run(store: DynStore, settings: Arc<Settings>) {
+    let owner = format!("worker-{}", uuid::Uuid::new_v4());
+    tracing::info!(owner, "plan worker started");
+    loop {
+        match store.claim_plan(&owner, lease_until()).await {
+            Ok(Some(plan)) => run_one(&store, &settings, &owner, plan).await,
+            Ok(None) => tokio::time::sleep(POLL).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming a plan failed");
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    /// Recorded on the plan as its `error`.
+    #[error("{0}")]
+    Plan(String),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// Another worker holds the plan now: leave it alone.
+    #[error("the lease was lost")]
+    LeaseLost,
+}
+
+#[tracing::instrument(skip_all, fields(plan_id = %plan.id))]
+async fn run_one(store: &DynStore, settings: &Settings, owner: &str, plan: PlanRecord) {
+    let id = plan.id;
+    let started = std::time::Instant::now();
+    match execute(store, settings, owner, &plan).await {
+        Ok(()) => tracing::info!(seconds = started.elapsed().as_secs_f64(), "plan done"),
+        Err(RunError::LeaseLost) => tracing::warn!("plan lease lost; another worker has it"),
+        Err(e) => {
+            let message = match &e {
+                RunError::Plan(m) => m.clone(),
+                _ => "the plan could not be recorded (database error); start it again".into(),
+            };
+            tracing::warn!(error = %e, "plan failed");
+            if let Err(e) = store.fail_plan(id, owner, &message).await {
+                // The lease runs out and the plan is claimed again.
+                tracing::error!(error = %e, "could not mark the plan failed");
+            }
+        }
+    }
+}
+
+async fn execute(
+    store: &DynStore,
+    settings: &Settings,
+    owner: &str,
+    plan: &PlanRecord,
+) -> Result<(), RunError> {
+    let snapshot = store.plan_snapshot(plan.from).await?;
+    let inst = instance::build(plan, &snapshot, settings).map_err(RunError::Plan)?;
+    let opts = PlanOptions {
+        time_limit_s: plan.time_limit_s.unwrap_or(settings.planning.time_limit_s),
+        mip_rel_gap: settings.planning.mip_rel_gap,
+        today: Utc::now().date_naive(),
+        expansion_lead_months: settings.planning.expansion_lead_months,
+        expansion: true,
+        threads: None,
+    };
+    let (tx, mut rx) = watch::channel(String::new());
+    let inst = Arc::new(inst);
+    let solving = {
+        let inst = inst.clone();
+        tokio::task::spawn_blocking(move || {
+            solve(&inst, &opts, &mut |p| {
+                let _ = tx.send(format!("{}: {}", p.stage, p.message));
+            })
+        })
+    };
+    tokio::pin!(solving);
+    let mut beat = tokio::time::interval(HEARTBEAT);
+    beat.tick().await;
+    let outcome = loop {
+        tokio::select! {
+            joined = &mut solving => break joined,
+            _ = beat.tick() => {
+                let progress = rx.has_changed().unwrap_or(false).then(|| rx.borrow_and_update().clone());
+                match store.renew_plan_lease(plan.id, owner, lease_until(), progress.as_deref()).await {
+                    Ok(true) => {}
+                    // The solve keeps its thread until it returns; its result is dropped.
+                    Ok(false) => return Err(RunError::LeaseLost),
+                    Err(e) => tracing::warn!(error = %e, "renewing the plan lease failed"),
+                }
+            }
+        }
+    };
+    let solved = match outcome {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return Err(RunError::Plan(format!("the instance is invalid: {e}"))),
+        Err(e) => {
+            tracing::error!(error = %e, "the solver panicked");
+            return Err(RunError::Plan(
+                "the solver stopped unexpectedly; the plan was not computed".into(),
+            ));
+        }
+    };
+    let rows = results::rows(&inst, &solved).map_err(RunError::Plan)?;
+    write_rows(store, owner, plan, rows).await?;
+    let summary = results::summary(&solved);
+    match store
+        .finish_plan(
+            plan.id,
+            owner,
+            &summary,
+            settings.alerts.utilization_threshold,
+        )
+        .await
+    {
+        Err(StoreError::State(_)) => Err(RunError::LeaseLost),
+        other => Ok(other?),
+    }
+}
+
+/// Writes the result rows, [`CHUNK_ROWS`] per transaction, renewing the lease with each.
+async fn write_rows(
+    store: &DynStore,
+    owner: &str,
+    plan: &PlanRecord,
+    rows: results::PlanRows,
+) -> Result<(), RunError> {
+    let _ = store
+        .renew_plan_lease(plan.id, owner, lease_until(), Some("writing results"))
+        .await;
+    let mut chunks: Vec<PlanRowsChunk> = Vec::new();
+    let mut current = PlanRowsChunk::default();
+    let size = |c: &PlanRowsChunk| {
+        c.suggestions.len() + c.shortfalls.len() + c.utilization.len() + c.programs.len()
+    };
+    macro_rules! push {
+        ($field:ident, $item:expr) => {{
+            current.$field.push($item);
+            if size(&current) >= CHUNK_ROWS {
+                chunks.push(std::mem::take(&mut current));
+            }
+        }};
+    }
+    for (i, s) in rows.suggestions.into_iter().enumerate() {
+        push!(suggestions, (i as i32, s));
+    }
+    for (i, s) in rows.shortfalls.into_iter().enumerate() {
+        push!(shortfalls, (i as i32, s));
+    }
+    for (i, u) in rows.utilization.into_iter().enumerate() {
+        push!(utilization, (i as i32, u));
+    }
+    for t in rows.programs {
+        push!(programs, t);
+    }
+    if size(&current) > 0 {
+        chunks.push(current);
+    }
+    for chunk in &chunks {
+        match store
+            .write_plan_rows(plan.id, owner, lease_until(), chunk)
+            .await
+        {
+            Err(StoreError::State(_)) => return Err(RunError::LeaseLost),
+            other => other?,
+        }
+    }
+    Ok(())
+}

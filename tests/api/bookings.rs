@@ -1,0 +1,631 @@
+//! Slot booking: holds, confirmations, conflicts, idempotency, availability, ICS, isolation.
+
+use crate::both_backends;
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+/// A suite with `lines` lines for autologous work, a client, a program and keys.
+pub struct World {
+    pub suite: String,
+    pub program: String,
+    pub client: String,
+    pub client_key: String,
+    pub planner_key: String,
+}
+
+pub async fn world(app: &TestApp, lines: i64) -> World {
+    let site = app.site("Leiden").await;
+    let suite = app
+        .suite(&site["id"], "CT-1", &["autologous", "closed_system"], lines)
+        .await;
+    let client = app.client("Helix").await;
+    let program = app.program(&client["id"], "HLX").await;
+    World {
+        suite: suite["id"].as_str().unwrap().into(),
+        program: program["id"].as_str().unwrap().into(),
+        client: client["id"].as_str().unwrap().into(),
+        client_key: app.key("client", client["id"].as_str()).await,
+        planner_key: app.key("planner", None).await,
+    }
+}
+
+pub fn booking(w: &World, line: Option<i64>, start: &str, end: &str, status: &str) -> Value {
+    json!({"program_id": w.program, "suite_id": w.suite, "line": line, "start": start, "end": end,
+           "status": status, "hold_expires_at": null, "note": null})
+}
+
+both_backends!(holds_confirm_and_cancel, |app: TestApp| async move {
+    let w = world(&app, 2).await;
+    let hold = app
+        .post(
+            "/v1/bookings",
+            &w.client_key,
+            booking(&w, None, "2030-03-01", "2030-03-15", "held"),
+        )
+        .await
+        .expect(201);
+    assert_eq!(hold["status"], "held");
+    assert_eq!(hold["line"], 1);
+    assert_eq!(hold["at_risk"], false);
+    let expires: chrono::DateTime<chrono::Utc> =
+        hold["hold_expires_at"].as_str().unwrap().parse().unwrap();
+    let days = (expires - chrono::Utc::now()).num_hours() as f64 / 24.0;
+    assert!(
+        (13.9..=14.1).contains(&days),
+        "default hold lasts bookings.hold_ttl_days: {days}"
+    );
+    let id = hold["id"].as_str().unwrap();
+
+    // A client may not confirm; the planner does, twice with the same answer.
+    app.post(
+        &format!("/v1/bookings/{id}/confirm"),
+        &w.client_key,
+        json!({}),
+    )
+    .await
+    .problem(403);
+    let confirmed = app
+        .post(
+            &format!("/v1/bookings/{id}/confirm"),
+            &w.planner_key,
+            json!({}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(confirmed["status"], "confirmed");
+    assert_eq!(confirmed["hold_expires_at"], Value::Null);
+    assert_eq!(
+        app.post(
+            &format!("/v1/bookings/{id}/confirm"),
+            &w.planner_key,
+            json!({})
+        )
+        .await
+        .expect(200),
+        confirmed
+    );
+    // A client cannot cancel a confirmed booking.
+    app.post(
+        &format!("/v1/bookings/{id}/cancel"),
+        &w.client_key,
+        json!({}),
+    )
+    .await
+    .problem(403);
+    let cancelled = app
+        .post(
+            &format!("/v1/bookings/{id}/cancel"),
+            &w.planner_key,
+            json!({}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(cancelled["status"], "cancelled");
+    app.post(
+        &format!("/v1/bookings/{id}/cancel"),
+        &w.planner_key,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let p = app
+        .post(
+            &format!("/v1/bookings/{id}/confirm"),
+            &w.planner_key,
+            json!({}),
+        )
+        .await
+        .problem(409);
+    assert_eq!(p["type"], "/problems/state");
+
+    // The cancelled slot is free again.
+    let again = app
+        .post(
+            "/v1/bookings",
+            &w.client_key,
+            booking(&w, Some(1), "2030-03-01", "2030-03-15", "held"),
+        )
+        .await
+        .expect(201);
+    let mine = app
+        .get(
+            &format!("/v1/bookings?program_id={}&status=held", w.program),
+            &w.client_key,
+        )
+        .await
+        .expect(200);
+    let ids: Vec<&str> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![again["id"].as_str().unwrap()]);
+    let audit = app
+        .get(&format!("/v1/audit?entity_id={id}"), &app.admin_key)
+        .await
+        .expect(200);
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["create", "confirm", "cancel"],
+        "repeats that change nothing are not audited"
+    );
+});
+
+both_backends!(
+    overlaps_closures_and_qualification_are_409,
+    |app: TestApp| async move {
+        let w = world(&app, 2).await;
+        let k = w.planner_key.clone();
+        let first = app
+            .post(
+                "/v1/bookings",
+                &k,
+                booking(&w, Some(1), "2030-05-01", "2030-05-15", "confirmed"),
+            )
+            .await
+            .expect(201);
+        // Same line, overlapping: 409 naming the booking to a planner.
+        let p = app
+            .post(
+                "/v1/bookings",
+                &k,
+                booking(&w, Some(1), "2030-05-14", "2030-05-20", "held"),
+            )
+            .await
+            .problem(409);
+        assert_eq!(p["type"], "/problems/overlap");
+        assert_eq!(p["conflicts"][0]["kind"], "booking");
+        assert_eq!(p["conflicts"][0]["booking_id"], first["id"]);
+        // Half-open: ending the day the other starts is fine.
+        app.post(
+            "/v1/bookings",
+            &k,
+            booking(&w, Some(1), "2030-04-20", "2030-05-01", "held"),
+        )
+        .await
+        .expect(201);
+        // A client sees the interval, not whose it is.
+        let p = app
+            .post(
+                "/v1/bookings",
+                &w.client_key,
+                booking(&w, Some(1), "2030-05-10", "2030-05-12", "held"),
+            )
+            .await
+            .problem(409);
+        assert_eq!(p["conflicts"][0]["start"], "2030-05-01");
+        assert!(
+            p["conflicts"][0].get("booking_id").is_none()
+                && p["conflicts"][0].get("program_id").is_none(),
+            "{p}"
+        );
+        // line: null takes the next free line.
+        let second = app
+            .post(
+                "/v1/bookings",
+                &k,
+                booking(&w, None, "2030-05-10", "2030-05-12", "held"),
+            )
+            .await
+            .expect(201);
+        assert_eq!(second["line"], 2);
+        // A closure on line 2 in June.
+        app.post(&format!("/v1/suites/{}/closures", w.suite), &k,
+        json!({"start": "2030-06-01", "end": "2030-06-05", "reason": "media fill", "lines": [2]})).await.expect(201);
+        let p = app
+            .post(
+                "/v1/bookings",
+                &k,
+                booking(&w, Some(2), "2030-06-03", "2030-06-10", "held"),
+            )
+            .await
+            .problem(409);
+        assert_eq!(p["conflicts"][0]["kind"], "closure");
+        // Before qualification.
+        let p = app
+            .post(
+                "/v1/bookings",
+                &k,
+                booking(&w, Some(1), "2025-12-20", "2026-01-10", "held"),
+            )
+            .await
+            .problem(409);
+        assert_eq!(p["conflicts"][0]["kind"], "qualification");
+        // A closure over a live booking → 409 unless forced; forcing flags it at risk.
+        let p = app.post(&format!("/v1/suites/{}/closures", w.suite), &k,
+        json!({"start": "2030-05-05", "end": "2030-05-07", "reason": "EM excursion", "lines": [1]})).await.problem(409);
+        assert_eq!(p["conflicts"][0]["booking_id"], first["id"]);
+        app.post(&format!("/v1/suites/{}/closures", w.suite), &k,
+        json!({"start": "2030-05-05", "end": "2030-05-07", "reason": "EM excursion", "lines": [1], "force": true})).await.expect(201);
+        let flagged = app
+            .get(
+                &format!("/v1/bookings/{}", first["id"].as_str().unwrap()),
+                &k,
+            )
+            .await
+            .expect(200);
+        assert_eq!(flagged["at_risk"], true);
+        // Fewer lines under a live booking → 409 unless forced.
+        app.patch(&format!("/v1/suites/{}", w.suite), &k, json!({"lines": 1}))
+            .await
+            .problem(409);
+    }
+);
+
+both_backends!(
+    incompatible_suites_and_bad_bookings_are_422,
+    |app: TestApp| async move {
+        let w = world(&app, 2).await;
+        let k = w.planner_key.clone();
+        let site = app.site("Boston").await;
+        let vv = app.suite(&site["id"], "VV", &["viral_vector"], 1).await;
+        let mut b = booking(&w, None, "2030-01-01", "2030-01-10", "held");
+        b["suite_id"] = vv["id"].clone();
+        app.post("/v1/bookings", &k, b).await.invalid("/suite_id");
+        app.post(
+            "/v1/bookings",
+            &k,
+            booking(&w, Some(3), "2030-01-01", "2030-01-10", "held"),
+        )
+        .await
+        .invalid("/line");
+        app.post(
+            "/v1/bookings",
+            &k,
+            booking(&w, None, "2030-01-10", "2030-01-01", "held"),
+        )
+        .await
+        .invalid("/end");
+        app.post(
+            "/v1/bookings",
+            &k,
+            booking(&w, None, "2030-01-01", "2030-01-10", "pending"),
+        )
+        .await
+        .invalid("/status");
+        let mut b = booking(&w, None, "2030-01-01", "2030-01-10", "held");
+        b["program_id"] = json!(uuid::Uuid::new_v4());
+        app.post("/v1/bookings", &k, b).await.invalid("/program_id");
+        // Client rules: only holds, from today, expiring within the TTL.
+        app.post(
+            "/v1/bookings",
+            &w.client_key,
+            booking(&w, None, "2030-01-01", "2030-01-10", "confirmed"),
+        )
+        .await
+        .problem(403);
+        app.post(
+            "/v1/bookings",
+            &w.client_key,
+            booking(&w, None, "2020-01-01", "2020-01-10", "held"),
+        )
+        .await
+        .invalid("/start");
+        let mut b = booking(&w, None, "2030-01-01", "2030-01-10", "held");
+        b["hold_expires_at"] =
+            json!((chrono::Utc::now() + chrono::Duration::days(60)).to_rfc3339());
+        app.post("/v1/bookings", &w.client_key, b)
+            .await
+            .invalid("/hold_expires_at");
+        let listed = app.get("/v1/bookings", &k).await.expect(200);
+        assert!(
+            listed["items"].as_array().unwrap().is_empty(),
+            "nothing was written"
+        );
+    }
+);
+
+both_backends!(
+    idempotency_keys_replay_and_refuse_reuse,
+    |app: TestApp| async move {
+        let w = world(&app, 1).await;
+        let body = booking(&w, None, "2030-02-01", "2030-02-10", "held");
+        let post = |key: &'static str, body: Value, api_key: String| {
+            let app = &app;
+            async move {
+                let r = app
+                    .http
+                    .post(format!("{}/v1/bookings", app.base))
+                    .bearer_auth(api_key)
+                    .header("Idempotency-Key", key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                TestApp::read(r).await
+            }
+        };
+        let first = post("k-1", body.clone(), w.planner_key.clone())
+            .await
+            .expect(201);
+        let replay = post("k-1", body.clone(), w.planner_key.clone())
+            .await
+            .expect(201);
+        assert_eq!(first, replay, "the same response, not a second booking");
+        // Same key, another body → 422.
+        let mut other = body.clone();
+        other["note"] = json!("changed");
+        let p = post("k-1", other, w.planner_key.clone()).await.problem(422);
+        assert_eq!(p["type"], "/problems/idempotency-mismatch");
+        // A 409 is replayed as a 409, even after the slot frees up.
+        let conflict = post("k-2", body.clone(), w.planner_key.clone())
+            .await
+            .problem(409);
+        app.post(
+            &format!("/v1/bookings/{}/cancel", first["id"].as_str().unwrap()),
+            &w.planner_key,
+            json!({}),
+        )
+        .await
+        .expect(200);
+        assert_eq!(
+            post("k-2", body.clone(), w.planner_key.clone())
+                .await
+                .problem(409),
+            conflict
+        );
+        // Keys are per API key: the client's k-1 is its own.
+        let mine = post("k-1", body.clone(), w.client_key.clone())
+            .await
+            .expect(201);
+        assert_ne!(mine["id"], first["id"]);
+        let all = app.get("/v1/bookings", &w.planner_key).await.expect(200);
+        assert_eq!(all["items"].as_array().unwrap().len(), 2);
+    }
+);
+
+both_backends!(
+    expired_holds_free_their_slot_for_every_reader,
+    |app: TestApp| async move {
+        let w = world(&app, 1).await;
+        let mut b = booking(&w, Some(1), "2030-02-01", "2030-02-10", "held");
+        let soon = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
+        b["hold_expires_at"] = json!(soon.to_rfc3339());
+        let hold = app
+            .post("/v1/bookings", &w.planner_key, b.clone())
+            .await
+            .expect(201);
+        app.post(
+            "/v1/bookings",
+            &w.planner_key,
+            booking(&w, Some(1), "2030-02-05", "2030-02-07", "held"),
+        )
+        .await
+        .problem(409);
+        // Wait for the expiry instant itself (not for a sweeper).
+        tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+        let seen = app
+            .get(
+                &format!("/v1/bookings/{}", hold["id"].as_str().unwrap()),
+                &w.planner_key,
+            )
+            .await
+            .expect(200);
+        assert_eq!(seen["status"], "expired");
+        app.post(
+            &format!("/v1/bookings/{}/confirm", hold["id"].as_str().unwrap()),
+            &w.planner_key,
+            json!({}),
+        )
+        .await
+        .problem(409);
+        app.post(
+            "/v1/bookings",
+            &w.planner_key,
+            booking(&w, Some(1), "2030-02-05", "2030-02-07", "confirmed"),
+        )
+        .await
+        .expect(201);
+        let expired = app
+            .get("/v1/bookings?status=expired", &w.planner_key)
+            .await
+            .expect(200);
+        assert_eq!(expired["items"].as_array().unwrap().len(), 1);
+    }
+);
+
+both_backends!(
+    availability_lists_maximal_free_windows,
+    |app: TestApp| async move {
+        let w = world(&app, 2).await;
+        let k = w.planner_key.clone();
+        app.post(
+            "/v1/bookings",
+            &k,
+            booking(&w, Some(1), "2030-03-10", "2030-03-20", "confirmed"),
+        )
+        .await
+        .expect(201);
+        app.post(&format!("/v1/suites/{}/closures", w.suite), &k,
+        json!({"start": "2030-03-01", "end": "2030-03-04", "reason": "shutdown", "lines": null})).await.expect(201);
+        let av = app.get("/v1/availability?from=2030-03-01&to=2030-04-01&capabilities=autologous&min_grade=B&days=5", &w.client_key).await.expect(200);
+        let windows: Vec<(i64, String, String)> = av["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["line"].as_i64().unwrap(),
+                    x["start"].as_str().unwrap().into(),
+                    x["end"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            windows,
+            vec![
+                (1, "2030-03-04".into(), "2030-03-10".into()),
+                (1, "2030-03-20".into(), "2030-04-01".into()),
+                (2, "2030-03-04".into(), "2030-04-01".into()),
+            ]
+        );
+        assert!(
+            !av.to_string().contains(&w.program),
+            "availability says nothing of who holds what"
+        );
+        let none = app
+            .get(
+                "/v1/availability?from=2030-03-01&to=2030-04-01&capabilities=viral_vector",
+                &k,
+            )
+            .await
+            .expect(200);
+        assert!(none["items"].as_array().unwrap().is_empty());
+        app.get("/v1/availability?from=2030-01-01&to=2034-01-01", &k)
+            .await
+            .invalid("to");
+        app.get("/v1/availability?from=2030-01-01", &k)
+            .await
+            .invalid("to");
+    }
+);
+
+both_backends!(ics_feeds_are_valid_and_scoped, |app: TestApp| async move {
+    let w = world(&app, 2).await;
+    let k = w.planner_key.clone();
+    let held = app
+        .post(
+            "/v1/bookings",
+            &w.client_key,
+            booking(&w, None, "2030-03-01", "2030-03-15", "held"),
+        )
+        .await
+        .expect(201);
+    let confirmed = app
+        .post(
+            "/v1/bookings",
+            &k,
+            booking(&w, None, "2030-04-01", "2030-04-15", "confirmed"),
+        )
+        .await
+        .expect(201);
+    // Another client's booking must not show in this client's feed.
+    let other = app.client("Other").await;
+    let other_program = app.program(&other["id"], "OTH").await;
+    let mut b = booking(&w, None, "2030-05-01", "2030-05-03", "confirmed");
+    b["program_id"] = other_program["id"].clone();
+    app.post("/v1/bookings", &k, b).await.expect(201);
+
+    let r = app
+        .http
+        .get(format!("{}/v1/bookings.ics", app.base))
+        .bearer_auth(&w.client_key)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
+    let text = r.text().await.unwrap();
+    let cal: icalendar::Calendar = text.parse().expect("a parseable iCalendar document");
+    let events: Vec<&icalendar::Event> =
+        cal.components.iter().filter_map(|c| c.as_event()).collect();
+    assert_eq!(events.len(), 2, "only this client's two bookings:\n{text}");
+    use icalendar::{Component, EventLike};
+    let by_uid: std::collections::HashMap<String, &icalendar::Event> = events
+        .iter()
+        .map(|e| (e.get_uid().unwrap().to_string(), *e))
+        .collect();
+    let h = by_uid[&format!("{}@suiteplan", held["id"].as_str().unwrap())];
+    assert_eq!(h.get_status(), Some(icalendar::EventStatus::Tentative));
+    assert_eq!(
+        h.get_start(),
+        Some(icalendar::DatePerhapsTime::Date(
+            "2030-03-01".parse().unwrap()
+        ))
+    );
+    assert_eq!(
+        h.get_end(),
+        Some(icalendar::DatePerhapsTime::Date(
+            "2030-03-15".parse().unwrap()
+        ))
+    );
+    let c = by_uid[&format!("{}@suiteplan", confirmed["id"].as_str().unwrap())];
+    assert_eq!(c.get_status(), Some(icalendar::EventStatus::Confirmed));
+
+    // A token feed for calendar programs: no bearer key, scoped like its creator, revocable.
+    let feed = app
+        .post(
+            "/v1/calendar-feeds",
+            &w.client_key,
+            json!({"suite_id": null, "program_id": null}),
+        )
+        .await
+        .expect(201);
+    let url = feed["url"].as_str().unwrap();
+    let path = &url[url.find("/feeds/").unwrap()..];
+    let text2 = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text2.matches("BEGIN:VEVENT").count(), 2);
+    app.delete(
+        &format!("/v1/calendar-feeds/{}", feed["id"].as_str().unwrap()),
+        &w.client_key,
+    )
+    .await
+    .expect(204);
+    let gone = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+});
+
+both_backends!(
+    clients_cannot_touch_other_clients_bookings,
+    |app: TestApp| async move {
+        let w = world(&app, 2).await;
+        let other = app.client("Other").await;
+        let other_program = app.program(&other["id"], "OTH").await;
+        let other_key = app.key("client", other["id"].as_str()).await;
+        let hold = app
+            .post(
+                "/v1/bookings",
+                &w.client_key,
+                booking(&w, None, "2030-03-01", "2030-03-15", "held"),
+            )
+            .await
+            .expect(201);
+        let id = hold["id"].as_str().unwrap();
+        app.get(&format!("/v1/bookings/{id}"), &other_key)
+            .await
+            .problem(404);
+        app.post(&format!("/v1/bookings/{id}/cancel"), &other_key, json!({}))
+            .await
+            .problem(404);
+        let listed = app.get("/v1/bookings", &other_key).await.expect(200);
+        assert!(listed["items"].as_array().unwrap().is_empty());
+        let listed = app
+            .get(&format!("/v1/bookings?client_id={}", w.client), &other_key)
+            .await
+            .expect(200);
+        assert!(listed["items"].as_array().unwrap().is_empty());
+        // Booking for another client's program: that program is unknown to this key.
+        let mut b = booking(&w, None, "2030-06-01", "2030-06-05", "held");
+        b["program_id"] = other_program["id"].clone();
+        app.post("/v1/bookings", &w.client_key, b)
+            .await
+            .invalid("/program_id");
+        let still = app
+            .get(&format!("/v1/bookings/{id}"), &w.client_key)
+            .await
+            .expect(200);
+        assert_eq!(still["status"], "held");
+    }
+);
