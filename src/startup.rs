@@ -54,6 +54,10 @@ impl Application {
             self.state.store.clone(),
             self.state.settings.clone(),
         ));
+        let sweeper = tokio::spawn(sweep_holds(
+            self.state.store.clone(),
+            self.state.settings.clone(),
+        ));
         let app = http::app(self.state);
         tracing::info!("listening on http://{addr}");
         axum::serve(self.listener, app)
@@ -61,7 +65,25 @@ impl Application {
             .await?;
         // An interrupted plan is claimed again once its lease expires.
         planner.abort();
+        sweeper.abort();
         Ok(())
+    }
+}
+
+/// Marks holds past their expiry as expired and warns of holds about to expire. Reads and writes
+/// already treat a due hold as expired; the sweep makes it visible to webhooks and the database.
+async fn sweep_holds(store: DynStore, settings: Arc<Settings>) {
+    let every = std::time::Duration::from_secs(settings.bookings.sweep_interval_s.max(1));
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match store.sweep_holds(settings.bookings.hold_warning_days).await {
+            Ok((0, 0)) => {}
+            Ok((expired, warned)) => tracing::info!(expired, warned, "swept holds"),
+            // Busy or unreachable: the next tick tries again.
+            Err(e) => tracing::warn!(error = %e, "hold sweep failed"),
+        }
     }
 }
 

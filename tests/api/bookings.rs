@@ -529,7 +529,7 @@ both_backends!(ics_feeds_are_valid_and_scoped, |app: TestApp| async move {
     let events: Vec<&icalendar::Event> =
         cal.components.iter().filter_map(|c| c.as_event()).collect();
     assert_eq!(events.len(), 2, "only this client's two bookings:\n{text}");
-    use icalendar::{Component, EventLike};
+    use icalendar::Component;
     let by_uid: std::collections::HashMap<String, &icalendar::Event> = events
         .iter()
         .map(|e| (e.get_uid().unwrap().to_string(), *e))
@@ -627,5 +627,51 @@ both_backends!(
             .await
             .expect(200);
         assert_eq!(still["status"], "held");
+    }
+);
+
+both_backends!(
+    the_sweeper_expires_holds_and_warns_before_expiry,
+    |_app: TestApp| async move {
+        let backend = _app.backend;
+        drop(_app);
+        let app = TestApp::spawn_with(backend, |s| s.bookings.sweep_interval_s = 1).await;
+        let w = world(&app, 2).await;
+        let mut short = booking(&w, Some(1), "2030-02-01", "2030-02-10", "held");
+        short["hold_expires_at"] =
+            json!((chrono::Utc::now() + chrono::Duration::milliseconds(500)).to_rfc3339());
+        let short = app
+            .post("/v1/bookings", &w.client_key, short)
+            .await
+            .expect(201);
+        // Expires within the warning window (3 days) but not during the test.
+        let mut warned = booking(&w, Some(2), "2030-02-01", "2030-02-10", "held");
+        warned["hold_expires_at"] =
+            json!((chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339());
+        let warned = app
+            .post("/v1/bookings", &w.client_key, warned)
+            .await
+            .expect(201);
+        // Wait for the sweeper's events (bounded: at most 10 s).
+        let mut expired = Vec::new();
+        for _ in 0..100 {
+            expired = app.events("booking.expired").await;
+            if !expired.is_empty() && !app.events("hold.expiring").await.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(expired.len(), 1, "{expired:?}");
+        assert_eq!(expired[0]["booking"]["id"], short["id"]);
+        assert_eq!(expired[0]["booking"]["status"], "expired");
+        let expiring = app.events("hold.expiring").await;
+        assert_eq!(
+            expiring.len(),
+            1,
+            "warned once, not on every sweep: {expiring:?}"
+        );
+        assert_eq!(expiring[0]["booking"]["id"], warned["id"]);
+        let held = app.events("booking.held").await;
+        assert_eq!(held.len(), 2);
     }
 );

@@ -17,9 +17,9 @@ pub enum Backend {
 pub struct TestApp {
     pub base: String,
     pub admin_key: String,
-    /// The database the server uses (tests may read the outbox directly).
-    pub db_url: String,
     pub http: reqwest::Client,
+    pub backend: Backend,
+    pub database_url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -103,6 +103,11 @@ pub fn pg_base_url() -> String {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns with settings changed by `tweak` (after the test defaults are applied).
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         TRACING.call_once(|| {
             if std::env::var("TEST_LOG").is_ok() {
                 let _ = tracing_subscriber::fmt()
@@ -124,7 +129,8 @@ impl TestApp {
             }
             Backend::Postgres => create_pg_database().await,
         };
-        let db_url = settings.database.url.clone();
+        tweak(&mut settings);
+        let database_url = settings.database.url.clone();
         let app = Application::build(settings)
             .await
             .expect("application builds");
@@ -133,11 +139,12 @@ impl TestApp {
         TestApp {
             base,
             admin_key,
-            db_url,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
+            backend,
+            database_url,
             _dir: dir,
         }
     }
@@ -207,6 +214,36 @@ impl TestApp {
     }
     pub async fn delete(&self, path: &str, key: &str) -> Resp {
         self.request(Method::DELETE, path, Some(key), None).await
+    }
+
+    /// Outbox events of one type, read straight from the database.
+    pub async fn events(&self, event_type: &str) -> Vec<Value> {
+        let sql = "SELECT CAST(payload AS TEXT) FROM events WHERE type = $1 ORDER BY id";
+        let rows: Vec<String> = match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.database_url)
+                    .await
+                    .expect("sqlite");
+                sqlx::query_scalar(sql)
+                    .bind(event_type)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("events")
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.database_url)
+                    .await
+                    .expect("postgres");
+                sqlx::query_scalar(sql)
+                    .bind(event_type)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("events")
+            }
+        };
+        rows.iter()
+            .map(|r| serde_json::from_str(r).expect("JSON payload"))
+            .collect()
     }
 
     // Fixtures -------------------------------------------------------------------------------

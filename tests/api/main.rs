@@ -5,6 +5,7 @@ mod helpers;
 mod bad_input;
 mod bookings;
 mod concurrency;
+mod crash;
 mod demand;
 mod isolation;
 mod operations;
