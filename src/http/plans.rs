@@ -7,7 +7,9 @@
 //! says nothing about anyone); and no `utilization`, `binding` or `expansion` (suite loads,
 //! shadow prices and capacity plans are the CDMO's business and reflect other clients' work).
 
+use super::bookings::retry_busy;
 use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, Staff};
+use crate::domain::{Booking, BookingRules, BookingStatus, NewBooking};
 use crate::planning::PlanInput;
 use crate::store::{
     BindingRow, ExpansionRow, PlanDetail, PlanRecord, PlanShortfall, PlanSuggestion,
@@ -17,7 +19,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -26,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_plan, list_plans))
         .routes(routes!(get_plan))
+        .routes(routes!(accept_suggestion))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -234,4 +237,85 @@ async fn get_plan(
     };
     let detail = state.store.get_plan(id, scope).await?;
     Ok(Json(view(detail, client)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInput {
+    /// `held` or `confirmed` (client keys: `held` only).
+    #[schema(value_type = String)]
+    pub status: BookingStatus,
+    /// Defaults to a note naming the plan and suggestion.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Book a suggestion exactly as planned (its line and `[start, end)`). 409 when the slot was
+/// taken since (or a closure now covers it); a client may accept its own programs' suggestions
+/// as `held` only.
+#[utoipa::path(post, path = "/v1/plans/{id}/suggestions/{sid}/accept", tag = "plans",
+    params(("id" = Uuid, Path), ("sid" = Uuid, Path)), request_body = AcceptInput,
+    responses((status = 201, body = Booking), (status = 403, body = super::error::Problem),
+        (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem)))]
+async fn accept_suggestion(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath((plan_id, sid)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(input): ApiJson<AcceptInput>,
+) -> Result<(StatusCode, Json<Booking>), ApiError> {
+    let client = !actor.is_staff();
+    if client && input.status != BookingStatus::Held {
+        return Err(ApiError::Forbidden(
+            "clients accept suggestions as holds; the CDMO confirms them".into(),
+        ));
+    }
+    let scope = client.then(|| actor.client_id.unwrap_or(Uuid::nil()));
+    let s = state.store.get_plan_suggestion(plan_id, sid, scope).await?;
+    let now = crate::store::now();
+    let rules = BookingRules {
+        hold_ttl_days: state.settings.bookings.hold_ttl_days,
+        today: now.date_naive(),
+        now,
+    };
+    let booking = NewBooking {
+        program_id: s.program_id,
+        suite_id: s.suite_id,
+        line: Some(i64::from(s.line)),
+        start: s.start,
+        end: s.end,
+        status: input.status,
+        hold_expires_at: None,
+        note: Some(
+            input
+                .note
+                .unwrap_or_else(|| format!("accepted from plan {plan_id}, suggestion {sid}")),
+        ),
+    }
+    .validate(&rules, client)?;
+    let created = retry_busy(&state, || {
+        state.store.create_booking(&actor, &booking, &rules)
+    })
+    .await
+    .map_err(|e| match ApiError::from(e) {
+        // A client sees only the intervals it collides with, never whose they are.
+        ApiError::Conflict {
+            problem,
+            detail,
+            mut conflicts,
+        } => {
+            if client {
+                for c in &mut conflicts {
+                    c.booking_id = None;
+                    c.program_id = None;
+                }
+            }
+            ApiError::Conflict {
+                problem,
+                detail: format!("{detail}: the suggested slot was taken since the plan was made"),
+                conflicts,
+            }
+        }
+        other => other,
+    })?;
+    Ok((StatusCode::CREATED, Json(created)))
 }

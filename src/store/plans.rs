@@ -218,6 +218,13 @@ pub trait PlanStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Marks the plan failed with `error` (if `owner` still holds it) and drops partial rows.
     async fn fail_plan(&self, id: Uuid, owner: &str, error: &str) -> Result<(), StoreError>;
+    /// One suggestion of a done plan; `scope` (a client) finds only its own programs' ones.
+    async fn get_plan_suggestion(
+        &self,
+        plan_id: Uuid,
+        suggestion_id: Uuid,
+        scope: Option<Uuid>,
+    ) -> Result<PlanSuggestion, StoreError>;
 }
 
 macro_rules! impl_plan_store {
@@ -863,6 +870,36 @@ macro_rules! impl_plan_store {
                     .map_err(db)?;
                     tx.commit().await.map_err(db)?;
                     Ok(())
+                }
+
+                async fn get_plan_suggestion(
+                    &self,
+                    plan_id: Uuid,
+                    suggestion_id: Uuid,
+                    scope: Option<Uuid>,
+                ) -> Result<PlanSuggestion, StoreError> {
+                    sqlx::query_as::<_, SuggestionRow>(
+                        "SELECT s.id, s.program_id, s.client_id, s.suite_id, s.line, s.starts_on, s.ends_on, s.month \
+                         FROM plan_suggestions s JOIN plans p ON p.id = s.plan_id \
+                         WHERE s.plan_id = $1 AND s.id = $2 AND p.status = 'done' AND ($3 IS NULL OR s.client_id = $3)",
+                    )
+                    .bind(plan_id)
+                    .bind(suggestion_id)
+                    .bind(scope)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db)?
+                    .map(|r| PlanSuggestion {
+                        id: r.id,
+                        program_id: r.program_id,
+                        client_id: r.client_id,
+                        suite_id: r.suite_id,
+                        line: r.line,
+                        start: r.starts_on,
+                        end: r.ends_on,
+                        month: r.month,
+                    })
+                    .ok_or(StoreError::NotFound)
                 }
 
                 async fn fail_plan(&self, id: Uuid, owner: &str, error: &str) -> Result<(), StoreError> {

@@ -9,5 +9,6 @@ mod crash;
 mod demand;
 mod isolation;
 mod operations;
+mod plans;
 mod resources;
 mod roles;
