@@ -446,3 +446,77 @@ both_backends!(
         let _ = (&c.client1, &c.p3);
     }
 );
+
+both_backends!(
+    a_plan_left_running_by_a_dead_worker_is_picked_up_again,
+    |app: TestApp| async move {
+        let _ = cdmo(&app).await;
+        // What a killed worker leaves behind: `running`, its lease expired, a partial row.
+        let id = Uuid::now_v7();
+        let past = chrono::Utc::now() - chrono::Duration::minutes(5);
+        let from = chrono::NaiveDate::from_ymd_opt(2029, 1, 1).unwrap();
+        let to = chrono::NaiveDate::from_ymd_opt(2029, 3, 1).unwrap();
+        let insert = "INSERT INTO plans (id, status, scenario, horizon_from, horizon_to, created_at, \
+                      started_at, lease_owner, lease_expires_at, attempts, progress) \
+                      VALUES ($1, 'running', 'maximum', $2, $3, $4, $4, 'dead-worker', $4, 1, 'mip: …')";
+        let partial =
+            "INSERT INTO plan_utilization (plan_id, seq, suite_id, month, open_line_days, \
+                       booked_line_days, planned_line_days) VALUES ($1, 0, $2, '2029-01', 1, 1, 1)";
+        if app.database_url.starts_with("sqlite") {
+            let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+            sqlx::query(insert)
+                .bind(id)
+                .bind(from)
+                .bind(to)
+                .bind(past)
+                .execute(&pool)
+                .await
+                .unwrap();
+            sqlx::query(partial)
+                .bind(id)
+                .bind(Uuid::now_v7())
+                .execute(&pool)
+                .await
+                .unwrap();
+        } else {
+            let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+            sqlx::query(insert)
+                .bind(id)
+                .bind(from)
+                .bind(to)
+                .bind(past)
+                .execute(&pool)
+                .await
+                .unwrap();
+            sqlx::query(partial)
+                .bind(id)
+                .bind(Uuid::now_v7())
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        let plan = wait_done(&app, &id.to_string()).await;
+        assert_eq!(plan["objective"]["served_weighted"], json!(6.0));
+        // The dead attempt's partial row is gone; every row is this run's.
+        let util = plan["utilization"].as_array().unwrap();
+        assert!(
+            util.iter().all(|u| u["open_line_days"].as_i64() > Some(1)),
+            "{plan}"
+        );
+        // The plan API is in the OpenAPI document.
+        let spec = app
+            .request(reqwest::Method::GET, "/openapi.json", None, None)
+            .await
+            .expect(200);
+        for path in [
+            "/v1/plans",
+            "/v1/plans/{id}",
+            "/v1/plans/{id}/suggestions/{sid}/accept",
+        ] {
+            assert!(
+                spec["paths"][path].is_object(),
+                "{path} missing from the OpenAPI document"
+            );
+        }
+    }
+);
