@@ -1,7 +1,7 @@
 # The two commands of the README's quick start.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/suiteplan-target
-# Sections of the shared contract smoke test that this build implements (empty = all).
-SMOKE_ONLY ?= foundation
+# Sections of the shared contract smoke test to run (empty = all of them).
+SMOKE_ONLY ?=
 
 .PHONY: demo test lint bench
 

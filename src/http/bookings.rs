@@ -59,7 +59,7 @@ where
     Err(StoreError::Busy)
 }
 
-fn rules(state: &AppState) -> BookingRules {
+pub(super) fn rules(state: &AppState) -> BookingRules {
     let now = crate::store::now();
     BookingRules {
         hold_ttl_days: state.settings.bookings.hold_ttl_days,
@@ -69,7 +69,7 @@ fn rules(state: &AppState) -> BookingRules {
 }
 
 /// A client sees only the intervals it collides with, never whose they are.
-fn scrub(error: ApiError, actor: &Actor) -> ApiError {
+pub(super) fn scrub(error: ApiError, actor: &Actor) -> ApiError {
     match error {
         ApiError::Conflict {
             problem,
@@ -102,7 +102,10 @@ fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
 }
 
 /// The `Idempotency-Key` header, if any (≤ 255 characters).
-fn idempotency_key(headers: &HeaderMap, actor: &Actor) -> Result<Option<IdemKey>, ApiError> {
+pub(super) fn idempotency_key(
+    headers: &HeaderMap,
+    actor: &Actor,
+) -> Result<Option<IdemKey>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -123,7 +126,7 @@ fn idempotency_key(headers: &HeaderMap, actor: &Actor) -> Result<Option<IdemKey>
 /// Runs `work` at most once per idempotency key: a repeat with the same request replays the
 /// first answer (4xx included), another request under the same key → 422, a repeat while the
 /// first is running → 409. Server errors are not recorded, so that a retry runs again.
-async fn idempotent<F, Fut>(
+pub(super) async fn idempotent<F, Fut>(
     state: &AppState,
     key: Option<IdemKey>,
     fingerprint: String,
@@ -190,7 +193,7 @@ where
     json_response(status, &body)
 }
 
-fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiError> {
+pub(super) fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))
 }
 

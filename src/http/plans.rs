@@ -7,16 +7,18 @@
 //! says nothing about anyone); and no `utilization`, `binding` or `expansion` (suite loads,
 //! shadow prices and capacity plans are the CDMO's business and reflect other clients' work).
 
-use super::bookings::retry_busy;
+use super::bookings;
 use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, Staff};
-use crate::domain::{Booking, BookingRules, BookingStatus, NewBooking};
+use crate::domain::{Booking, BookingStatus, NewBooking};
 use crate::planning::PlanInput;
 use crate::store::{
     BindingRow, ExpansionRow, PlanDetail, PlanRecord, PlanShortfall, PlanSuggestion,
     PlanUtilization,
 };
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -254,68 +256,79 @@ pub struct AcceptInput {
 /// taken since (or a closure now covers it); a client may accept its own programs' suggestions
 /// as `held` only.
 #[utoipa::path(post, path = "/v1/plans/{id}/suggestions/{sid}/accept", tag = "plans",
-    params(("id" = Uuid, Path), ("sid" = Uuid, Path)), request_body = AcceptInput,
+    params(("id" = Uuid, Path), ("sid" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = AcceptInput,
     responses((status = 201, body = Booking), (status = 403, body = super::error::Problem),
         (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem)))]
 async fn accept_suggestion(
     State(state): State<AppState>,
     Auth(actor): Auth,
+    headers: HeaderMap,
     ApiPath((plan_id, sid)): ApiPath<(Uuid, Uuid)>,
-    ApiJson(input): ApiJson<AcceptInput>,
-) -> Result<(StatusCode, Json<Booking>), ApiError> {
-    let client = !actor.is_staff();
-    if client && input.status != BookingStatus::Held {
-        return Err(ApiError::Forbidden(
-            "clients accept suggestions as holds; the CDMO confirms them".into(),
-        ));
-    }
-    let scope = client.then(|| actor.client_id.unwrap_or(Uuid::nil()));
-    let s = state.store.get_plan_suggestion(plan_id, sid, scope).await?;
-    let now = crate::store::now();
-    let rules = BookingRules {
-        hold_ttl_days: state.settings.bookings.hold_ttl_days,
-        today: now.date_naive(),
-        now,
+    body: Bytes,
+) -> Response {
+    let key = match bookings::idempotency_key(&headers, &actor) {
+        Ok(k) => k,
+        Err(e) => return e.into_response(),
     };
-    let booking = NewBooking {
-        program_id: s.program_id,
-        suite_id: s.suite_id,
-        line: Some(i64::from(s.line)),
-        start: s.start,
-        end: s.end,
-        status: input.status,
-        hold_expires_at: None,
-        note: Some(
-            input
-                .note
-                .unwrap_or_else(|| format!("accepted from plan {plan_id}, suggestion {sid}")),
-        ),
-    }
-    .validate(&rules, client)?;
-    let created = retry_busy(&state, || {
-        state.store.create_booking(&actor, &booking, &rules)
-    })
-    .await
-    .map_err(|e| match ApiError::from(e) {
-        // A client sees only the intervals it collides with, never whose they are.
-        ApiError::Conflict {
-            problem,
-            detail,
-            mut conflicts,
-        } => {
-            if client {
-                for c in &mut conflicts {
-                    c.booking_id = None;
-                    c.program_id = None;
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return ApiError::BadRequest(format!("the body is not valid JSON: {e}")).into_response()
+        }
+    };
+    let fingerprint = format!("POST /v1/plans/{plan_id}/suggestions/{sid}/accept {value}");
+    let st = state.clone();
+    bookings::idempotent(&state, key, fingerprint, |key| async move {
+        let input: AcceptInput = crate::http::from_json_value(value)?;
+        let client = !actor.is_staff();
+        if client && input.status != BookingStatus::Held {
+            return Err(ApiError::Forbidden(
+                "clients accept suggestions as holds; the CDMO confirms them".into(),
+            ));
+        }
+        let scope = client.then(|| actor.client_id.unwrap_or(Uuid::nil()));
+        let s = st.store.get_plan_suggestion(plan_id, sid, scope).await?;
+        let rules = bookings::rules(&st);
+        let booking = NewBooking {
+            program_id: s.program_id,
+            suite_id: s.suite_id,
+            line: Some(i64::from(s.line)),
+            start: s.start,
+            end: s.end,
+            status: input.status,
+            hold_expires_at: None,
+            note: Some(
+                input
+                    .note
+                    .unwrap_or_else(|| format!("accepted from plan {plan_id}, suggestion {sid}")),
+            ),
+        }
+        .validate(&rules, client)?;
+        let created = bookings::retry_busy(&st, || async {
+            match &key {
+                Some(k) => {
+                    st.store
+                        .create_booking_idempotent(&actor, &booking, &rules, k)
+                        .await
                 }
+                None => st.store.create_booking(&actor, &booking, &rules).await,
             }
+        })
+        .await
+        .map_err(|e| match bookings::scrub(ApiError::from(e), &actor) {
             ApiError::Conflict {
+                problem,
+                detail,
+                conflicts,
+            } => ApiError::Conflict {
                 problem,
                 detail: format!("{detail}: the suggested slot was taken since the plan was made"),
                 conflicts,
-            }
-        }
-        other => other,
-    })?;
-    Ok((StatusCode::CREATED, Json(created)))
+            },
+            other => other,
+        })?;
+        Ok((StatusCode::CREATED, bookings::to_value(&created)?))
+    })
+    .await
 }

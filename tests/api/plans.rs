@@ -437,6 +437,28 @@ both_backends!(
             .expect(201);
         assert_eq!(held["status"], "held");
         assert!(held["hold_expires_at"].is_string());
+        // With an Idempotency-Key, a retried accept replays the booking instead of a 409.
+        let s3 = plan["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] != s1["id"] && s["id"] != s2["id"])
+            .cloned()
+            .expect("a third suggestion");
+        let retry = || async {
+            let r = app
+                .http
+                .post(format!("{}{}", app.base, accept(&s3)))
+                .bearer_auth(&k)
+                .header("Idempotency-Key", "accept-s3")
+                .json(&json!({"status": "held"}))
+                .send()
+                .await
+                .unwrap();
+            TestApp::read(r).await
+        };
+        let first = retry().await.expect(201);
+        assert_eq!(retry().await.expect(201), first);
         app.post(&accept(&pick(&c.p1)), &key, json!({"status": "held"}))
             .await
             .problem(404);
