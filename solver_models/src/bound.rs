@@ -49,9 +49,14 @@ pub fn components(p: &Prepared) -> Vec<Vec<usize>> {
 /// Upper bound on the planned weighted value (bookings excluded), or `None` when a component's
 /// LP did not finish within the time limit.
 pub fn pooled_lp(p: &Prepared, limits: Limits) -> Option<f64> {
+    pooled_lp_parts(p, limits).map(|parts| parts.iter().map(|x| x.1).sum())
+}
+
+/// The pooled LP bound per component: (suites of the component, bound).
+pub fn pooled_lp_parts(p: &Prepared, limits: Limits) -> Option<Vec<(Vec<usize>, f64)>> {
+    let mut parts = Vec::new();
     let t0 = Instant::now();
     let occ = Occupancy::new(p);
-    let mut total = 0.0;
     let comps = components(p);
     for suites in &comps {
         let left = limits.time_limit_s - t0.elapsed().as_secs_f64();
@@ -152,7 +157,7 @@ pub fn pooled_lp(p: &Prepared, limits: Limits) -> Option<f64> {
         if out.status != "Optimal" {
             return None;
         }
-        total += out.objective;
+        parts.push((suites.clone(), out.objective));
     }
-    Some(total)
+    Some(parts)
 }

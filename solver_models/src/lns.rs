@@ -7,7 +7,7 @@
 use crate::milp::Limits;
 use crate::model::{Batch, Prepared};
 use crate::plan::{PlanOptions, Progress};
-use crate::timeidx::{count_vars, solve_window, Window};
+use crate::timeidx::{count_vars, solve_window_packed, Window};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -129,12 +129,21 @@ pub fn improve(
                     threads: opts.threads,
                     solver: None,
                 };
-                let r = solve_window(p, &best, &w, limits);
-                if r.gain > 0.0 {
-                    best = r.batches;
-                    value += r.gain;
-                    gained += r.gain;
+                let tw = Instant::now();
+                let r = solve_window_packed(p, &best, &w, limits);
+                if std::env::var("SP_DEBUG").is_ok() {
+                    eprintln!(
+                        "    window months {months:?}: {} vars, {:.2}s, gain {}, {}",
+                        r.n_vars,
+                        tw.elapsed().as_secs_f64(),
+                        r.gain,
+                        r.outcome.status
+                    );
                 }
+                // Never worse; with no gain it may still pack earlier.
+                best = r.batches;
+                value += r.gain;
+                gained += r.gain;
             }
             if done(value) {
                 break;

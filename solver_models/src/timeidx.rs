@@ -70,13 +70,24 @@ fn fixed_occupancy(p: &Prepared, current: &[Batch], w: &Window) -> Occupancy {
 /// Re-optimises the window exactly (up to the limits), starting from `current`. The result is
 /// never worse than `current`.
 pub fn solve_window(p: &Prepared, current: &[Batch], w: &Window, limits: Limits) -> WindowResult {
-    solve_window_as(p, current, w, limits, false)
+    solve_window_as(p, current, w, limits, false, false)
+}
+
+/// [`solve_window`] with the advisory earlier-start tie-break, for LNS: the value is the same,
+/// the batches pack left. Its dual bound includes the tie-break and is not reported.
+pub fn solve_window_packed(
+    p: &Prepared,
+    current: &[Batch],
+    w: &Window,
+    limits: Limits,
+) -> WindowResult {
+    solve_window_as(p, current, w, limits, false, true)
 }
 
 /// Bound from the LP relaxation of the window (everything window: of the whole problem, minus
 /// the bookings' value). Strong (DESIGN.md measured 0.8%) but large.
 pub fn lp_bound(p: &Prepared, w: &Window, limits: Limits) -> f64 {
-    let r = solve_window_as(p, &[], w, limits, true);
+    let r = solve_window_as(p, &[], w, limits, true, false);
     if r.outcome.status == "Optimal" {
         r.outcome.objective
     } else {
@@ -90,6 +101,7 @@ fn solve_window_as(
     w: &Window,
     limits: Limits,
     relax: bool,
+    pack: bool,
 ) -> WindowResult {
     let occ = fixed_occupancy(p, current, w);
     let mut fixed_count = vec![0u32; p.units.len()];
@@ -98,10 +110,33 @@ fn solve_window_as(
     }
     let mut vars = ProblemVariables::new();
     let mut cols: Vec<(Batch, Variable)> = Vec::new();
+    let mut coef: Vec<f64> = Vec::new();
     let mut by_unit: HashMap<usize, Vec<Variable>> = HashMap::new();
     // Per line: (start, end exclusive, var) to build the no-overlap rows.
     let mut by_line: HashMap<usize, Vec<(usize, usize, Variable)>> = HashMap::new();
     let mut objective = Expression::default();
+    // Advisory tie-break (DESIGN.md: earlier starts): a penalty per day after the month's first
+    // day, scaled so that all of them together stay below half the smallest weight and never
+    // trade a served batch for an earlier start. Packing left also leaves the later months'
+    // windows more room.
+    let slots: u32 = p
+        .units
+        .iter()
+        .enumerate()
+        .filter(|(u, _)| w.units[*u])
+        .map(|(u, unit)| unit.remaining.saturating_sub(fixed_count[u]))
+        .sum();
+    let min_weight = p
+        .units
+        .iter()
+        .map(|u| u.weight)
+        .filter(|w| *w > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let tiebreak = if relax || !pack || !min_weight.is_finite() {
+        0.0
+    } else {
+        0.5 * min_weight / (32.0 * f64::from(slots.max(1)))
+    };
     for (u, unit) in p.units.iter().enumerate() {
         if !w.units[u] {
             continue;
@@ -121,7 +156,9 @@ fn solve_window_as(
                 } else {
                     vars.add(variable().binary())
                 };
-                objective += unit.weight * v;
+                let late = (s - p.month_start[unit.month]) as f64;
+                objective += (unit.weight - tiebreak * late) * v;
+                coef.push(unit.weight - tiebreak * late);
                 cols.push((
                     Batch {
                         unit: u,
@@ -154,12 +191,17 @@ fn solve_window_as(
             n_vars,
         };
     }
-    let mut problem: good_lp::solvers::highs::HighsProblem = vars.maximise(objective).using(highs);
+    // Rows as (column indices, upper bound), so that the model can be rebuilt for a retry.
+    let col_of: HashMap<Variable, usize> =
+        cols.iter().enumerate().map(|(i, (_, v))| (*v, i)).collect();
+    let idx = |vs: &[Variable]| -> Vec<usize> {
+        vs.iter().filter_map(|v| col_of.get(v).copied()).collect()
+    };
+    let mut rows: Vec<(Vec<usize>, f64)> = Vec::new();
     for (u, vs) in &by_unit {
         let cap = p.units[*u].remaining.saturating_sub(fixed_count[*u]);
         if vs.len() as u32 > cap {
-            let sum: Expression = vs.iter().copied().sum();
-            problem = problem.with(sum.leq(cap as f64));
+            rows.push((idx(vs), cap as f64));
         }
     }
     for items in by_line.values() {
@@ -174,11 +216,32 @@ fn solve_window_as(
                 .map(|(_, _, v)| *v)
                 .collect();
             if covering.len() >= 2 {
-                let sum: Expression = covering.into_iter().sum();
-                problem = problem.with(sum.leq(1.0));
+                rows.push((idx(&covering), 1.0));
             }
         }
     }
+    drop(vars);
+    drop(objective);
+    let make = || {
+        let mut vars = ProblemVariables::new();
+        let xs: Vec<Variable> = (0..n_vars)
+            .map(|_| {
+                if relax {
+                    vars.add(variable().clamp(0.0, 1.0))
+                } else {
+                    vars.add(variable().binary())
+                }
+            })
+            .collect();
+        let objective: Expression = xs.iter().zip(&coef).map(|(x, c)| *c * *x).sum();
+        let mut problem: good_lp::solvers::highs::HighsProblem =
+            vars.maximise(objective).using(highs);
+        for (ix, ub) in &rows {
+            let sum: Expression = ix.iter().map(|i| xs[*i]).sum();
+            problem.add_constraint(sum.leq(*ub));
+        }
+        problem
+    };
     let index: HashMap<Batch, usize> = cols.iter().enumerate().map(|(i, (b, _))| (*b, i)).collect();
     let mut start = vec![0.0; n_vars];
     for b in &old_window {
@@ -186,7 +249,39 @@ fn solve_window_as(
             start[*i] = 1.0;
         }
     }
-    let outcome = solve_mip(problem, Some(&start), limits);
+    let t0 = std::time::Instant::now();
+    let mut outcome = solve_mip(make(), Some(&start), limits);
+    // HiGHS (via highs 2.4) can hand back the start's columns with the improved objective when
+    // presolve solves the model; the columns must carry the reported objective, else solve
+    // again without the start.
+    if let Some(values) = &outcome.values {
+        let carried: f64 = values.iter().zip(&coef).map(|(x, c)| x * c).sum();
+        if (carried - outcome.objective).abs() > 1e-6 * outcome.objective.abs().max(1.0) {
+            let left = limits.time_limit_s - t0.elapsed().as_secs_f64();
+            let again = solve_mip(
+                make(),
+                None,
+                Limits {
+                    time_limit_s: left.max(0.05),
+                    ..limits
+                },
+            );
+            outcome = match &again.values {
+                Some(v)
+                    if (v.iter().zip(&coef).map(|(x, c)| x * c).sum::<f64>() - again.objective)
+                        .abs()
+                        <= 1e-6 * again.objective.abs().max(1.0) =>
+                {
+                    again
+                }
+                // Keep the start's columns (feasible) but not the unproven objective.
+                _ => Outcome {
+                    objective: carried,
+                    ..outcome
+                },
+            };
+        }
+    }
     let mut batches = current.to_vec();
     let mut gain = 0.0;
     if relax {
@@ -207,8 +302,10 @@ fn solve_window_as(
             .map(|((b, _), _)| *b)
             .collect();
         let new_value: f64 = new_window.iter().map(|b| p.units[b.unit].weight).sum();
-        if new_value > window_value + 1e-9 {
-            gain = new_value - window_value;
+        let starts = |bs: &[Batch]| bs.iter().map(|b| b.start).sum::<usize>();
+        let earlier = new_value >= window_value - 1e-9 && starts(&new_window) < starts(&old_window);
+        if new_value > window_value + 1e-9 || earlier {
+            gain = (new_value - window_value).max(0.0);
             batches = fixed;
             batches.extend(new_window);
         }

@@ -89,3 +89,32 @@ fn invalid_horizons_and_unknown_booking_suites_are_errors() {
     inst.suites[0].lines = 0;
     assert!(solve(&inst, &PlanOptions::default(), &mut |_| {}).is_err());
 }
+
+#[test]
+fn expansion_advises_the_fewest_lines_that_remove_capacity_shortfalls() {
+    let inst = load("long-batch-blocks-two-short");
+    let opts = PlanOptions {
+        today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        ..PlanOptions::default()
+    };
+    let plan = solve(&inst, &opts, &mut |_| {}).unwrap();
+    assert_eq!(plan.expansion.len(), 1, "{:?}", plan.expansion);
+    let e = &plan.expansion[0];
+    assert_eq!(e.capabilities, vec!["allogeneic".to_string()]);
+    assert_eq!(e.from_month.to_string(), "2028-04");
+    assert_eq!((e.extra_lines, e.serves_batches), (1, 1));
+    // The only suite is full in April: its capacity has a price.
+    assert!(plan
+        .binding
+        .iter()
+        .any(|b| b.suite == "S1" && b.shadow_price > 0.0));
+    // Built too late: no advice when the lead time ends after the horizon.
+    let late = PlanOptions {
+        today: inst.from,
+        ..PlanOptions::default()
+    };
+    assert!(solve(&inst, &late, &mut |_| {})
+        .unwrap()
+        .expansion
+        .is_empty());
+}

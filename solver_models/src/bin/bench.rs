@@ -5,7 +5,7 @@
 use solver_models::check::check_plan;
 use solver_models::generate::{generate, GenSpec};
 use solver_models::model::Prepared;
-use solver_models::plan::{solve, PlanOptions};
+use solver_models::plan::PlanOptions;
 use solver_models::Instance;
 use std::time::Instant;
 
@@ -103,17 +103,57 @@ fn main() {
             ..PlanOptions::default()
         };
         let t = Instant::now();
-        let plan = match solve(&inst, &opts, &mut |p| {
-            eprintln!("  [{name}] {}: {}", p.stage, p.message)
-        }) {
-            Ok(p) => p,
-            Err(e) => {
-                println!("| {name} | error: {e} |");
-                continue;
-            }
-        };
+        // SP_EXACT overrides the size up to which the whole MILP is solved in one piece.
+        let exact: usize = std::env::var("SP_EXACT")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(15_000);
+        let plan =
+            match solver_models::plan::solve_with_exact_limit(&inst, &opts, exact, &mut |p| {
+                eprintln!("  [{name}] {}: {}", p.stage, p.message)
+            }) {
+                Ok(p) => p,
+                Err(e) => {
+                    println!("| {name} | error: {e} |");
+                    continue;
+                }
+            };
         let secs = t.elapsed().as_secs_f64();
         let violations = check_plan(&inst, &plan);
+        if std::env::var("SP_PARTS").is_ok() {
+            // Diagnostic: where the gap is, per compatibility component.
+            if let Ok(p) = Prepared::new(&inst) {
+                let lim = solver_models::milp::Limits {
+                    time_limit_s: 600.0,
+                    mip_rel_gap: 0.0,
+                    threads: None,
+                    solver: None,
+                };
+                for (suites, b) in
+                    solver_models::bound::pooled_lp_parts(&p, lim).unwrap_or_default()
+                {
+                    let names: Vec<&str> = suites
+                        .iter()
+                        .map(|s| inst.suites[*s].name.as_str())
+                        .collect();
+                    let served: f64 = plan
+                        .suggestions
+                        .iter()
+                        .filter(|s| names.contains(&s.suite.as_str()))
+                        .map(|s| {
+                            let pi = inst
+                                .programs
+                                .iter()
+                                .position(|q| q.name == s.program)
+                                .unwrap_or(0);
+                            let mi = p.months.iter().position(|m| *m == s.month).unwrap_or(0);
+                            p.unit_of[pi][mi].map(|u| p.units[u].weight).unwrap_or(0.0)
+                        })
+                        .sum();
+                    eprintln!("  component {names:?}: LP {b:.1}, planned {served:.1}");
+                }
+            }
+        }
         println!(
             "| {name} | {} | {lines} | {} | {} | {build:.2} | {secs:.2} | {:.0} | {:.0} | {:.1} | {:.2} | {:.0} | {:?} | {} |",
             inst.suites.len(),
