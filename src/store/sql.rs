@@ -318,6 +318,28 @@ macro_rules! impl_store {
             Ok(booking)
         }
 
+        impl $store {
+            /// Stale holds on the suite go first, in their own transaction with their events,
+            /// so that an expired hold never blocks a new booking (nor the exclusion
+            /// constraint). The write transaction is opened only when there is one.
+            async fn expire_due_holds(&self, suite_id: Uuid) -> Result<(), StoreError> {
+                let due = sqlx::query_scalar::<_, Uuid>(
+                    "SELECT id FROM bookings WHERE status = 'held' AND hold_expires_at <= $1 AND suite_id = $2 LIMIT 1",
+                )
+                .bind(now())
+                .bind(suite_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+                if due.is_some() {
+                    let mut tx = self.write_tx().await?;
+                    expire_due(&mut tx, Some(suite_id)).await?;
+                    tx.commit().await.map_err(db)?;
+                }
+                Ok(())
+            }
+        }
+
         #[async_trait::async_trait]
         impl Store for $store {
             fn backend(&self) -> &'static str {
@@ -963,11 +985,7 @@ macro_rules! impl_store {
                 input: &NewBooking,
                 rules: &BookingRules,
             ) -> Result<Booking, StoreError> {
-                // Stale holds on the suite go first, in their own transaction with their events,
-                // so that an expired hold never blocks a new booking (nor the exclusion constraint).
-                let mut tx = self.write_tx().await?;
-                expire_due(&mut tx, Some(input.suite_id)).await?;
-                tx.commit().await.map_err(db)?;
+                self.expire_due_holds(input.suite_id).await?;
                 let mut tx = self.write_tx().await?;
                 let booking = insert_booking(&mut tx, actor, input, rules).await?;
                 tx.commit().await.map_err(db)?;
@@ -981,9 +999,7 @@ macro_rules! impl_store {
                 rules: &BookingRules,
                 idem: &IdemKey,
             ) -> Result<Booking, StoreError> {
-                let mut tx = self.write_tx().await?;
-                expire_due(&mut tx, Some(input.suite_id)).await?;
-                tx.commit().await.map_err(db)?;
+                self.expire_due_holds(input.suite_id).await?;
                 let mut tx = self.write_tx().await?;
                 let booking = insert_booking(&mut tx, actor, input, rules).await?;
                 sqlx::query("UPDATE idempotency_keys SET status_code = 201, response = $3 WHERE api_key_id = $1 AND key = $2")

@@ -11,7 +11,12 @@ use std::time::Duration;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 pub struct SqliteStore {
+    /// Readers (and the rare autocommit write).
     pub(crate) pool: SqlitePool,
+    /// One connection for write transactions. SQLite has a single writer anyway; queueing
+    /// writers here (async, first come first served) instead of in SQLite's busy handler, which
+    /// sleeps in growing steps, keeps write latency flat under concurrency.
+    write_pool: SqlitePool,
 }
 
 impl SqliteStore {
@@ -26,20 +31,26 @@ impl SqliteStore {
             .foreign_keys(true)
             // Set on every pooled connection, not just the first.
             .busy_timeout(Duration::from_millis(settings.busy_timeout_ms));
+        let write_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_millis(settings.busy_timeout_ms.max(1000)))
+            .connect_with(options.clone())
+            .await
+            .map_err(StoreError::Database)?;
+        MIGRATOR.run(&write_pool).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(settings.max_connections.max(1))
             .connect_with(options)
             .await
             .map_err(StoreError::Database)?;
-        MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, write_pool })
     }
 
     /// Every write use case starts with `BEGIN IMMEDIATE`: the write lock is taken before the
     /// first read, so the checks a use case makes cannot be invalidated before it commits, and a
     /// busy database is reported at the start (retryable) instead of at commit.
     async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        self.pool
+        self.write_pool
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(classify)
