@@ -54,6 +54,10 @@ impl Application {
             self.state.store.clone(),
             self.state.settings.clone(),
         ));
+        let replanner = tokio::spawn(crate::planning::replan::run(
+            self.state.store.clone(),
+            self.state.settings.clone(),
+        ));
         let sweeper = tokio::spawn(sweep_holds(
             self.state.store.clone(),
             self.state.settings.clone(),
@@ -66,6 +70,7 @@ impl Application {
         // An interrupted plan is claimed again once its lease expires.
         planner.abort();
         sweeper.abort();
+        replanner.abort();
         Ok(())
     }
 }

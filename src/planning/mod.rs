@@ -7,10 +7,12 @@
 //! - [`results`]: a solver plan → the rows the store keeps.
 //! - [`alerts`]: which shortfalls and utilisation are new since the previous plan.
 //! - [`cli`]: `suiteplan plan --instance FILE`.
+//! - [`replan`]: `planning.auto_replan`, debounced on the audit log.
 
 pub mod alerts;
 pub mod cli;
 pub mod instance;
+pub mod replan;
 mod request;
 pub mod results;
 pub mod worker;

@@ -342,6 +342,9 @@ pub trait Store: PlanStore + Send + Sync + 'static {
     async fn feed_scope(&self, token_hash: &str) -> Result<Option<FeedScope>, StoreError>;
     async fn revoke_feed(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError>;
 
+    /// When an audit row of one of `entities` was last written (the change feed of auto-replan).
+    async fn last_change_at(&self, entities: &[&str]) -> Result<Option<DateTime<Utc>>, StoreError>;
+
     // Audit
     async fn list_audit(
         &self,

@@ -1357,6 +1357,21 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn last_change_at(&self, entities: &[&str]) -> Result<Option<DateTime<Utc>>, StoreError> {
+                let mut latest = None;
+                for entity in entities {
+                    let at = sqlx::query_scalar::<_, DateTime<Utc>>(
+                        "SELECT at FROM audit_log WHERE entity = $1 ORDER BY at DESC LIMIT 1",
+                    )
+                    .bind(*entity)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db)?;
+                    latest = latest.max(at);
+                }
+                Ok(latest)
+            }
+
             async fn list_audit(&self, filter: &AuditFilter, page: Page) -> Result<Listed<AuditEntry>, StoreError> {
                 let rows = sqlx::query_as::<_, AuditRow>(
                     "SELECT id, at, api_key_id, role, action, entity, entity_id, request_id, detail FROM audit_log \

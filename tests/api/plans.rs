@@ -542,3 +542,47 @@ both_backends!(
         }
     }
 );
+
+both_backends!(
+    auto_replan_plans_the_expected_scenario_after_a_change,
+    |_app: TestApp| async move {
+        let backend = _app.backend;
+        drop(_app);
+        let app = TestApp::spawn_with(backend, |s| {
+            s.planning.auto_replan = true;
+            s.planning.replan_debounce_s = 1;
+            s.planning.horizon_months = 3;
+        })
+        .await;
+        let k = app.admin_key.clone();
+        let site = app.site("S").await;
+        app.suite(&site["id"], "CT", &["autologous"], 1).await;
+        let client = app.client("C").await;
+        let program = app.program(&client["id"], "P").await;
+        let month = chrono::Utc::now().format("%Y-%m").to_string();
+        app.put(
+            &format!("/v1/programs/{}/forecast", program["id"].as_str().unwrap()),
+            &k,
+            json!({"entries": [{"month": month, "phase": "phase1", "batches": 1}]}),
+        )
+        .await
+        .expect(200);
+        // Bounded wait for the debounced plan (debounce 1 s; at most 15 s).
+        let mut plans = Value::Null;
+        for _ in 0..150 {
+            plans = app.get("/v1/plans", &k).await.expect(200);
+            if !plans["items"].as_array().unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let items = plans["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "one plan for one change: {plans}");
+        assert_eq!(items[0]["scenario"], "expected");
+        assert_eq!(items[0]["from"], format!("{month}-01"));
+        // No change, no new plan.
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        let again = app.get("/v1/plans", &k).await.expect(200);
+        assert_eq!(again["items"].as_array().unwrap().len(), 1);
+    }
+);

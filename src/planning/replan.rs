@@ -1,0 +1,78 @@
+//! `planning.auto_replan`: after forecast, booking or closure changes, plan the `expected`
+//! scenario over `planning.horizon_months`, so that shortfall alerts follow the change that
+//! caused them without anyone asking.
+//!
+//! Debounced on the audit log, which every change writes in its own transaction: a plan starts
+//! once no relevant change has happened for `planning.replan_debounce_s` (or at the latest five
+//! debounce periods after the first unplanned change, so a steady stream of bookings cannot
+//! postpone it forever). Changes made before this process started are taken as planned.
+
+use super::NewPlan;
+use crate::config::Settings;
+use crate::domain::{Actor, Month, Scenario};
+use crate::store::DynStore;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Audit entities whose changes alter demand or capacity.
+pub const TRIGGERS: [&str; 3] = ["forecast", "booking", "closure"];
+
+pub async fn run(store: DynStore, settings: Arc<Settings>) {
+    if !settings.planning.auto_replan {
+        return;
+    }
+    let debounce = chrono::Duration::seconds(settings.planning.replan_debounce_s.max(1) as i64);
+    let poll = Duration::from_millis(
+        (settings.planning.replan_debounce_s.max(1) * 1000 / 4).clamp(250, 5000),
+    );
+    let mut planned_through: Option<DateTime<Utc>> = loop {
+        match store.last_change_at(&TRIGGERS).await {
+            Ok(t) => break t,
+            Err(e) => {
+                tracing::warn!(error = %e, "auto-replan: reading the change log failed");
+                tokio::time::sleep(poll).await;
+            }
+        }
+    };
+    let mut first_unplanned: Option<DateTime<Utc>> = None;
+    loop {
+        tokio::time::sleep(poll).await;
+        let last = match store.last_change_at(&TRIGGERS).await {
+            Ok(Some(t)) => t,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "auto-replan: reading the change log failed");
+                continue;
+            }
+        };
+        if planned_through.is_some_and(|p| last <= p) {
+            continue;
+        }
+        let now = Utc::now();
+        let first = *first_unplanned.get_or_insert(now);
+        if now - last < debounce && now - first < debounce * 5 {
+            continue;
+        }
+        let from = Month::of(now.date_naive());
+        let mut to = from;
+        for _ in 0..settings.planning.horizon_months.max(1) {
+            to = to.next();
+        }
+        let plan = NewPlan {
+            from: from.first_day(),
+            to: to.first_day(),
+            scenario: Scenario::Expected,
+            program_ids: None,
+            time_limit_s: None,
+        };
+        match store.create_plan(&Actor::system(), &plan).await {
+            Ok(record) => {
+                tracing::info!(plan_id = %record.id, changed_at = %last, "auto-replan queued");
+                planned_through = Some(last);
+                first_unplanned = None;
+            }
+            Err(e) => tracing::warn!(error = %e, "auto-replan: could not queue a plan"),
+        }
+    }
+}
