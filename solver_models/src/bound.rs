@@ -46,22 +46,44 @@ pub fn components(p: &Prepared) -> Vec<Vec<usize>> {
     out
 }
 
+/// Component index of each suite.
+pub fn component_of(p: &Prepared) -> Vec<usize> {
+    let mut out = vec![0; p.suite_lines.len()];
+    for (c, suites) in components(p).iter().enumerate() {
+        for s in suites {
+            out[*s] = c;
+        }
+    }
+    out
+}
+
 /// Upper bound on the planned weighted value (bookings excluded), or `None` when a component's
 /// LP did not finish within the time limit.
 pub fn pooled_lp(p: &Prepared, limits: Limits) -> Option<f64> {
-    pooled_lp_parts(p, limits).map(|parts| parts.iter().map(|x| x.1).sum())
+    pooled_lp_parts(p, limits, &mut |_| {})
+        .iter()
+        .map(|x| x.1)
+        .sum()
 }
 
-/// The pooled LP bound per component: (suites of the component, bound).
-pub fn pooled_lp_parts(p: &Prepared, limits: Limits) -> Option<Vec<(Vec<usize>, f64)>> {
+/// One component's suites and its pooled LP bound (`None`: not finished in time).
+pub type Part = (Vec<usize>, Option<f64>);
+
+/// The pooled LP bound per component, smallest components first: (suites of the component,
+/// bound or `None` when its LP did not finish in time). `done` sees each part as it finishes.
+pub fn pooled_lp_parts(p: &Prepared, limits: Limits, done: &mut dyn FnMut(&Part)) -> Vec<Part> {
     let mut parts = Vec::new();
     let t0 = Instant::now();
     let occ = Occupancy::new(p);
-    let comps = components(p);
+    let mut comps = components(p);
+    comps.sort_by_key(|c| c.iter().map(|s| p.suite_lines[*s].len()).sum::<usize>());
     for suites in &comps {
         let left = limits.time_limit_s - t0.elapsed().as_secs_f64();
         if left <= 0.0 {
-            return None;
+            let part = (suites.clone(), None);
+            done(&part);
+            parts.push(part);
+            continue;
         }
         let mut vars = ProblemVariables::new();
         let mut objective = Expression::default();
@@ -105,6 +127,9 @@ pub fn pooled_lp_parts(p: &Prepared, limits: Limits) -> Option<Vec<(Vec<usize>, 
             }
         }
         if per_unit.is_empty() {
+            let part = (suites.clone(), Some(0.0));
+            done(&part);
+            parts.push(part);
             continue;
         }
         let mut problem = vars.maximise(objective).using(highs);
@@ -154,10 +179,12 @@ pub fn pooled_lp_parts(p: &Prepared, limits: Limits) -> Option<Vec<(Vec<usize>, 
                 ..limits
             },
         );
-        if out.status != "Optimal" {
-            return None;
-        }
-        parts.push((suites.clone(), out.objective));
+        let part = (
+            suites.clone(),
+            (out.status == "Optimal").then_some(out.objective),
+        );
+        done(&part);
+        parts.push(part);
     }
-    Some(parts)
+    parts
 }

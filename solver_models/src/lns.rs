@@ -5,9 +5,10 @@
 //! batches all start in its month), so a window never trades one month against another blindly.
 
 use crate::milp::Limits;
+use crate::model::Occupancy;
 use crate::model::{Batch, Prepared};
 use crate::plan::{PlanOptions, Progress};
-use crate::timeidx::{count_vars, solve_window_packed, Window};
+use crate::timeidx::{solve_window_packed, Window};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -24,48 +25,72 @@ pub struct LnsOut {
 /// group stays under [`WINDOW_VARS`]. `rotate` shifts the packing between passes so that
 /// neighbouring suites also get re-optimised together.
 fn suite_groups(p: &Prepared, current: &[Batch], units: &[bool], rotate: usize) -> Vec<Vec<bool>> {
+    let comp = crate::bound::component_of(p);
     let n_s = p.suite_lines.len();
     let mut order: Vec<usize> = (0..n_s).collect();
     let sig = |s: usize| {
         let su = &p.inst.suites[s];
         let mut caps = su.capabilities.clone();
         caps.sort();
-        (caps, su.grade, su.site.clone(), su.name.clone())
+        // Suites sharing programs first, so that a group is one sub-problem.
+        (comp[s], caps, su.grade, su.site.clone(), su.name.clone())
     };
     order.sort_by_key(|s| sig(*s));
     if n_s > 0 {
         order.rotate_left(rotate % n_s);
     }
-    let per_suite: Vec<usize> = (0..n_s)
-        .map(|s| {
-            let mut lines = vec![false; p.lines.len()];
-            for l in &p.suite_lines[s] {
-                lines[*l] = true;
+    // Binaries per suite, estimated once with every window batch lifted (an upper estimate).
+    let mut occ = Occupancy::new(p);
+    let mut planned = vec![0u32; p.units.len()];
+    for b in current {
+        planned[b.unit] += 1;
+        if !units[b.unit] {
+            occ.set(b.line, b.start, p.progs[p.units[b.unit].prog].len, true);
+        }
+    }
+    let mut per_suite = vec![0usize; n_s];
+    let mut wanted = vec![false; n_s];
+    for (u, unit) in p.units.iter().enumerate() {
+        if !units[u] || unit.remaining == 0 {
+            continue;
+        }
+        let prog = &p.progs[unit.prog];
+        for &l in &prog.lines {
+            let s = p.lines[l].suite;
+            per_suite[s] += p
+                .start_range(u)
+                .filter(|d| occ.fits(l, *d, prog.len))
+                .count();
+            if planned[u] < unit.remaining {
+                wanted[s] = true;
             }
-            let w = Window {
-                units: units.to_vec(),
-                lines,
-            };
-            count_vars(p, current, &w)
-        })
-        .collect();
+        }
+    }
     let mut groups = Vec::new();
     let mut cur = vec![false; p.lines.len()];
     let mut cur_n = 0;
+    let mut cur_wanted = false;
     for s in order {
         if per_suite[s] == 0 {
             continue;
         }
         if cur_n > 0 && cur_n + per_suite[s] > WINDOW_VARS {
-            groups.push(std::mem::replace(&mut cur, vec![false; p.lines.len()]));
+            if cur_wanted {
+                groups.push(std::mem::replace(&mut cur, vec![false; p.lines.len()]));
+            } else {
+                cur = vec![false; p.lines.len()];
+            }
             cur_n = 0;
+            cur_wanted = false;
         }
         for l in &p.suite_lines[s] {
             cur[*l] = true;
         }
         cur_n += per_suite[s];
+        cur_wanted |= wanted[s];
     }
-    if cur_n > 0 {
+    // A group no short unit may use cannot gain.
+    if cur_n > 0 && cur_wanted {
         groups.push(cur);
     }
     groups

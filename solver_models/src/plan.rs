@@ -218,23 +218,36 @@ pub fn solve_with_exact_limit(
             let (out, lp) = std::thread::scope(|scope| {
                 let pref = &p;
                 let shared_ref = &shared;
+                let rough_ref = &rough;
                 let handle = scope.spawn(move || {
-                    let b = bound::pooled_lp(pref, lim).map(|b| b + booked);
-                    if let Some(b) = b {
-                        let cur = f64::from_bits(shared_ref.load(Ordering::SeqCst));
-                        shared_ref.store(cur.min(b).to_bits(), Ordering::SeqCst);
-                    }
-                    b
+                    // Per component, the tighter of the pooled LP (when it finishes) and the
+                    // rough-cut; the bound improves as each component finishes.
+                    let mut per_comp: Vec<f64> = bound::components(pref)
+                        .iter()
+                        .map(|c| c.iter().map(|s| rough_ref.per_suite[*s]).sum())
+                        .collect();
+                    let comps = bound::components(pref);
+                    let mut finished = 0usize;
+                    bound::pooled_lp_parts(pref, lim, &mut |(suites, b)| {
+                        if let (Some(b), Some(i)) = (b, comps.iter().position(|c| c == suites)) {
+                            per_comp[i] = per_comp[i].min(*b);
+                            finished += 1;
+                            let total = booked + per_comp.iter().sum::<f64>();
+                            let cur = f64::from_bits(shared_ref.load(Ordering::SeqCst));
+                            shared_ref.store(cur.min(total).to_bits(), Ordering::SeqCst);
+                        }
+                    });
+                    (finished, comps.len())
                 });
                 let out = lns::improve(&p, best, &shared, opts, &t0, progress);
-                (out, handle.join().ok().flatten())
+                (out, handle.join().unwrap_or((0, 0)))
             });
             progress(Progress {
                 stage: "bound",
-                message: match lp {
-                    Some(b) => format!("day-level pooled LP bound {b:.1}"),
-                    None => "day-level pooled LP bound not reached in time".into(),
-                },
+                message: format!(
+                    "day-level pooled LP finished for {} of {} components",
+                    lp.0, lp.1
+                ),
             });
             bound = f64::from_bits(shared.load(Ordering::SeqCst));
             best = out.batches;

@@ -84,6 +84,9 @@ pub struct RoughCut {
     /// (suite, horizon month index, weighted batches per extra line).
     pub shadow: Vec<(usize, usize, f64)>,
     pub status: String,
+    /// The bound's share per suite: the LP is block-diagonal by compatibility component, so
+    /// summing a component's suites gives that component's own bound.
+    pub per_suite: Vec<f64>,
 }
 
 struct Built {
@@ -217,6 +220,7 @@ pub fn lp(p: &Prepared) -> RoughCut {
             bound: 0.0,
             shadow: Vec::new(),
             status: "empty".into(),
+            per_suite: vec![0.0; p.suite_lines.len()],
         };
     }
     let n_rows = built.rows.len();
@@ -233,6 +237,10 @@ pub fn lp(p: &Prepared) -> RoughCut {
                 .iter()
                 .map(|(c, v)| p.units[c.unit].weight * sol.value(*v))
                 .sum();
+            let mut per_suite = vec![0.0; p.suite_lines.len()];
+            for (c, v) in &built.cols {
+                per_suite[c.suite] += p.units[c.unit].weight * sol.value(*v);
+            }
             let duals = sol.compute_dual();
             let mut shadow = Vec::new();
             for (i, (s, b)) in built.cap_rows.iter().enumerate() {
@@ -247,6 +255,7 @@ pub fn lp(p: &Prepared) -> RoughCut {
                 bound,
                 shadow,
                 status: "optimal".into(),
+                per_suite,
             }
         }
         // A failed LP proves nothing: the caller falls back to the trivial bound.
@@ -254,6 +263,7 @@ pub fn lp(p: &Prepared) -> RoughCut {
             bound: f64::INFINITY,
             shadow: Vec::new(),
             status: format!("LP failed: {e}"),
+            per_suite: vec![f64::INFINITY; p.suite_lines.len()],
         },
     }
 }

@@ -129,9 +129,7 @@ fn main() {
                     threads: None,
                     solver: None,
                 };
-                for (suites, b) in
-                    solver_models::bound::pooled_lp_parts(&p, lim).unwrap_or_default()
-                {
+                for (suites, b) in solver_models::bound::pooled_lp_parts(&p, lim, &mut |_| {}) {
                     let names: Vec<&str> = suites
                         .iter()
                         .map(|s| inst.suites[*s].name.as_str())
@@ -150,7 +148,7 @@ fn main() {
                             p.unit_of[pi][mi].map(|u| p.units[u].weight).unwrap_or(0.0)
                         })
                         .sum();
-                    eprintln!("  component {names:?}: LP {b:.1}, planned {served:.1}");
+                    eprintln!("  component {names:?}: LP {b:?}, planned {served:.1}");
                 }
             }
         }
