@@ -88,9 +88,19 @@ macro_rules! impl_store {
             from: chrono::NaiveDate,
             to: chrono::NaiveDate,
         ) -> Result<Vec<LiveBookingRow>, StoreError> {
+            let longest = sqlx::query_scalar::<_, i32>("SELECT max_booking_days FROM suites WHERE id = $1")
+                .bind(suite_id)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db)?
+                .unwrap_or(0);
+            let earliest = from
+                .checked_sub_days(chrono::Days::new(u64::try_from(longest).unwrap_or(0)))
+                .unwrap_or(chrono::NaiveDate::MIN)
+                .max(chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
             sqlx::query_as::<_, LiveBookingRow>(
                 "SELECT id, program_id, line, starts_on, ends_on FROM bookings \
-                 WHERE suite_id = $1 AND starts_on < $3 AND ends_on > $2 \
+                 WHERE suite_id = $1 AND starts_on >= $5 AND starts_on < $3 AND ends_on > $2 \
                  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $4)) \
                  ORDER BY starts_on, id",
             )
@@ -98,6 +108,7 @@ macro_rules! impl_store {
             .bind(from)
             .bind(to)
             .bind(now())
+            .bind(earliest)
             .fetch_all(&mut **tx)
             .await
             .map_err(db)
@@ -313,6 +324,15 @@ macro_rules! impl_store {
                 .await
                 .map_err(db)?
                 .into();
+            // Keeps the overlap queries' scan bound (see live_bookings) true.
+            sqlx::query(
+                "UPDATE suites SET max_booking_days = CASE WHEN max_booking_days < $2 THEN $2 ELSE max_booking_days END WHERE id = $1",
+            )
+            .bind(suite.id)
+            .bind((input.end - input.start).num_days() as i32)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
             emit(tx, booking_event(booking.status), Some(program.client_id), serde_json::json!({"booking": booking})).await?;
             audit(tx, actor, "create", "booking", Some(booking.id), serde_json::to_value(&booking).unwrap_or_default()).await?;
             Ok(booking)
@@ -1177,14 +1197,23 @@ macro_rules! impl_store {
                     .into_iter()
                     .map(Closure::from)
                     .collect();
+                let longest = sqlx::query_scalar::<_, i32>("SELECT COALESCE(MAX(max_booking_days), 0) FROM suites")
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(db)?;
+                let earliest = from
+                    .checked_sub_days(chrono::Days::new(u64::try_from(longest).unwrap_or(0)))
+                    .unwrap_or(chrono::NaiveDate::MIN)
+                    .max(chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
                 let sql = format!(
-                    "SELECT {BOOKING_COLS} FROM bookings WHERE starts_on < $2 AND ends_on > $1 \
+                    "SELECT {BOOKING_COLS} FROM bookings WHERE starts_on >= $4 AND starts_on < $2 AND ends_on > $1 \
                      AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $3))"
                 );
                 let bookings = sqlx::query_as::<_, BookingRow>(&sql)
                     .bind(from)
                     .bind(to)
                     .bind(now())
+                    .bind(earliest)
                     .fetch_all(&self.pool)
                     .await
                     .map_err(db)?

@@ -675,3 +675,49 @@ both_backends!(
         assert_eq!(held.len(), 2);
     }
 );
+
+both_backends!(
+    a_long_booking_still_blocks_days_deep_inside_it,
+    |app: TestApp| async move {
+        // Overlap queries scan a bounded window before the requested interval; that window must
+        // grow with the longest booking on the suite.
+        let w = world(&app, 1).await;
+        let k = w.planner_key.clone();
+        for i in 0..5 {
+            let start = format!("2030-0{}-01", i + 1);
+            let end = format!("2030-0{}-05", i + 1);
+            app.post(
+                "/v1/bookings",
+                &k,
+                booking(&w, Some(1), &start, &end, "confirmed"),
+            )
+            .await
+            .expect(201);
+        }
+        let rental = app
+            .post(
+                "/v1/bookings",
+                &k,
+                booking(&w, Some(1), "2031-01-01", "2032-06-01", "confirmed"),
+            )
+            .await
+            .expect(201);
+        let p = app
+            .post(
+                "/v1/bookings",
+                &k,
+                booking(&w, Some(1), "2032-03-10", "2032-03-12", "held"),
+            )
+            .await
+            .problem(409);
+        assert_eq!(p["conflicts"][0]["booking_id"], rental["id"]);
+        let av = app
+            .get(
+                "/v1/availability?from=2032-01-01&to=2032-12-01&capabilities=autologous",
+                &k,
+            )
+            .await
+            .expect(200);
+        assert_eq!(av["items"][0]["start"], "2032-06-01", "{av}");
+    }
+);
