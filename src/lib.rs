@@ -10,6 +10,7 @@
 //! - [`http`]: axum routers per resource, auth, problem+json errors, OpenAPI.
 //! - [`planning`]: plan jobs: instances from the store, the worker, results, alerts, the CLI.
 //! - [`demo`]: a believable CDMO for `serve --demo`.
+//! - [`webhooks`]: subscriptions' rules, Standard Webhooks signing, the delivery dispatcher.
 //! - [`startup`]: `Application::build` binds its own listener and exposes `port()`.
 //! - The planning models live in the `solver_models` crate (pure, no I/O).
 
@@ -21,3 +22,4 @@ pub mod planning;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;

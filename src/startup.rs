@@ -62,6 +62,10 @@ impl Application {
             self.state.store.clone(),
             self.state.settings.clone(),
         ));
+        let dispatcher = tokio::spawn(crate::webhooks::dispatcher::run(
+            self.state.store.clone(),
+            self.state.settings.clone(),
+        ));
         let app = http::app(self.state);
         tracing::info!("listening on http://{addr}");
         axum::serve(self.listener, app)
@@ -71,6 +75,7 @@ impl Application {
         planner.abort();
         sweeper.abort();
         replanner.abort();
+        dispatcher.abort();
         Ok(())
     }
 }

@@ -12,6 +12,7 @@ mod plans;
 mod programs;
 mod sites;
 mod suites;
+mod webhooks;
 
 pub use auth::{Admin, Auth, Staff, SESSION_COOKIE};
 pub use error::ApiError;
@@ -74,6 +75,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(audit::router())
         .merge(plans::router())
         .merge(bookings::router())
+        .merge(webhooks::router())
         .split_for_parts()
 }
 

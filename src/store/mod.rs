@@ -10,10 +10,12 @@ mod postgres;
 mod rows;
 mod sql;
 mod sqlite;
+mod webhooks;
 
 pub use plans::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use webhooks::*;
 
 use crate::domain::*;
 use async_trait::async_trait;
@@ -190,7 +192,7 @@ pub struct Calendar {
 /// Use cases of the service, each one transaction. `actor` is who asked (for scoping and the
 /// audit row written in the same transaction).
 #[async_trait]
-pub trait Store: PlanStore + Send + Sync + 'static {
+pub trait Store: PlanStore + WebhookStore + Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<(), StoreError>;
 

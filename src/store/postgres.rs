@@ -53,3 +53,9 @@ pub(crate) fn classify(e: sqlx::Error) -> StoreError {
 
 impl_store!(PgStore, sqlx::Postgres, "postgres", " FOR UPDATE", classify);
 crate::store::plans::impl_plan_store!(PgStore, sqlx::Postgres, " FOR UPDATE SKIP LOCKED", classify);
+crate::store::webhooks::impl_webhook_store!(
+    PgStore,
+    sqlx::Postgres,
+    " FOR UPDATE SKIP LOCKED",
+    classify
+);

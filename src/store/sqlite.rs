@@ -78,3 +78,4 @@ pub(crate) fn classify(e: sqlx::Error) -> StoreError {
 
 impl_store!(SqliteStore, sqlx::Sqlite, "sqlite", "", classify);
 crate::store::plans::impl_plan_store!(SqliteStore, sqlx::Sqlite, "", classify);
+crate::store::webhooks::impl_webhook_store!(SqliteStore, sqlx::Sqlite, "", classify);

@@ -12,3 +12,4 @@ mod operations;
 mod plans;
 mod resources;
 mod roles;
+mod webhooks;

@@ -1,0 +1,106 @@
+//! The dispatcher: every tick it fans new outbox events out into deliveries, claims the due
+//! ones with a lease and POSTs them. Any number of replicas may run it (claims skip rows another
+//! one holds); a delivery whose worker died is claimed again once its lease runs out.
+
+use super::signer;
+use crate::config::Settings;
+use crate::store::{AttemptOutcome, DueDelivery, DynStore};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the outbox and the due deliveries are polled.
+const TICK: Duration = Duration::from_millis(250);
+/// Events younger than this are fanned out but the cursor does not pass them yet: a
+/// transaction that took an earlier event id may commit after a later one.
+const SETTLE: chrono::Duration = chrono::Duration::seconds(10);
+const FAN_OUT_BATCH: u32 = 500;
+const CLAIM_BATCH: u32 = 32;
+
+/// The delivery body: `{"type", "timestamp", "data"}`.
+pub fn body(d: &DueDelivery) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "type": d.event_type,
+        "timestamp": d.event_created_at,
+        "data": d.data,
+    }))
+    .unwrap_or_default()
+}
+
+pub fn client(settings: &Settings) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(settings.webhooks.timeout_s.max(1)))
+        .user_agent("suiteplan-webhooks")
+        .build()
+        .unwrap_or_default()
+}
+
+pub async fn run(store: DynStore, settings: Arc<Settings>) {
+    let http = client(&settings);
+    // Validated at startup; an unreadable schedule here means no retries rather than a panic.
+    let delays = settings.webhooks.retry_delays().unwrap_or_default();
+    let lease = chrono::Duration::seconds(settings.webhooks.timeout_s.max(1) as i64 + 30);
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = store
+            .fan_out_events(crate::store::now() - SETTLE, FAN_OUT_BATCH)
+            .await
+        {
+            tracing::warn!(error = %e, "webhook fan-out failed");
+        }
+        let due = match store
+            .claim_deliveries(crate::store::now() + lease, CLAIM_BATCH)
+            .await
+        {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming webhook deliveries failed");
+                continue;
+            }
+        };
+        if due.is_empty() {
+            continue;
+        }
+        let sends = due.into_iter().map(|d| {
+            let http = http.clone();
+            let store = store.clone();
+            let delays = delays.clone();
+            async move {
+                let outcome = attempt(&http, &d).await;
+                // Busy or unreachable: the lease runs out and the delivery is tried again.
+                if let Err(e) = store.record_delivery_attempt(d.id, outcome, &delays).await {
+                    tracing::warn!(error = %e, delivery = %d.id, "recording a webhook attempt failed");
+                }
+            }
+        });
+        futures::future::join_all(sends).await;
+    }
+}
+
+/// One POST of a delivery.
+pub async fn attempt(http: &reqwest::Client, d: &DueDelivery) -> AttemptOutcome {
+    let body = body(d);
+    let id = d.event_id.to_string();
+    let timestamp = chrono::Utc::now().timestamp();
+    let signature = signer::signature_header(&d.secrets, &id, timestamp, &body);
+    let sent = http
+        .post(&d.url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(body)
+        .send()
+        .await;
+    match sent {
+        Ok(r) if r.status().is_success() => AttemptOutcome::Delivered(r.status().as_u16()),
+        Ok(r) if r.status().as_u16() == 410 => AttemptOutcome::Gone,
+        Ok(r) => AttemptOutcome::Failed(Some(r.status().as_u16())),
+        Err(e) => {
+            tracing::info!(error = %e, webhook = %d.webhook_id, "webhook receiver did not answer");
+            AttemptOutcome::Failed(None)
+        }
+    }
+}

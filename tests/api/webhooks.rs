@@ -1,0 +1,455 @@
+//! Webhooks: subscriptions, signed deliveries to real receivers on loopback, retries, 410,
+//! dead deliveries and redelivery, secret rotation, client scoping.
+
+use crate::bookings::{booking, world, World};
+use crate::both_backends;
+use crate::helpers::*;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+struct Hit {
+    id: String,
+    timestamp: String,
+    signature: String,
+    body: Vec<u8>,
+}
+
+impl Hit {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("the body is JSON")
+    }
+}
+
+/// A receiver on 127.0.0.1:0: records every request and answers the scripted statuses in
+/// turn, then `then` (which the test may change).
+#[derive(Clone)]
+struct Receiver {
+    url: String,
+    hits: Arc<Mutex<Vec<Hit>>>,
+    script: Arc<Mutex<VecDeque<u16>>>,
+    then: Arc<Mutex<u16>>,
+}
+
+#[derive(Clone)]
+struct RecvState {
+    hits: Arc<Mutex<Vec<Hit>>>,
+    script: Arc<Mutex<VecDeque<u16>>>,
+    then: Arc<Mutex<u16>>,
+}
+
+async fn record(
+    State(s): State<RecvState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    let h = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    s.hits.lock().unwrap().push(Hit {
+        id: h("webhook-id"),
+        timestamp: h("webhook-timestamp"),
+        signature: h("webhook-signature"),
+        body: body.to_vec(),
+    });
+    let next = s.script.lock().unwrap().pop_front();
+    let code = next.unwrap_or_else(|| *s.then.lock().unwrap());
+    StatusCode::from_u16(code).unwrap()
+}
+
+async fn receiver(script: &[u16], then: u16) -> Receiver {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let state = RecvState {
+        hits: Arc::default(),
+        script: Arc::new(Mutex::new(script.iter().copied().collect())),
+        then: Arc::new(Mutex::new(then)),
+    };
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(record))
+        .with_state(state.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Receiver {
+        url: format!("http://127.0.0.1:{port}/hook"),
+        hits: state.hits,
+        script: state.script,
+        then: state.then,
+    }
+}
+
+impl Receiver {
+    fn hits(&self) -> Vec<Hit> {
+        self.hits.lock().unwrap().clone()
+    }
+    /// Waits (bounded) until at least `n` requests arrived.
+    async fn wait_for(&self, n: usize) -> Vec<Hit> {
+        for _ in 0..300 {
+            let hits = self.hits();
+            if hits.len() >= n {
+                return hits;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("expected {n} deliveries, got {:?}", self.hits());
+    }
+}
+
+/// Verifies a Standard Webhooks signature header independently: some `v1,` entry matches.
+fn signed_by(hit: &Hit, secret: &str) -> bool {
+    let key = STANDARD
+        .decode(secret.strip_prefix("whsec_").expect("whsec_ prefix"))
+        .expect("base64 secret");
+    assert_eq!(key.len(), 32);
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{}.{}.", hit.id, hit.timestamp).as_bytes());
+    mac.update(&hit.body);
+    let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    hit.signature.split(' ').any(|s| s == expected)
+}
+
+async fn spawn_private(backend: Backend) -> TestApp {
+    TestApp::spawn_with(backend, |s| {
+        s.webhooks.allow_private_targets = true;
+        s.webhooks.retry_schedule = "1,1".into();
+    })
+    .await
+}
+
+macro_rules! with_receivers {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() {
+                ($body)(spawn_private(Backend::Sqlite).await).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                ($body)(spawn_private(Backend::Postgres).await).await;
+            }
+        }
+    };
+}
+
+async fn subscribe(app: &TestApp, key: &str, url: &str, events: Value) -> Value {
+    app.post("/v1/webhooks", key, json!({"url": url, "events": events}))
+        .await
+        .expect(201)
+}
+
+async fn deliveries(app: &TestApp, hook: &Value) -> Vec<Value> {
+    let body = app
+        .get(
+            &format!("/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap()),
+            &app.admin_key,
+        )
+        .await
+        .expect(200);
+    body["items"].as_array().unwrap().clone()
+}
+
+/// Waits (bounded) until the subscription's only delivery has `status`.
+async fn wait_status(app: &TestApp, hook: &Value, status: &str) -> Value {
+    for _ in 0..300 {
+        let items = deliveries(app, hook).await;
+        if items.len() == 1 && items[0]["status"] == status {
+            return items[0].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "delivery never became {status}: {:?}",
+        deliveries(app, hook).await
+    );
+}
+
+with_receivers!(signed_delivery, |app: TestApp| async move {
+    let w = world(&app, 2).await;
+    let rx = receiver(&[], 200).await;
+    let hook = subscribe(&app, &w.planner_key, &rx.url, json!(["booking.held"])).await;
+    let secret = hook["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("whsec_"));
+    assert_eq!(hook["client_id"], Value::Null);
+    // The list never shows the secret.
+    let listed = app.get("/v1/webhooks", &w.planner_key).await.expect(200);
+    assert_eq!(listed["items"][0]["id"], hook["id"]);
+    assert!(listed["items"][0].get("secret").is_none());
+
+    let held = app
+        .post(
+            "/v1/bookings",
+            &w.planner_key,
+            booking(&w, None, "2030-03-01", "2030-03-15", "held"),
+        )
+        .await
+        .expect(201);
+    let hits = rx.wait_for(1).await;
+    let hit = &hits[0];
+    assert!(signed_by(hit, &secret), "signature verifies: {hit:?}");
+    let body = hit.json();
+    assert_eq!(body["type"], "booking.held");
+    assert_eq!(body["data"]["booking"]["id"], held["id"]);
+    assert!(body["timestamp"].is_string());
+    let d = wait_status(&app, &hook, "delivered").await;
+    assert_eq!(d["event_id"].as_str().unwrap(), hit.id);
+    assert_eq!(d["event_type"], "booking.held");
+    assert_eq!(d["attempt"], 1);
+    assert_eq!(d["response_status"], 200);
+
+    // Deleting unsubscribes.
+    let id = hook["id"].as_str().unwrap();
+    app.delete(&format!("/v1/webhooks/{id}"), &w.planner_key)
+        .await
+        .expect(204);
+    app.delete(&format!("/v1/webhooks/{id}"), &w.planner_key)
+        .await
+        .problem(404);
+    let listed = app.get("/v1/webhooks", &w.planner_key).await.expect(200);
+    assert_eq!(listed["items"], json!([]));
+});
+
+with_receivers!(retries_gone_dead_redeliver, |app: TestApp| async move {
+    let w = world(&app, 2).await;
+    let flaky = receiver(&[500], 200).await;
+    let gone = receiver(&[], 410).await;
+    let down = receiver(&[], 500).await;
+    let events = json!(["booking.held", "booking.confirmed"]);
+    let h_flaky = subscribe(&app, &w.planner_key, &flaky.url, events.clone()).await;
+    let h_gone = subscribe(&app, &w.planner_key, &gone.url, events.clone()).await;
+    let h_down = subscribe(&app, &w.planner_key, &down.url, events).await;
+    app.post(
+        "/v1/bookings",
+        &w.planner_key,
+        booking(&w, None, "2030-03-01", "2030-03-15", "held"),
+    )
+    .await
+    .expect(201);
+
+    // 500, then 200 on the retry, with the same webhook-id.
+    let hits = flaky.wait_for(2).await;
+    assert_eq!(hits[0].id, hits[1].id);
+    let d = wait_status(&app, &h_flaky, "delivered").await;
+    assert_eq!(d["attempt"], 2);
+
+    // 410 disables the subscription and kills the delivery.
+    gone.wait_for(1).await;
+    let d = wait_status(&app, &h_gone, "dead").await;
+    assert_eq!(d["response_status"], 410);
+    let listed = app.get("/v1/webhooks", &w.planner_key).await.expect(200);
+    let disabled = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == h_gone["id"])
+        .unwrap()
+        .clone();
+    assert!(disabled["disabled_at"].is_string(), "{disabled}");
+
+    // "1,1": three attempts, then dead.
+    let d = wait_status(&app, &h_down, "dead").await;
+    assert_eq!(d["attempt"], 3);
+    assert_eq!(d["response_status"], 500);
+    assert_eq!(down.hits().len(), 3);
+
+    // Redeliver once the receiver is back.
+    *down.then.lock().unwrap() = 200;
+    let path = format!(
+        "/v1/webhooks/{}/deliveries/{}/redeliver",
+        h_down["id"].as_str().unwrap(),
+        d["id"].as_str().unwrap()
+    );
+    let r = app.post(&path, &w.planner_key, json!({})).await;
+    assert_eq!(r.status.as_u16(), 202, "{:?}", r.body);
+    down.wait_for(4).await;
+    let d = wait_status(&app, &h_down, "delivered").await;
+    assert_eq!(d["response_status"], 200);
+    // Unknown delivery: 404.
+    let missing = format!(
+        "/v1/webhooks/{}/deliveries/{}/redeliver",
+        h_down["id"].as_str().unwrap(),
+        uuid::Uuid::new_v4()
+    );
+    app.post(&missing, &w.planner_key, json!({}))
+        .await
+        .problem(404);
+    // Nothing more reached the 410 receiver.
+    assert_eq!(gone.hits().len(), 1);
+    let _ = flaky.script.lock().unwrap().len();
+});
+
+with_receivers!(rotation_signs_with_both, |app: TestApp| async move {
+    let w = world(&app, 2).await;
+    let rx = receiver(&[], 200).await;
+    let hook = subscribe(&app, &w.planner_key, &rx.url, json!(["*"])).await;
+    let old = hook["secret"].as_str().unwrap().to_string();
+    let rotated = app
+        .post(
+            &format!(
+                "/v1/webhooks/{}/rotate-secret",
+                hook["id"].as_str().unwrap()
+            ),
+            &w.planner_key,
+            json!({}),
+        )
+        .await
+        .expect(200);
+    let new = rotated["secret"].as_str().unwrap().to_string();
+    assert_ne!(old, new);
+    app.post(
+        "/v1/bookings",
+        &w.planner_key,
+        booking(&w, None, "2030-03-01", "2030-03-15", "held"),
+    )
+    .await
+    .expect(201);
+    let hits = rx.wait_for(1).await;
+    assert_eq!(hits[0].signature.split(' ').count(), 2, "{:?}", hits[0]);
+    assert!(signed_by(&hits[0], &new));
+    assert!(signed_by(&hits[0], &old));
+});
+
+with_receivers!(client_scoped, |app: TestApp| async move {
+    let a = world(&app, 2).await;
+    let other = app.client("Orion").await;
+    let other_program = app.program(&other["id"], "ORN").await;
+    let b = World {
+        suite: a.suite.clone(),
+        program: other_program["id"].as_str().unwrap().into(),
+        client: other["id"].as_str().unwrap().into(),
+        client_key: app.key("client", other["id"].as_str()).await,
+        planner_key: a.planner_key.clone(),
+    };
+    let staff_rx = receiver(&[], 200).await;
+    let a_rx = receiver(&[], 200).await;
+    let staff_hook = subscribe(&app, &a.planner_key, &staff_rx.url, json!(["*"])).await;
+    // A client key's subscription is its own, whatever client_id it names.
+    let a_hook = app
+        .post(
+            "/v1/webhooks",
+            &a.client_key,
+            json!({"url": a_rx.url, "events": ["*"], "client_id": b.client}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(a_hook["client_id"].as_str().unwrap(), a.client);
+    // Another client neither sees nor touches it.
+    let listed = app.get("/v1/webhooks", &b.client_key).await.expect(200);
+    assert_eq!(listed["items"], json!([]));
+    let a_id = a_hook["id"].as_str().unwrap();
+    app.delete(&format!("/v1/webhooks/{a_id}"), &b.client_key)
+        .await
+        .problem(404);
+    app.get(&format!("/v1/webhooks/{a_id}/deliveries"), &b.client_key)
+        .await
+        .problem(404);
+    let listed = app.get("/v1/webhooks", &a.client_key).await.expect(200);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+
+    let b_booking = app
+        .post(
+            "/v1/bookings",
+            &a.planner_key,
+            booking(&b, Some(1), "2030-03-01", "2030-03-15", "held"),
+        )
+        .await
+        .expect(201);
+    let a_booking = app
+        .post(
+            "/v1/bookings",
+            &a.planner_key,
+            booking(&a, Some(2), "2030-03-01", "2030-03-15", "held"),
+        )
+        .await
+        .expect(201);
+    // Staff got both; once it has, the fan-out of both events is done.
+    let staff_hits = staff_rx.wait_for(2).await;
+    let staff_ids: Vec<Value> = staff_hits
+        .iter()
+        .map(|h| h.json()["data"]["booking"]["id"].clone())
+        .collect();
+    assert!(staff_ids.contains(&b_booking["id"]) && staff_ids.contains(&a_booking["id"]));
+    assert_eq!(deliveries(&app, &staff_hook).await.len(), 2);
+    let a_hits = a_rx.wait_for(1).await;
+    assert_eq!(a_hits[0].json()["data"]["booking"]["id"], a_booking["id"]);
+    assert!(signed_by(&a_hits[0], a_hook["secret"].as_str().unwrap()));
+    let mine = app
+        .get(&format!("/v1/webhooks/{a_id}/deliveries"), &a.client_key)
+        .await
+        .expect(200);
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(a_rx.hits().len(), 1);
+});
+
+both_backends!(
+    targets_and_event_types_validated,
+    |app: TestApp| async move {
+        let key = app.admin_key.clone();
+        for url in [
+            "http://127.0.0.1:9/hook",
+            "http://localhost/hook",
+            "http://10.0.0.8/hook",
+            "http://169.254.169.254/latest",
+            "http://[::1]/hook",
+            "ftp://example.com/hook",
+            "not a url",
+        ] {
+            app.post(
+                "/v1/webhooks",
+                &key,
+                json!({"url": url, "events": ["booking.held"]}),
+            )
+            .await
+            .invalid("/url");
+        }
+        app.post(
+            "/v1/webhooks",
+            &key,
+            json!({"url": "https://hooks.example.com/x", "events": ["booking.held", "nope"]}),
+        )
+        .await
+        .invalid("/events/1");
+        app.post(
+            "/v1/webhooks",
+            &key,
+            json!({"url": "https://hooks.example.com/x", "events": []}),
+        )
+        .await
+        .invalid("/events");
+        app.post("/v1/webhooks", &key, json!({"url": "https://hooks.example.com/x", "events": ["*"], "client_id": uuid::Uuid::new_v4()}))
+        .await
+        .invalid("/client_id");
+        let ok = app
+            .post(
+                "/v1/webhooks",
+                &key,
+                json!({"url": "https://hooks.example.com/x", "events": ["*"]}),
+            )
+            .await
+            .expect(201);
+        app.post(
+            &format!("/v1/webhooks/{}/rotate-secret", uuid::Uuid::new_v4()),
+            &key,
+            json!({}),
+        )
+        .await
+        .problem(404);
+        app.get("/v1/webhooks/not-a-uuid/deliveries", &key)
+            .await
+            .problem(404);
+        assert!(ok["secret"].as_str().unwrap().starts_with("whsec_"));
+    }
+);
