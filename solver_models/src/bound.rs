@@ -46,6 +46,11 @@ pub fn components(p: &Prepared) -> Vec<Vec<usize>> {
     out
 }
 
+/// Estimated columns above which a component's LP is not attempted: such a component would not
+/// finish within a plan's time and would only take the core LNS needs; it keeps its rough-cut
+/// share. (The estimate counts every start day, so it overstates; medium's components fit.)
+const MAX_COLUMNS: usize = 200_000;
+
 /// Component index of each suite.
 pub fn component_of(p: &Prepared) -> Vec<usize> {
     let mut out = vec![0; p.suite_lines.len()];
@@ -80,6 +85,28 @@ pub fn pooled_lp_parts(p: &Prepared, limits: Limits, done: &mut dyn FnMut(&Part)
     for suites in &comps {
         let left = limits.time_limit_s - t0.elapsed().as_secs_f64();
         if left <= 0.0 {
+            let part = (suites.clone(), None);
+            done(&part);
+            parts.push(part);
+            continue;
+        }
+        // Components far beyond what simplex solves within a plan's time only steal the core
+        // LNS needs; they keep their rough-cut share.
+        let estimate: usize = p
+            .units
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| u.remaining > 0)
+            .map(|(i, u)| {
+                let n = p.progs[u.prog]
+                    .usable_suites
+                    .iter()
+                    .filter(|s| suites.contains(s))
+                    .count();
+                n * p.start_range(i).len()
+            })
+            .sum();
+        if estimate > MAX_COLUMNS {
             let part = (suites.clone(), None);
             done(&part);
             parts.push(part);

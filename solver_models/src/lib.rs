@@ -20,6 +20,21 @@
 //! - [`check`]: an independent feasibility checker for plans.
 //! - [`generate`]: seeded generator of believable CDMO instances.
 
+//!
+//! ## How a plan is made ([`plan::solve`])
+//! 1. [`greedy`]: DESIGN.md's baseline; the MIP start and the fallback.
+//! 2. [`roughcut`]: monthly rough-cut LP (every batch charged to the months it really occupies):
+//!    a fast proven bound and the shadow prices of suite-months.
+//! 3. Up to 15 000 binaries: the whole time-indexed MILP ([`timeidx`]) from the greedy start,
+//!    with HiGHS's dual bound. Beyond: large-neighbourhood search ([`lns`]: month × suite-group
+//!    windows re-optimised exactly, the rest fixed) on one core while the day-level pooled LP
+//!    bound ([`bound`]) runs per compatibility component on the other; each component that
+//!    finishes replaces its rough-cut share of the bound.
+//! 4. Shortfalls with reasons, utilisation, binding suite-months and [`expansion`] advice.
+//!
+//! Every returned plan is feasible to the day (checked independently by [`check`] in the tests
+//! and benchmarks) and never worse than greedy; capacity problems are shortfalls, never errors.
+
 pub mod bound;
 pub mod check;
 pub mod demand;

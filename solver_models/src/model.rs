@@ -30,6 +30,8 @@ pub enum PlanError {
     EmptyBooking { suite: String, start: NaiveDate },
     #[error("the horizon is too long ({0} days)")]
     TooLong(i64),
+    #[error("too many lines ({0}) for the horizon")]
+    TooLarge(u64),
 }
 
 /// One physical line (suite, 1-based line number).
@@ -161,6 +163,11 @@ impl<'a> Prepared<'a> {
             .unwrap_or(1)
             .min(3700);
         let ext_days = n_days + max_len + 1;
+        let total_lines: u64 = inst.suites.iter().map(|s| u64::from(s.lines)).sum();
+        // Day calendars per line: refuse sizes no real CDMO has rather than exhaust memory.
+        if total_lines > 5_000 || total_lines * ext_days as u64 > 20_000_000 {
+            return Err(PlanError::TooLarge(total_lines));
+        }
 
         let months: Vec<Month> = Month::of(from).until(Month::of(to)).collect();
         let mut month_start: Vec<usize> = months
