@@ -433,6 +433,17 @@ macro_rules! impl_webhook_store {
                     settled_before: DateTime<Utc>,
                     limit: u32,
                 ) -> Result<u64, StoreError> {
+                    // A read first, so that an idle tick never takes SQLite's single writer.
+                    let pending = sqlx::query_scalar::<_, i32>(
+                        "SELECT 1 FROM events WHERE id > COALESCE((SELECT last_event_id FROM webhook_cursor WHERE id = 1), $1) LIMIT 1",
+                    )
+                    .bind(Uuid::nil())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db)?;
+                    if pending.is_none() {
+                        return Ok(0);
+                    }
                     let mut tx = self.write_tx().await?;
                     let cursor = format!("SELECT last_event_id FROM webhook_cursor WHERE id = 1{}", $skip_locked);
                     // Another replica is fanning out right now: nothing to do.
@@ -510,8 +521,19 @@ macro_rules! impl_webhook_store {
                     lease_until: DateTime<Utc>,
                     limit: u32,
                 ) -> Result<Vec<DueDelivery>, StoreError> {
-                    let mut tx = self.write_tx().await?;
                     let t = now();
+                    let due = sqlx::query_scalar::<_, i32>(
+                        "SELECT 1 FROM webhook_deliveries WHERE status IN ('pending', 'failed') \
+                         AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) LIMIT 1",
+                    )
+                    .bind(t)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db)?;
+                    if due.is_none() {
+                        return Ok(Vec::new());
+                    }
+                    let mut tx = self.write_tx().await?;
                     let sql = format!(
                         "SELECT d.id FROM webhook_deliveries d \
                          WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= $1 \

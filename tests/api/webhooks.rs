@@ -453,3 +453,29 @@ both_backends!(
         assert!(ok["secret"].as_str().unwrap().starts_with("whsec_"));
     }
 );
+
+#[tokio::test]
+async fn webhook_paths_in_openapi() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let spec = app
+        .request(reqwest::Method::GET, "/openapi.json", None, None)
+        .await
+        .expect(200);
+    let paths = spec["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/v1/webhooks", "post"),
+        ("/v1/webhooks", "get"),
+        ("/v1/webhooks/{id}", "delete"),
+        ("/v1/webhooks/{id}/rotate-secret", "post"),
+        ("/v1/webhooks/{id}/deliveries", "get"),
+        (
+            "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+            "post",
+        ),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing from /openapi.json"
+        );
+    }
+}
