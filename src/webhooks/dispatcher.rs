@@ -27,12 +27,36 @@ pub fn body(d: &DueDelivery) -> Vec<u8> {
 }
 
 pub fn client(settings: &Settings) -> reqwest::Client {
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(settings.webhooks.timeout_s.max(1)))
-        .user_agent("suiteplan-webhooks")
-        .build()
-        .unwrap_or_default()
+        .user_agent("suiteplan-webhooks");
+    if !settings.webhooks.allow_private_targets {
+        builder = builder.dns_resolver(Arc::new(PublicOnly));
+    }
+    builder.build().unwrap_or_default()
+}
+
+/// Resolves host names to their public addresses only, so that a name pointing at a loopback
+/// or private address (set after the URL was accepted, or all along) is never connected to.
+/// IP literals never reach a resolver; `check_target` refuses private ones at subscription.
+pub struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| !super::is_private(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(addrs.into_iter());
+            Ok(addrs)
+        })
+    }
 }
 
 pub async fn run(store: DynStore, settings: Arc<Settings>) {
@@ -102,5 +126,18 @@ pub async fn attempt(http: &reqwest::Client, d: &DueDelivery) -> AttemptOutcome 
             tracing::info!(error = %e, webhook = %d.webhook_id, "webhook receiver did not answer");
             AttemptOutcome::Failed(None)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::dns::Resolve;
+    use std::str::FromStr;
+
+    #[tokio::test]
+    async fn private_names_do_not_resolve() {
+        let name = reqwest::dns::Name::from_str("localhost").unwrap();
+        assert!(PublicOnly.resolve(name).await.is_err());
     }
 }
