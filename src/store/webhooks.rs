@@ -433,16 +433,60 @@ macro_rules! impl_webhook_store {
                     settled_before: DateTime<Utc>,
                     limit: u32,
                 ) -> Result<u64, StoreError> {
-                    // A read first, so that an idle tick never takes SQLite's single writer.
-                    let pending = sqlx::query_scalar::<_, i32>(
-                        "SELECT 1 FROM events WHERE id > COALESCE((SELECT last_event_id FROM webhook_cursor WHERE id = 1), $1) LIMIT 1",
+                    // Reads first, so that a tick with nothing to write never takes SQLite's
+                    // single writer: work exists when an event after the cursor lacks a
+                    // delivery it should have, or the cursor can move past a settled event.
+                    let last = sqlx::query_scalar::<_, Option<Uuid>>(
+                        "SELECT last_event_id FROM webhook_cursor WHERE id = 1",
                     )
-                    .bind(Uuid::nil())
                     .fetch_optional(&self.pool)
                     .await
+                    .map_err(db)?
+                    .flatten();
+                    let events = sqlx::query_as::<_, EventRow>(
+                        "SELECT id, type, client_id, created_at FROM events \
+                         WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
+                    )
+                    .bind(last)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
                     .map_err(db)?;
-                    if pending.is_none() {
+                    let Some(first) = events.first() else {
                         return Ok(0);
+                    };
+                    if first.created_at >= settled_before {
+                        let hooks = sqlx::query_as::<_, WebhookRow>(&format!(
+                            "SELECT {WEBHOOK_COLS} FROM webhooks WHERE disabled_at IS NULL"
+                        ))
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db)?;
+                        let mut missing = false;
+                        'scan: for e in &events {
+                            for h in &hooks {
+                                if e.created_at < h.created_at
+                                    || !subscription_matches(&h.events.0, h.client_id, &e.event_type, e.client_id)
+                                {
+                                    continue;
+                                }
+                                let found = sqlx::query_scalar::<_, Uuid>(
+                                    "SELECT id FROM webhook_deliveries WHERE webhook_id = $1 AND event_id = $2",
+                                )
+                                .bind(h.id)
+                                .bind(e.id)
+                                .fetch_optional(&self.pool)
+                                .await
+                                .map_err(db)?;
+                                if found.is_none() {
+                                    missing = true;
+                                    break 'scan;
+                                }
+                            }
+                        }
+                        if !missing {
+                            return Ok(0);
+                        }
                     }
                     let mut tx = self.write_tx().await?;
                     let cursor = format!("SELECT last_event_id FROM webhook_cursor WHERE id = 1{}", $skip_locked);
