@@ -25,6 +25,7 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
+echo "server pid $pid" >&2
 for _ in $(seq 1 100); do grep -q 'listening on' "$dir/log" 2>/dev/null && break; sleep 0.1; done
 base=http://$(grep -o 'listening on http://[0-9.:]*' "$dir/log" | head -1 | sed 's|listening on http://||')
 post() { curl -sf "$base$1" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d "$2"; }
