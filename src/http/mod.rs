@@ -95,6 +95,7 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::map_response(problem_for_bare_errors))
+        .merge(crate::ui::router()) // pages: HTML errors, so after the problem+json layer
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
         .layer(middleware::from_fn_with_state(state.clone(), observe))

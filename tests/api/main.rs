@@ -9,6 +9,7 @@ mod crash;
 mod demand;
 mod isolation;
 mod operations;
+mod pages;
 mod plans;
 mod resources;
 mod roles;

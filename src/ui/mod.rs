@@ -1,0 +1,187 @@
+//! Server-rendered pages (API.md "Pages"): `/login`, `/logout`, `/ui/` (the planner's capacity
+//! picture) and `/ui/client` (a client's own programs and bookings). HTML from maud (escaped),
+//! charts as inline SVG (`svg.rs`), numbers from plain functions (`capacity.rs`).
+//!
+//! A page session is a random token in an HttpOnly, SameSite=Strict cookie; only its hash is
+//! stored (`sessions`), bound to the API key that logged in, so revoking the key ends it.
+//! Pages without a valid session answer 303 to `/login`.
+
+mod capacity;
+mod pages;
+mod svg;
+
+use crate::domain::{generate_token, hash_key, Role};
+use crate::http::{ApiError, AppState, SESSION_COOKIE};
+use crate::store::KeyIdentity;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use maud::{html, Markup, DOCTYPE};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/ui/") }))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route("/ui", get(|| async { Redirect::to("/ui/") }))
+        .route("/ui/", get(pages::planner_home))
+        .route("/ui/client", get(pages::client_home))
+}
+
+/// The page's caller, from the session cookie. No or unknown session → 303 to `/login`.
+pub struct PageUser(pub KeyIdentity);
+
+impl PageUser {
+    pub fn is_staff(&self) -> bool {
+        matches!(self.0.role, Role::Admin | Role::Planner)
+    }
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+            return Err(Redirect::to("/login").into_response());
+        };
+        match state.store.session_identity(&hash_key(&token)).await {
+            Ok(Some(identity)) => Ok(PageUser(identity)),
+            Ok(None) => Err(Redirect::to("/login").into_response()),
+            Err(e) => Err(ApiError::from(e).into_response()),
+        }
+    }
+}
+
+/// The page frame: title, a little CSS, and a logout button when someone is logged in.
+pub fn layout(title: &str, logged_in: bool, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · suiteplan" }
+                style { (CSS) }
+            }
+            body {
+                header {
+                    span.brand { "suiteplan" }
+                    span.title { (title) }
+                    @if logged_in {
+                        form method="post" action="/logout" { button type="submit" { "Log out" } }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+const CSS: &str = "
+body{margin:0;font-family:system-ui,-apple-system,Segoe UI,sans-serif;color:#1b2733;background:#fff}
+header{display:flex;align-items:center;gap:1rem;padding:.6rem 1.2rem;background:#12324f;color:#fff}
+header .brand{font-weight:700;letter-spacing:.03em}
+header .title{flex:1;opacity:.85}
+header form{margin:0}
+header button{background:#fff;color:#12324f;border:0;border-radius:4px;padding:.3rem .8rem;cursor:pointer}
+main{padding:1rem 1.4rem;max-width:1300px}
+h2{font-size:1.15rem;margin:1.6rem 0 .4rem;border-bottom:1px solid #dde3ea;padding-bottom:.2rem}
+p.note{color:#55616d;margin:.2rem 0 .6rem}
+.chart{max-width:100%;height:auto;display:block}
+table{border-collapse:collapse;font-size:.9rem}
+th,td{border-bottom:1px solid #e3e7ec;padding:.25rem .6rem;text-align:left}
+th{background:#f2f5f8}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+.login{max-width:360px;margin:4rem auto;padding:1.5rem;border:1px solid #dde3ea;border-radius:8px}
+.login input{width:100%;box-sizing:border-box;padding:.5rem;margin:.3rem 0 1rem;font-size:1rem}
+.login button{padding:.5rem 1.2rem;font-size:1rem;background:#12324f;color:#fff;border:0;border-radius:4px}
+.error{color:#a3200b;background:#fdecea;padding:.5rem .7rem;border-radius:4px}
+";
+
+fn login_page(error: Option<&str>) -> Markup {
+    layout(
+        "Log in",
+        false,
+        html! {
+            form.login method="post" action="/login" {
+                h2 { "Log in" }
+                p.note { "Use your suiteplan API key. The session lasts until you log out or it expires." }
+                @if let Some(e) = error { p.error role="alert" { (e) } }
+                label for="key" { "API key" }
+                input #key type="password" name="key" autocomplete="current-password" required autofocus;
+                button type="submit" { "Log in" }
+            }
+        },
+    )
+}
+
+async fn login_form() -> Markup {
+    login_page(None)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    key: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Form(form)) = form else {
+        return Ok((
+            StatusCode::BAD_REQUEST,
+            login_page(Some("Send the form with a key.")),
+        )
+            .into_response());
+    };
+    let key = form.key.trim();
+    let identity = if key.is_empty() || key.len() > 512 {
+        None
+    } else {
+        state.store.authenticate(&hash_key(key)).await?
+    };
+    let Some(identity) = identity else {
+        return Ok((
+            StatusCode::UNAUTHORIZED,
+            login_page(Some("That key is not valid.")),
+        )
+            .into_response());
+    };
+    let token = generate_token();
+    let ttl = chrono::Duration::hours(state.settings.auth.session_ttl_hours.clamp(1, 24 * 365));
+    state
+        .store
+        .create_session(identity.id, &hash_key(&token), crate::store::now() + ttl)
+        .await?;
+    let cookie = Cookie::build((SESSION_COOKIE, token))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .build();
+    let target = if identity.role == Role::Client {
+        "/ui/client"
+    } else {
+        "/ui/"
+    };
+    Ok((jar.add(cookie), Redirect::to(target)).into_response())
+}
+
+async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
+    if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
+        state.store.delete_session(&hash_key(&token)).await?;
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Ok((jar, Redirect::to("/login")).into_response())
+}

@@ -1,0 +1,509 @@
+//! The two homes: the planner's capacity picture (`/ui/`) and a client's own view (`/ui/client`).
+
+use super::capacity::{
+    booked_line_days, demand_line_days, months_from, open_line_days, utilisation, DemandLine,
+    Occupancy,
+};
+use super::svg::{bars_and_line, gantt, heatmap, Bar, BarKind, GanttRow};
+use super::{layout, PageUser};
+use crate::domain::{program_demand, Booking, BookingStatus, Month, Program, Scenario, Suite};
+use crate::http::{ApiError, AppState};
+use crate::store::{BookingFilter, Calendar, DynStore, Page, PlanDetail, StoreError};
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{NaiveDate, Utc};
+use maud::{html, Markup};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use uuid::Uuid;
+
+/// Months shown by the heatmap and the demand chart.
+const HORIZON_MONTHS: usize = 18;
+/// Months shown by the Gantt.
+const GANTT_MONTHS: usize = 6;
+/// Lists are read in pages of this size, at most `MAX_PAGES` of them.
+const PAGE_SIZE: u32 = 250;
+const MAX_PAGES: usize = 40;
+
+fn page(after: Option<Uuid>) -> Page {
+    Page {
+        limit: PAGE_SIZE,
+        after,
+    }
+}
+
+async fn all_suites(store: &DynStore) -> Result<Vec<Suite>, StoreError> {
+    let (mut out, mut after) = (Vec::new(), None);
+    for _ in 0..MAX_PAGES {
+        let listed = store.list_suites(page(after)).await?;
+        out.extend(listed.items);
+        match listed.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+async fn all_programs(store: &DynStore, scope: Option<Uuid>) -> Result<Vec<Program>, StoreError> {
+    let (mut out, mut after) = (Vec::new(), None);
+    for _ in 0..MAX_PAGES {
+        let listed = store.list_programs(scope, page(after)).await?;
+        out.extend(listed.items);
+        match listed.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// Held (unexpired) and confirmed bookings overlapping `[from, to)` that `scope` may see.
+async fn live_bookings(
+    store: &DynStore,
+    from: NaiveDate,
+    to: NaiveDate,
+    scope: Option<Uuid>,
+) -> Result<Vec<Booking>, StoreError> {
+    let filter = BookingFilter {
+        from: Some(from),
+        to: Some(to),
+        ..BookingFilter::default()
+    };
+    let (mut out, mut after) = (Vec::new(), None);
+    for _ in 0..MAX_PAGES {
+        let listed = store.list_bookings(&filter, scope, page(after)).await?;
+        out.extend(listed.items.into_iter().filter(|b| {
+            matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed)
+                && b.start < to
+                && b.end > from
+        }));
+        match listed.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// The newest done plan, with the rows `scope` may see.
+async fn newest_plan(
+    store: &DynStore,
+    scope: Option<Uuid>,
+) -> Result<Option<PlanDetail>, StoreError> {
+    let plans = store
+        .list_plans(Page {
+            limit: 50,
+            after: None,
+        })
+        .await?;
+    match plans.items.iter().find(|p| p.status == "done") {
+        Some(p) => Ok(Some(store.get_plan(p.id, scope).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Expected-scenario demand of `programs`, per program.
+async fn expected_demand(
+    state: &AppState,
+    programs: &[Program],
+) -> Result<Vec<(Uuid, Vec<DemandLine>)>, StoreError> {
+    let mut out = Vec::new();
+    for p in programs {
+        let Some(forecast) = state.store.get_forecast(p.id, None).await? else {
+            continue;
+        };
+        let items = program_demand(
+            p,
+            &forecast.entries,
+            Scenario::Expected,
+            &state.settings.phase_success,
+        );
+        let days = i64::from(p.batch_days.max(0)) + i64::from(p.changeover_days.max(0));
+        out.push((
+            p.id,
+            items
+                .into_iter()
+                .map(|d| DemandLine {
+                    month: d.month,
+                    batches: d.batches,
+                    days_per_batch: days,
+                })
+                .collect(),
+        ));
+    }
+    Ok(out)
+}
+
+/// One Gantt row per suite line, with the closures and days outside qualification in grey.
+fn line_rows(
+    suites: &[Suite],
+    cal: &Calendar,
+    from: NaiveDate,
+    to: NaiveDate,
+    staff: bool,
+) -> (Vec<GanttRow>, HashMap<(Uuid, i32), usize>) {
+    let mut rows = Vec::new();
+    let mut index = HashMap::new();
+    for s in suites {
+        for line in 1..=s.lines.max(0) {
+            let mut bars = Vec::new();
+            let kind = if staff {
+                BarKind::Closure
+            } else {
+                BarKind::Unavailable
+            };
+            if s.available_from > from {
+                bars.push(Bar {
+                    start: from,
+                    end: s.available_from.min(to),
+                    kind,
+                    label: staff.then(|| "not qualified".into()),
+                });
+            }
+            if let Some(t) = s.available_to.filter(|t| *t < to) {
+                bars.push(Bar {
+                    start: t.max(from),
+                    end: to,
+                    kind,
+                    label: staff.then(|| "not qualified".into()),
+                });
+            }
+            for c in cal.closures.iter().filter(|c| c.suite_id == s.id) {
+                if c.lines.as_ref().is_none_or(|ls| ls.contains(&line)) {
+                    let label = if staff {
+                        Some(c.reason.clone().unwrap_or_else(|| "closed".into()))
+                    } else {
+                        None
+                    };
+                    bars.push(Bar {
+                        start: c.start,
+                        end: c.end,
+                        kind,
+                        label,
+                    });
+                }
+            }
+            index.insert((s.id, line), rows.len());
+            rows.push(GanttRow {
+                label: format!("{} · line {line}", s.name),
+                bars,
+            });
+        }
+    }
+    (rows, index)
+}
+
+fn bar_kind(status: BookingStatus) -> BarKind {
+    if status == BookingStatus::Confirmed {
+        BarKind::Confirmed
+    } else {
+        BarKind::Held
+    }
+}
+
+fn html_response(markup: Markup) -> Response {
+    markup.into_response()
+}
+
+/// `/ui/`: utilisation heatmap, demand vs capacity, the Gantt and the newest plan's advice.
+pub async fn planner_home(
+    State(state): State<AppState>,
+    user: PageUser,
+) -> Result<Response, ApiError> {
+    if !user.is_staff() {
+        return Ok(Redirect::to("/ui/client").into_response());
+    }
+    let store = &state.store;
+    let today = Utc::now().date_naive();
+    let months = months_from(Month::of(today), HORIZON_MONTHS);
+    let (first, last) = (months[0], months[months.len() - 1]);
+    let suites = all_suites(store).await?;
+    let cal = store.calendar(first.first_day(), last.end()).await?;
+    let plan = newest_plan(store, None).await?;
+    let programs = all_programs(store, None).await?;
+    let threshold = state.settings.alerts.utilization_threshold;
+    let columns: Vec<String> = months.iter().map(|m| m.to_string()).collect();
+
+    // (a) Utilisation: booked + planned from the plan where it covers the suite-month, booked
+    // only (from the calendar) elsewhere.
+    let occupancy: Vec<Occupancy> = cal
+        .bookings
+        .iter()
+        .map(|b| Occupancy {
+            suite_id: b.suite_id,
+            start: b.start,
+            end: b.end,
+        })
+        .collect();
+    let planned: HashMap<(Uuid, String), (i32, i32)> = plan
+        .as_ref()
+        .map(|p| {
+            p.utilization
+                .iter()
+                .map(|u| {
+                    (
+                        (u.suite_id, u.month.clone()),
+                        (u.open_line_days, u.booked_line_days + u.planned_line_days),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let heat_rows: Vec<(String, Vec<Option<f64>>)> = suites
+        .iter()
+        .map(|s| {
+            let cells = months
+                .iter()
+                .map(|m| match planned.get(&(s.id, m.to_string())) {
+                    Some((open, used)) => utilisation(i64::from(*used), i64::from(*open)),
+                    None => utilisation(
+                        booked_line_days(s.id, &occupancy, *m),
+                        open_line_days(s, &cal.closures, *m),
+                    ),
+                })
+                .collect();
+            (s.name.clone(), cells)
+        })
+        .collect();
+
+    // (b) Demand (expected scenario) vs open capacity, in line-days.
+    let demand = expected_demand(&state, &programs).await?;
+    let all_lines: Vec<DemandLine> = demand.iter().flat_map(|(_, d)| d.iter().copied()).collect();
+    let by_month = demand_line_days(&all_lines);
+    let demand_vals: Vec<f64> = months
+        .iter()
+        .map(|m| by_month.get(m).copied().unwrap_or(0) as f64)
+        .collect();
+    let capacity_vals: Vec<f64> = months
+        .iter()
+        .map(|m| {
+            suites
+                .iter()
+                .map(|s| open_line_days(s, &cal.closures, *m))
+                .sum::<i64>() as f64
+        })
+        .collect();
+
+    // (c) Gantt of the next months.
+    let g_from = first.first_day();
+    let g_to = months
+        .get(GANTT_MONTHS)
+        .map(|m| m.first_day())
+        .unwrap_or(last.end());
+    let program_names: HashMap<Uuid, &str> =
+        programs.iter().map(|p| (p.id, p.name.as_str())).collect();
+    let (mut rows, index) = line_rows(&suites, &cal, g_from, g_to, true);
+    for b in live_bookings(store, g_from, g_to, None).await? {
+        if let Some(&i) = index.get(&(b.suite_id, b.line)) {
+            let name = program_names
+                .get(&b.program_id)
+                .copied()
+                .unwrap_or("program");
+            rows[i].bars.push(Bar {
+                start: b.start,
+                end: b.end,
+                kind: bar_kind(b.status),
+                label: Some(name.to_string()),
+            });
+        }
+    }
+    let suite_names: HashMap<Uuid, &str> = suites.iter().map(|s| (s.id, s.name.as_str())).collect();
+
+    let body = html! {
+        h2 { "Utilisation by suite and month" }
+        @match &plan {
+            Some(p) => p.note {
+                "Booked and planned line-days over open line-days, from the newest plan ("
+                (p.record.scenario) ", " (p.record.from.to_string()) " → " (p.record.to.to_string())
+                "); months it does not cover show booked only. Cells at or above "
+                (format!("{:.0}%", threshold * 100.0)) " are outlined in red."
+            },
+            None => p.note {
+                "No plan yet: booked line-days over open line-days. Cells at or above "
+                (format!("{:.0}%", threshold * 100.0)) " are outlined in red."
+            },
+        }
+        @if suites.is_empty() { p.note { "No suites yet." } } @else { (heatmap(&columns, &heat_rows, threshold)) }
+
+        h2 { "Demand vs capacity" }
+        p.note { "Expected-scenario demand of every program, in line-days (batches × (batch + changeover days)), against open line-days of all suites (lines × days, less closures and days outside qualification)." }
+        (bars_and_line(&columns, ("demand (expected)", &demand_vals), Some(("open capacity", &capacity_vals)), "line-days"))
+
+        h2 { "Bookings, next " (GANTT_MONTHS) " months" }
+        p.note { "Confirmed solid, held hatched, closures and days outside qualification grey." }
+        @if rows.is_empty() { p.note { "No suites yet." } } @else { (gantt("planner", g_from, g_to, &rows)) }
+
+        h2 { "Shortfalls and expansion" }
+        @match &plan {
+            None => p.note { "No plan yet. Queue one with POST /v1/plans." },
+            Some(p) => {
+                @if p.shortfalls.is_empty() {
+                    p.note { "The newest plan serves all demand." }
+                } @else {
+                    table {
+                        thead { tr { th { "program" } th { "month" } th { "phase" } th { "demand" } th { "booked" } th { "planned" } th { "shortfall" } th { "reason" } } }
+                        tbody {
+                            @for s in &p.shortfalls {
+                                tr {
+                                    td { (program_names.get(&s.program_id).copied().unwrap_or("?")) }
+                                    td { (s.month) } td { (s.phase) }
+                                    td.num { (s.demand) } td.num { (s.booked) } td.num { (s.planned) } td.num { strong { (s.shortfall) } }
+                                    td { (s.reason) }
+                                }
+                            }
+                        }
+                    }
+                }
+                @let expansion = p.record.summary.as_ref().map(|s| s.expansion.as_slice()).unwrap_or(&[]);
+                @if expansion.is_empty() {
+                    p.note { "No expansion advised." }
+                } @else {
+                    h3 { "Expansion advice" }
+                    table {
+                        thead { tr { th { "capabilities" } th { "grade" } th { "site" } th { "from" } th { "extra lines" } th { "serves batches" } } }
+                        tbody {
+                            @for e in expansion {
+                                tr {
+                                    td { (e.capabilities.join(", ")) } td { (e.min_grade) }
+                                    td { (e.site_id.map(|s| s.to_string()).unwrap_or_else(|| "any".into())) }
+                                    td { (e.from_month) } td.num { (e.extra_lines) } td.num { (e.serves_batches) }
+                                }
+                            }
+                        }
+                    }
+                }
+                @let binding = p.record.summary.as_ref().map(|s| s.binding.as_slice()).unwrap_or(&[]);
+                @if !binding.is_empty() {
+                    h3 { "Binding suite-months" }
+                    p.note { @for (i, b) in binding.iter().take(30).enumerate() {
+                        @if i > 0 { ", " }
+                        (suite_names.get(&b.suite_id).copied().unwrap_or("?")) " " (b.month)
+                    } }
+                }
+            }
+        }
+    };
+    Ok(html_response(layout("Capacity picture", true, body)))
+}
+
+/// `/ui/client`: the client's programs and demand, its bookings (others' only as "unavailable")
+/// and its shortfalls in the newest plan.
+pub async fn client_home(
+    State(state): State<AppState>,
+    user: PageUser,
+) -> Result<Response, ApiError> {
+    if user.is_staff() {
+        return Ok(Redirect::to("/ui/").into_response());
+    }
+    let Some(client_id) = user.0.client_id else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let store = &state.store;
+    let today = Utc::now().date_naive();
+    let months = months_from(Month::of(today), HORIZON_MONTHS);
+    let (first, last) = (months[0], months[months.len() - 1]);
+    let columns: Vec<String> = months.iter().map(|m| m.to_string()).collect();
+    let programs = all_programs(store, Some(client_id)).await?;
+    let own: HashSet<Uuid> = programs.iter().map(|p| p.id).collect();
+    let names: HashMap<Uuid, &str> = programs.iter().map(|p| (p.id, p.name.as_str())).collect();
+    let demand = expected_demand(&state, &programs).await?;
+    let charts: Vec<(&Program, Vec<f64>)> = programs
+        .iter()
+        .map(|p| {
+            let mut by_month: BTreeMap<Month, u32> = BTreeMap::new();
+            for (_, lines) in demand.iter().filter(|(id, _)| *id == p.id) {
+                for d in lines {
+                    *by_month.entry(d.month).or_insert(0) += d.batches;
+                }
+            }
+            (
+                p,
+                months
+                    .iter()
+                    .map(|m| f64::from(by_month.get(m).copied().unwrap_or(0)))
+                    .collect(),
+            )
+        })
+        .collect();
+
+    let suites = all_suites(store).await?;
+    let g_from = first.first_day();
+    let g_to = months
+        .get(GANTT_MONTHS)
+        .map(|m| m.first_day())
+        .unwrap_or(last.end());
+    let cal = store.calendar(g_from, g_to).await?;
+    let (mut rows, index) = line_rows(&suites, &cal, g_from, g_to, false);
+    // Others' bookings: only where and when, never whose.
+    for b in cal.bookings.iter().filter(|b| !own.contains(&b.program_id)) {
+        if let Some(&i) = index.get(&(b.suite_id, b.line)) {
+            rows[i].bars.push(Bar {
+                start: b.start,
+                end: b.end,
+                kind: BarKind::Unavailable,
+                label: None,
+            });
+        }
+    }
+    for b in live_bookings(store, g_from, g_to, Some(client_id)).await? {
+        if !own.contains(&b.program_id) {
+            continue;
+        }
+        if let Some(&i) = index.get(&(b.suite_id, b.line)) {
+            let name = names.get(&b.program_id).copied().unwrap_or("program");
+            rows[i].bars.push(Bar {
+                start: b.start,
+                end: b.end,
+                kind: bar_kind(b.status),
+                label: Some(name.to_string()),
+            });
+        }
+    }
+    let plan = newest_plan(store, Some(client_id)).await?;
+
+    let body = html! {
+        h2 { "Your programs" }
+        @if programs.is_empty() {
+            p.note { "No programs yet." }
+        } @else {
+            table {
+                thead { tr { th { "program" } th { "modality" } th { "storage" } th { "batch days" } th { "changeover days" } } }
+                tbody { @for p in &programs { tr { td { (p.name) } td { (p.modality) } td { (p.storage) } td.num { (p.batch_days) } td.num { (p.changeover_days) } } } }
+            }
+        }
+        h2 { "Demand by month" }
+        p.note { "Batches per month from your latest forecast, expected scenario." }
+        @for (p, vals) in &charts {
+            h3 { (p.name) }
+            (bars_and_line(&columns, ("batches (expected)", vals), None, "batches"))
+        }
+        h2 { "Your bookings, next " (GANTT_MONTHS) " months" }
+        p.note { "Confirmed solid, held hatched; time you cannot book (other work, closures) grey." }
+        @if rows.is_empty() { p.note { "No suites yet." } } @else { (gantt("client", g_from, g_to, &rows)) }
+        h2 { "Shortfalls in the newest plan" }
+        @match &plan {
+            None => p.note { "No plan yet." },
+            Some(p) => {
+                @let mine: Vec<_> = p.shortfalls.iter().filter(|s| own.contains(&s.program_id)).collect();
+                @if mine.is_empty() {
+                    p.note { "The newest plan serves all of your demand." }
+                } @else {
+                    table {
+                        thead { tr { th { "program" } th { "month" } th { "phase" } th { "demand" } th { "booked" } th { "planned" } th { "shortfall" } } }
+                        tbody {
+                            @for s in mine {
+                                tr {
+                                    td { (names.get(&s.program_id).copied().unwrap_or("?")) }
+                                    td { (s.month) } td { (s.phase) }
+                                    td.num { (s.demand) } td.num { (s.booked) } td.num { (s.planned) } td.num { strong { (s.shortfall) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(html_response(layout("Your programs", true, body)))
+}
