@@ -308,6 +308,9 @@ pub async fn planner_home(
             });
         }
     }
+    let sites = store.list_sites(page(None)).await?;
+    let site_names: HashMap<Uuid, String> =
+        sites.items.into_iter().map(|s| (s.id, s.name)).collect();
     let suite_names: HashMap<Uuid, &str> = suites.iter().map(|s| (s.id, s.name.as_str())).collect();
 
     let body = html! {
@@ -366,7 +369,7 @@ pub async fn planner_home(
                             @for e in expansion {
                                 tr {
                                     td { (e.capabilities.join(", ")) } td { (e.min_grade) }
-                                    td { (e.site_id.map(|s| s.to_string()).unwrap_or_else(|| "any".into())) }
+                                    td { (e.site_id.and_then(|s| site_names.get(&s).cloned()).unwrap_or_else(|| "any".into())) }
                                     td { (e.from_month) } td.num { (e.extra_lines) } td.num { (e.serves_batches) }
                                 }
                             }

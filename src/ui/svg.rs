@@ -106,7 +106,7 @@ pub fn bars_and_line(
             @for k in 0..=4 {
                 @let v = max * k as f64 / 4.0;
                 line x1=(left) x2=(left + cw * columns.len() as f64) y1=(y(v)) y2=(y(v)) stroke="#ddd" {}
-                text x=(left - 6.0) y=(y(v) + 4.0) text-anchor="end" { (format!("{v:.0}")) }
+                text x=(left - 6.0) y=(y(v) + 4.0) text-anchor="end" { (axis_label(v)) }
             }
             text x="4" y=(top - 6.0) { (unit) }
             @for (i, v) in bars.1.iter().enumerate() {
@@ -128,6 +128,15 @@ pub fn bars_and_line(
                     transform=(format!("rotate(-40 {cx} {})", top + h + 14.0)) { (c) }
             }
         }
+    }
+}
+
+/// An axis value: whole numbers plain, others with up to two decimals.
+fn axis_label(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}").trim_end_matches('0').to_string()
     }
 }
 
@@ -262,6 +271,9 @@ mod tests {
         assert_eq!(nice_max(7.0), 10.0);
         assert_eq!(nice_max(130.0), 200.0);
         assert_eq!(nice_max(240.0), 250.0);
+        assert_eq!(axis_label(2.5), "2.5");
+        assert_eq!(axis_label(1.25), "1.25");
+        assert_eq!(axis_label(50.0), "50");
     }
 
     #[test]

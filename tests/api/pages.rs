@@ -238,3 +238,196 @@ both_backends!(a_client_sees_only_its_own, |app: TestApp| async move {
     assert_eq!(status, 200);
     assert!(html.contains("HLX-Alpha") && html.contains("RVL-Secret"));
 });
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Runs headless Chromium on `url` with `extra` arguments; returns its stdout.
+async fn chromium(profile: &std::path::Path, extra: &[String], url: &str) -> String {
+    let out = tokio::process::Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--virtual-time-budget=5000",
+            "--window-size=1400,1000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(url)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(90), out)
+        .await
+        .expect("chromium finished within 90 s")
+        .expect("chromium runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A page on another port of 127.0.0.1 (so the same site) that logs in with `key` as soon as it
+/// loads: the browser then holds a real session, exactly as after typing the key.
+async fn serve_login_page(base: &str, key: &str) -> String {
+    let html = format!(
+        r#"<!doctype html><body onload="document.forms[0].submit()">
+<form method="post" action="{base}/login"><input type="hidden" name="key" value="{key}"></form>"#
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let router = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || {
+            let html = html.clone();
+            async move { axum::response::Html(html) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}/")
+}
+
+/// Fills a small CDMO: two suites, two clients, bookings next month, forecasts and a done plan.
+async fn seed(app: &TestApp) -> (Value, String) {
+    let site = app.site("Leiden").await;
+    let north = app.suite(&site["id"], "CT-North", &["autologous"], 2).await;
+    let south = app.suite(&site["id"], "CT-South", &["autologous"], 1).await;
+    app.post(
+        &format!("/v1/suites/{}/closures", south["id"].as_str().unwrap()),
+        &app.admin_key,
+        json!({"start": day(60), "end": day(74), "reason": "requalification", "lines": null, "force": false}),
+    )
+    .await
+    .expect(201);
+    let helix = app.client("Helix").await;
+    let rival = app.client("Rival").await;
+    let hlx = app.program(&helix["id"], "HLX-Alpha").await;
+    let rvl = app.program(&rival["id"], "RVL-Beta").await;
+    for (p, batches) in [(&hlx, 3), (&rvl, 4)] {
+        let entries: Vec<Value> = (1..5)
+            .map(|i| json!({"month": day(30 * i)[..7], "phase": "phase1", "batches": batches}))
+            .collect();
+        app.put(
+            &format!("/v1/programs/{}/forecast", p["id"].as_str().unwrap()),
+            &app.admin_key,
+            json!({"entries": entries}),
+        )
+        .await
+        .expect(200);
+    }
+    for (p, s, line, from, to, status) in [
+        (&hlx, &north, 1, 5, 21, "confirmed"),
+        (&hlx, &north, 1, 40, 56, "held"),
+        (&rvl, &north, 2, 10, 26, "confirmed"),
+        (&rvl, &south, 1, 20, 36, "held"),
+    ] {
+        app.post(
+            "/v1/bookings",
+            &app.admin_key,
+            booking(p, s, line, from, to, status),
+        )
+        .await
+        .expect(201);
+    }
+    let month = |offset: i64| format!("{}-01", &day(offset)[..7]);
+    let queued = app
+        .post(
+            "/v1/plans",
+            &app.admin_key,
+            json!({"from": month(0), "to": month(190), "scenario": "expected", "program_ids": null, "time_limit_s": 10}),
+        )
+        .await
+        .expect(202);
+    let id = queued["id"].as_str().unwrap().to_string();
+    let started = std::time::Instant::now();
+    loop {
+        let plan = app
+            .get(&format!("/v1/plans/{id}"), &app.admin_key)
+            .await
+            .expect(200);
+        match plan["status"].as_str() {
+            Some("done") => break,
+            Some("failed") => panic!("plan failed: {plan}"),
+            _ => assert!(started.elapsed().as_secs() < 120, "plan not done: {plan}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    (helix, id)
+}
+
+#[tokio::test]
+async fn a_browser_logs_in_and_sees_the_capacity_picture() {
+    if !std::path::Path::new(CHROMIUM).exists() {
+        eprintln!("SKIPPED: {CHROMIUM} is missing (scripts/setup.sh --test installs chromium)");
+        return;
+    }
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (helix, _) = seed(&app).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Screenshots land in SUITEPLAN_SCREENSHOTS when set (to look at them), else a temp dir.
+    let shots = std::env::var("SUITEPLAN_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| dir.path().to_path_buf());
+    std::fs::create_dir_all(&shots).expect("screenshot dir");
+
+    // The login form, rendered.
+    let login_png = shots.join("login.png");
+    chromium(
+        &dir.path().join("p1"),
+        &[format!("--screenshot={}", login_png.display())],
+        &format!("{}/login", app.base),
+    )
+    .await;
+    let size = std::fs::metadata(&login_png).map(|m| m.len()).unwrap_or(0);
+    assert!(size > 1000, "login screenshot is {size} bytes");
+    let dom = chromium(
+        &dir.path().join("p1"),
+        &["--dump-dom".into()],
+        &format!("{}/login", app.base),
+    )
+    .await;
+    assert!(dom.contains(r#"name="key""#), "{dom}");
+
+    // A planner logs in through the form; the browser follows the redirect with its cookie.
+    let planner = app.key("planner", None).await;
+    let entry = serve_login_page(&app.base, &planner).await;
+    let dom = chromium(&dir.path().join("p2"), &["--dump-dom".into()], &entry).await;
+    assert!(
+        dom.contains("Capacity picture"),
+        "not on the planner home: {dom}"
+    );
+    assert!(dom.contains("<svg") && dom.contains("CT-North") && dom.contains("RVL-Beta"));
+    let ui_png = shots.join("planner.png");
+    chromium(
+        &dir.path().join("p3"),
+        &[
+            format!("--screenshot={}", ui_png.display()),
+            "--window-size=1400,2600".into(),
+        ],
+        &entry,
+    )
+    .await;
+    assert!(std::fs::metadata(&ui_png).map(|m| m.len()).unwrap_or(0) > 10_000);
+
+    // A client's browser lands on its own page, without the other client's work.
+    let client = app.key("client", helix["id"].as_str()).await;
+    let entry = serve_login_page(&app.base, &client).await;
+    let dom = chromium(&dir.path().join("p4"), &["--dump-dom".into()], &entry).await;
+    assert!(dom.contains("HLX-Alpha"), "not on the client home: {dom}");
+    assert!(!dom.contains("RVL-Beta") && !dom.contains("Rival"));
+    let client_png = shots.join("client.png");
+    chromium(
+        &dir.path().join("p5"),
+        &[
+            format!("--screenshot={}", client_png.display()),
+            "--window-size=1400,2000".into(),
+        ],
+        &entry,
+    )
+    .await;
+    assert!(std::fs::metadata(&client_png).map(|m| m.len()).unwrap_or(0) > 10_000);
+}
