@@ -81,6 +81,17 @@ both_backends!(login_sessions_and_logout, |app: TestApp| async move {
     let (status, _, ct, form) = page(&app, "/login", "").await;
     assert_eq!(status, 200);
     assert!(ct.starts_with("text/html"), "{ct}");
+    let r = app
+        .http
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
     assert!(form.contains(r#"name="key""#) && form.contains(r#"type="password""#));
 
     // A bad key: the form again, with an error, as HTML.
