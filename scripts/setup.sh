@@ -6,7 +6,8 @@ set -euo pipefail
 
 need=()
 command -v cmake >/dev/null 2>&1 || need+=(cmake)
-ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || need+=(libclang-dev)
+# bindgen needs libclang itself (a fresh image may carry only libclang-cpp, which is not enough).
+dpkg -s libclang-dev >/dev/null 2>&1 || need+=(libclang-dev)
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 if [ "${1:-}" = "--test" ]; then
   command -v python3 >/dev/null 2>&1 || need+=(python3)
