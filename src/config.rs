@@ -38,6 +38,7 @@ pub struct DatabaseSettings {
 pub struct AuthSettings {
     pub bootstrap_admin_key: String,
     pub session_ttl_hours: i64,
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

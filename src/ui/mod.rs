@@ -189,6 +189,7 @@ async fn login(
     let cookie = Cookie::build((SESSION_COOKIE, token))
         .http_only(true)
         .same_site(SameSite::Strict)
+        .secure(state.settings.auth.secure_cookies)
         .path("/")
         .build();
     let target = if identity.role == Role::Client {

@@ -442,3 +442,19 @@ async fn a_browser_logs_in_and_sees_the_capacity_picture() {
     .await;
     assert!(std::fs::metadata(&client_png).map(|m| m.len()).unwrap_or(0) > 10_000);
 }
+
+#[tokio::test]
+async fn secure_cookies_setting_marks_the_session_cookie_secure() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.auth.secure_cookies = true).await;
+    let planner = app.key("planner", None).await;
+    let (status, _, cookie, _) = login(&app, &planner).await;
+    assert_eq!(status, 303);
+    assert!(cookie.contains("Secure"), "{cookie}");
+    let plain = TestApp::spawn(Backend::Sqlite).await;
+    let planner = plain.key("planner", None).await;
+    let (_, _, cookie, _) = login(&plain, &planner).await;
+    assert!(
+        !cookie.contains("Secure"),
+        "off by default so that http://127.0.0.1 works: {cookie}"
+    );
+}
