@@ -374,21 +374,6 @@ macro_rules! impl_plan_store {
                 status: String,
             }
 
-            async fn emit(tx: &mut Tx, event: &OutboxEvent) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO events (id, type, client_id, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(Uuid::now_v7())
-                .bind(&event.event_type)
-                .bind(event.client_id)
-                .bind(Json(&event.data))
-                .bind(now())
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
-                Ok(())
-            }
-
             async fn delete_rows(tx: &mut Tx, id: Uuid) -> Result<(), StoreError> {
                 for table in ["plan_suggestions", "plan_shortfalls", "plan_utilization", "plan_programs"] {
                     sqlx::query(&format!("DELETE FROM {table} WHERE plan_id = $1"))
@@ -485,23 +470,11 @@ macro_rules! impl_plan_store {
                         .await
                         .map_err(db)?
                         .into();
-                    sqlx::query(
-                        "INSERT INTO audit_log (id, at, api_key_id, role, action, entity, entity_id, request_id, detail) \
-                         VALUES ($1, $2, $3, $4, 'create', 'plan', $5, $6, $7)",
-                    )
-                    .bind(Uuid::now_v7())
-                    .bind(now())
-                    .bind(actor.api_key_id)
-                    .bind(actor.role.as_str())
-                    .bind(record.id)
-                    .bind(actor.request_id.as_deref())
-                    .bind(Json(serde_json::json!({
+                    super::audit(&mut tx, actor, "create", "plan", Some(record.id), serde_json::json!({
                         "scenario": record.scenario, "from": record.from, "to": record.to,
                         "program_ids": record.program_ids, "time_limit_s": record.time_limit_s,
-                    })))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
+                    }))
+                    .await?;
                     tx.commit().await.map_err(db)?;
                     Ok(record)
                 }
@@ -856,7 +829,7 @@ macro_rules! impl_plan_store {
                         utilization_threshold,
                     );
                     for event in &events {
-                        emit(&mut tx, event).await?;
+                        super::emit(&mut tx, &event.event_type, event.client_id, event.data.clone()).await?;
                     }
                     sqlx::query(
                         "UPDATE plans SET status = 'done', finished_at = $2, summary = $3, progress = NULL, \

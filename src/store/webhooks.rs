@@ -261,31 +261,6 @@ macro_rules! impl_webhook_store {
                 event_created_at: DateTime<Utc>,
             }
 
-            async fn audit(
-                tx: &mut Tx,
-                actor: &Actor,
-                action: &str,
-                id: Uuid,
-                detail: serde_json::Value,
-            ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO audit_log (id, at, api_key_id, role, action, entity, entity_id, request_id, detail) \
-                     VALUES ($1, $2, $3, $4, $5, 'webhook', $6, $7, $8)",
-                )
-                .bind(Uuid::now_v7())
-                .bind(now())
-                .bind(actor.api_key_id)
-                .bind(actor.role.as_str())
-                .bind(action)
-                .bind(id)
-                .bind(actor.request_id.as_deref())
-                .bind(Json(detail))
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
-                Ok(())
-            }
-
             async fn visible(tx: &mut Tx, id: Uuid, scope: Option<Uuid>) -> Result<Webhook, StoreError> {
                 let sql = format!(
                     "SELECT {WEBHOOK_COLS} FROM webhooks WHERE id = $1 AND ($2 IS NULL OR client_id = $2)"
@@ -335,7 +310,7 @@ macro_rules! impl_webhook_store {
                         .await
                         .map_err(db)?
                         .into();
-                    audit(&mut tx, actor, "create", hook.id, serde_json::json!({
+                    super::audit(&mut tx, actor, "create", "webhook", Some(hook.id), serde_json::json!({
                         "url": hook.url, "events": hook.events, "client_id": hook.client_id,
                     }))
                     .await?;
@@ -395,7 +370,7 @@ macro_rules! impl_webhook_store {
                         .execute(&mut *tx)
                         .await
                         .map_err(db)?;
-                    audit(&mut tx, actor, "delete", id, serde_json::json!({"url": hook.url})).await?;
+                    super::audit(&mut tx, actor, "delete", "webhook", Some(id), serde_json::json!({"url": hook.url})).await?;
                     tx.commit().await.map_err(db)?;
                     Ok(())
                 }
@@ -420,7 +395,7 @@ macro_rules! impl_webhook_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?;
-                    audit(&mut tx, actor, "rotate_secret", id, serde_json::json!({
+                    super::audit(&mut tx, actor, "rotate_secret", "webhook", Some(id), serde_json::json!({
                         "previous_secret_until": overlap_until,
                     }))
                     .await?;
@@ -738,7 +713,7 @@ macro_rules! impl_webhook_store {
                     if n == 0 {
                         return Err(StoreError::NotFound);
                     }
-                    audit(&mut tx, actor, "redeliver", webhook_id, serde_json::json!({
+                    super::audit(&mut tx, actor, "redeliver", "webhook", Some(webhook_id), serde_json::json!({
                         "delivery_id": delivery_id,
                     }))
                     .await?;
