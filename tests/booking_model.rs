@@ -253,7 +253,10 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     today: now.date_naive(),
                     now,
                 };
-                outcome(store.create_booking(&actor, &input, &rules).await, &mut ids)
+                outcome(
+                    store.create_booking(&actor, &input, &rules, None).await,
+                    &mut ids,
+                )
             }
             Op::Confirm(i) | Op::Cancel(i) | Op::Expire(i) if i >= ids.len() => Outcome::Skipped,
             Op::Confirm(i) => outcome(store.confirm_booking(&actor, ids[i]).await, &mut Vec::new()),

@@ -6,7 +6,7 @@ use super::{
 use crate::domain::{
     free_windows, hash_key, Actor, Booking, BookingRules, BookingStatus, NewBooking, Role, Window,
 };
-use crate::store::{BookingFilter, FeedScope, IdemBegin, IdemKey, StoreError};
+use crate::store::{all_pages, BookingFilter, FeedScope, IdemBegin, IdemKey, StoreError};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -230,15 +230,9 @@ async fn create_booking(
         }
         let rules = rules(&st);
         let input = input.validate(&rules, client)?;
-        let booking = retry_busy(&st, || async {
-            match &key {
-                Some(k) => {
-                    st.store
-                        .create_booking_idempotent(&actor, &input, &rules, k)
-                        .await
-                }
-                None => st.store.create_booking(&actor, &input, &rules).await,
-            }
+        let booking = retry_busy(&st, || {
+            st.store
+                .create_booking(&actor, &input, &rules, key.as_ref())
         })
         .await
         .map_err(|e| scrub(e.into(), &actor))?;
@@ -403,36 +397,17 @@ async fn ics_response(state: &AppState, scope: &FeedScope) -> Result<Response, A
 
 async fn render_ics(state: &AppState, scope: &FeedScope) -> Result<String, ApiError> {
     use icalendar::{Component, EventLike, EventStatus};
-    let page = crate::store::Page {
-        limit: 1000,
-        after: None,
-    };
-    let mut programs: HashMap<Uuid, String> = HashMap::new();
-    let mut after = None;
-    loop {
-        let listed = state
-            .store
-            .list_programs(scope.client_id, crate::store::Page { after, ..page })
-            .await?;
-        programs.extend(listed.items.iter().map(|p| (p.id, p.name.clone())));
-        match listed.next {
-            Some(n) => after = Some(n),
-            None => break,
-        }
-    }
-    let mut suites: HashMap<Uuid, String> = HashMap::new();
-    let mut after = None;
-    loop {
-        let listed = state
-            .store
-            .list_suites(crate::store::Page { after, ..page })
-            .await?;
-        suites.extend(listed.items.iter().map(|s| (s.id, s.name.clone())));
-        match listed.next {
-            Some(n) => after = Some(n),
-            None => break,
-        }
-    }
+    let programs: HashMap<Uuid, String> =
+        all_pages(|page| state.store.list_programs(scope.client_id, page))
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect();
+    let suites: HashMap<Uuid, String> = all_pages(|page| state.store.list_suites(page))
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
     let mut calendar = icalendar::Calendar::new();
     calendar.name("suiteplan bookings");
     for status in [BookingStatus::Held, BookingStatus::Confirmed] {
@@ -442,46 +417,33 @@ async fn render_ics(state: &AppState, scope: &FeedScope) -> Result<String, ApiEr
             status: Some(status),
             ..Default::default()
         };
-        let mut after = None;
-        loop {
-            let listed = state
-                .store
-                .list_bookings(
-                    &filter,
-                    scope.client_id,
-                    crate::store::Page { after, ..page },
-                )
-                .await?;
-            for b in &listed.items {
-                let program = programs
-                    .get(&b.program_id)
-                    .map(String::as_str)
-                    .unwrap_or("program");
-                let suite = suites
-                    .get(&b.suite_id)
-                    .map(String::as_str)
-                    .unwrap_or("suite");
-                let mut event = icalendar::Event::new();
-                event
-                    .uid(&format!("{}@suiteplan", b.id))
-                    .summary(&format!("{program} — {suite} line {}", b.line))
-                    .starts(b.start)
-                    .ends(b.end)
-                    .timestamp(b.created_at)
-                    .status(if status == BookingStatus::Held {
-                        EventStatus::Tentative
-                    } else {
-                        EventStatus::Confirmed
-                    });
-                if let Some(note) = &b.note {
-                    event.description(note);
-                }
-                calendar.push(event.done());
+        let bookings =
+            all_pages(|page| state.store.list_bookings(&filter, scope.client_id, page)).await?;
+        for b in &bookings {
+            let program = programs
+                .get(&b.program_id)
+                .map(String::as_str)
+                .unwrap_or("program");
+            let suite = suites
+                .get(&b.suite_id)
+                .map(String::as_str)
+                .unwrap_or("suite");
+            let mut event = icalendar::Event::new();
+            event
+                .uid(&format!("{}@suiteplan", b.id))
+                .summary(&format!("{program} — {suite} line {}", b.line))
+                .starts(b.start)
+                .ends(b.end)
+                .timestamp(b.created_at)
+                .status(if status == BookingStatus::Held {
+                    EventStatus::Tentative
+                } else {
+                    EventStatus::Confirmed
+                });
+            if let Some(note) = &b.note {
+                event.description(note);
             }
-            match listed.next {
-                Some(n) => after = Some(n),
-                None => break,
-            }
+            calendar.push(event.done());
         }
     }
     Ok(calendar.done().to_string())

@@ -305,15 +305,9 @@ async fn accept_suggestion(
             ),
         }
         .validate(&rules, client)?;
-        let created = bookings::retry_busy(&st, || async {
-            match &key {
-                Some(k) => {
-                    st.store
-                        .create_booking_idempotent(&actor, &booking, &rules, k)
-                        .await
-                }
-                None => st.store.create_booking(&actor, &booking, &rules).await,
-            }
+        let created = bookings::retry_busy(&st, || {
+            st.store
+                .create_booking(&actor, &booking, &rules, key.as_ref())
         })
         .await
         .map_err(|e| match bookings::scrub(ApiError::from(e), &actor) {

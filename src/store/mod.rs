@@ -288,21 +288,15 @@ pub trait Store: PlanStore + WebhookStore + Send + Sync + 'static {
     // Bookings (DESIGN.md "Calendar writes")
     /// Books one line (`input.line`, or the lowest free one) for `[start, end)`. Overlap with a
     /// live booking, a closure or the qualification dates → `Conflict`; an incompatible suite or
-    /// another client's program → `Validation`.
+    /// another client's program → `Validation`. With `idem`, the 201 response is recorded under
+    /// that idempotency key in the same transaction, so that a retry after a crash between commit
+    /// and response replays it.
     async fn create_booking(
         &self,
         actor: &Actor,
         input: &NewBooking,
         rules: &BookingRules,
-    ) -> Result<Booking, StoreError>;
-    /// `create_booking`, recording the 201 response under an idempotency key in the same
-    /// transaction, so that a retry after a crash between commit and response replays it.
-    async fn create_booking_idempotent(
-        &self,
-        actor: &Actor,
-        input: &NewBooking,
-        rules: &BookingRules,
-        idem: &IdemKey,
+        idem: Option<&IdemKey>,
     ) -> Result<Booking, StoreError>;
     async fn confirm_booking(&self, actor: &Actor, id: Uuid) -> Result<Booking, StoreError>;
     async fn cancel_booking(&self, actor: &Actor, id: Uuid) -> Result<Booking, StoreError>;
@@ -416,5 +410,23 @@ fn duplicate(what: &str) -> StoreError {
     StoreError::Duplicate {
         field: String::new(),
         message: "already exists".into(),
+    }
+}
+
+/// Every item of a keyset-paginated list: calls `list` page after page until it says no more.
+pub async fn all_pages<T, F, Fut>(mut list: F) -> Result<Vec<T>, StoreError>
+where
+    F: FnMut(Page) -> Fut,
+    Fut: std::future::Future<Output = Result<Listed<T>, StoreError>>,
+{
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let listed = list(Page { limit: 1000, after }).await?;
+        out.extend(listed.items);
+        match listed.next {
+            Some(next) => after = Some(next),
+            None => return Ok(out),
+        }
     }
 }

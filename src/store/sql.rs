@@ -1006,31 +1006,20 @@ macro_rules! impl_store {
                 actor: &Actor,
                 input: &NewBooking,
                 rules: &BookingRules,
+                idem: Option<&IdemKey>,
             ) -> Result<Booking, StoreError> {
                 self.expire_due_holds(input.suite_id).await?;
                 let mut tx = self.write_tx().await?;
                 let booking = insert_booking(&mut tx, actor, input, rules).await?;
-                tx.commit().await.map_err(db)?;
-                Ok(booking)
-            }
-
-            async fn create_booking_idempotent(
-                &self,
-                actor: &Actor,
-                input: &NewBooking,
-                rules: &BookingRules,
-                idem: &IdemKey,
-            ) -> Result<Booking, StoreError> {
-                self.expire_due_holds(input.suite_id).await?;
-                let mut tx = self.write_tx().await?;
-                let booking = insert_booking(&mut tx, actor, input, rules).await?;
-                sqlx::query("UPDATE idempotency_keys SET status_code = 201, response = $3 WHERE api_key_id = $1 AND key = $2")
-                    .bind(idem.api_key_id)
-                    .bind(&idem.key)
-                    .bind(Json(serde_json::to_value(&booking).unwrap_or_default()))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
+                if let Some(idem) = idem {
+                    sqlx::query("UPDATE idempotency_keys SET status_code = 201, response = $3 WHERE api_key_id = $1 AND key = $2")
+                        .bind(idem.api_key_id)
+                        .bind(&idem.key)
+                        .bind(Json(serde_json::to_value(&booking).unwrap_or_default()))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                }
                 tx.commit().await.map_err(db)?;
                 Ok(booking)
             }
@@ -1389,18 +1378,17 @@ macro_rules! impl_store {
             }
 
             async fn last_change_at(&self, entities: &[&str]) -> Result<Option<DateTime<Utc>>, StoreError> {
-                let mut latest = None;
-                for entity in entities {
-                    let at = sqlx::query_scalar::<_, DateTime<Utc>>(
-                        "SELECT at FROM audit_log WHERE entity = $1 ORDER BY at DESC LIMIT 1",
-                    )
-                    .bind(*entity)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(db)?;
-                    latest = latest.max(at);
+                if entities.is_empty() {
+                    return Ok(None);
                 }
-                Ok(latest)
+                // One statement; the IN list is made of placeholders, never of the names.
+                let placeholders: Vec<String> = (1..=entities.len()).map(|i| format!("${i}")).collect();
+                let sql = format!("SELECT MAX(at) FROM audit_log WHERE entity IN ({})", placeholders.join(", "));
+                let mut q = sqlx::query_scalar::<_, Option<DateTime<Utc>>>(&sql);
+                for entity in entities {
+                    q = q.bind(*entity);
+                }
+                q.fetch_one(&self.pool).await.map_err(db)
             }
 
             async fn list_audit(&self, filter: &AuditFilter, page: Page) -> Result<Listed<AuditEntry>, StoreError> {

@@ -8,7 +8,7 @@ use super::svg::{bars_and_line, gantt, heatmap, Bar, BarKind, GanttRow};
 use super::{layout, PageUser};
 use crate::domain::{program_demand, Booking, BookingStatus, Month, Program, Scenario, Suite};
 use crate::http::{ApiError, AppState};
-use crate::store::{BookingFilter, Calendar, DynStore, Page, PlanDetail, StoreError};
+use crate::store::{all_pages, BookingFilter, Calendar, DynStore, Page, PlanDetail, StoreError};
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
@@ -20,42 +20,14 @@ use uuid::Uuid;
 const HORIZON_MONTHS: usize = 18;
 /// Months shown by the Gantt.
 const GANTT_MONTHS: usize = 6;
-/// Lists are read in pages of this size, at most `MAX_PAGES` of them.
-const PAGE_SIZE: u32 = 250;
-const MAX_PAGES: usize = 40;
-
-fn page(after: Option<Uuid>) -> Page {
-    Page {
-        limit: PAGE_SIZE,
-        after,
-    }
-}
-
 async fn all_suites(store: &DynStore) -> Result<Vec<Suite>, StoreError> {
-    let (mut out, mut after) = (Vec::new(), None);
-    for _ in 0..MAX_PAGES {
-        let listed = store.list_suites(page(after)).await?;
-        out.extend(listed.items);
-        match listed.next {
-            Some(n) => after = Some(n),
-            None => break,
-        }
-    }
+    let mut out = all_pages(|page| store.list_suites(page)).await?;
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 
 async fn all_programs(store: &DynStore, scope: Option<Uuid>) -> Result<Vec<Program>, StoreError> {
-    let (mut out, mut after) = (Vec::new(), None);
-    for _ in 0..MAX_PAGES {
-        let listed = store.list_programs(scope, page(after)).await?;
-        out.extend(listed.items);
-        match listed.next {
-            Some(n) => after = Some(n),
-            None => break,
-        }
-    }
-    Ok(out)
+    all_pages(|page| store.list_programs(scope, page)).await
 }
 
 /// Held (unexpired) and confirmed bookings overlapping `[from, to)` that `scope` may see.
@@ -70,19 +42,15 @@ async fn live_bookings(
         to: Some(to),
         ..BookingFilter::default()
     };
-    let (mut out, mut after) = (Vec::new(), None);
-    for _ in 0..MAX_PAGES {
-        let listed = store.list_bookings(&filter, scope, page(after)).await?;
-        out.extend(listed.items.into_iter().filter(|b| {
+    let out = all_pages(|page| store.list_bookings(&filter, scope, page))
+        .await?
+        .into_iter()
+        .filter(|b| {
             matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed)
                 && b.start < to
                 && b.end > from
-        }));
-        match listed.next {
-            Some(n) => after = Some(n),
-            None => break,
-        }
-    }
+        })
+        .collect();
     Ok(out)
 }
 
@@ -308,9 +276,8 @@ pub async fn planner_home(
             });
         }
     }
-    let sites = store.list_sites(page(None)).await?;
-    let site_names: HashMap<Uuid, String> =
-        sites.items.into_iter().map(|s| (s.id, s.name)).collect();
+    let sites = all_pages(|page| store.list_sites(page)).await?;
+    let site_names: HashMap<Uuid, String> = sites.into_iter().map(|s| (s.id, s.name)).collect();
     let suite_names: HashMap<Uuid, &str> = suites.iter().map(|s| (s.id, s.name.as_str())).collect();
 
     let body = html! {
