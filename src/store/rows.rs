@@ -50,6 +50,19 @@ impl From<SuiteRow> for Suite {
     }
 }
 
+/// A suite locked for a calendar write, with its longest booking in days.
+pub struct LockedSuite {
+    pub suite: Suite,
+    pub longest: i32,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct LockedSuiteRow {
+    #[sqlx(flatten)]
+    pub suite: SuiteRow,
+    pub max_booking_days: i32,
+}
+
 #[derive(sqlx::FromRow)]
 pub struct ClosureRow {
     pub id: Uuid,

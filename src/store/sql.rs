@@ -69,35 +69,32 @@ macro_rules! impl_store {
             Ok(())
         }
 
-        /// Locks the suite's calendar for the rest of the transaction and returns the suite.
-        async fn lock_suite(tx: &mut Tx, id: Uuid) -> Result<Suite, StoreError> {
-            let sql = format!("SELECT {SUITE_COLS} FROM suites WHERE id = $1{}", $for_update);
-            sqlx::query_as::<_, SuiteRow>(&sql)
+        /// Locks the suite's calendar for the rest of the transaction and returns the suite with
+        /// the length of its longest booking (the scan bound of `live_bookings`).
+        async fn lock_suite(tx: &mut Tx, id: Uuid) -> Result<LockedSuite, StoreError> {
+            let sql = format!("SELECT {SUITE_COLS}, max_booking_days FROM suites WHERE id = $1{}", $for_update);
+            sqlx::query_as::<_, LockedSuiteRow>(&sql)
                 .bind(id)
                 .fetch_optional(&mut **tx)
                 .await
                 .map_err(db)?
-                .map(Suite::from)
+                .map(|r| LockedSuite { suite: r.suite.into(), longest: r.max_booking_days })
                 .ok_or(StoreError::NotFound)
         }
 
-        /// Held (not yet expired) and confirmed bookings of a suite overlapping `[from, to)`.
-        /// The liveness test is written as a CASE so that no planner answers it from the status
-        /// index (SQLite without statistics did, reading every confirmed booking).
+        /// Held (not yet expired) and confirmed bookings of a locked suite overlapping
+        /// `[from, to)`. Live bookings never last longer than `suite.longest` days, so the scan
+        /// starts that far before `from` instead of at the suite's first booking. The liveness
+        /// test is written as a CASE so that no planner answers it from the status index (SQLite
+        /// without statistics did, reading every confirmed booking).
         async fn live_bookings(
             tx: &mut Tx,
-            suite_id: Uuid,
+            suite: &LockedSuite,
             from: chrono::NaiveDate,
             to: chrono::NaiveDate,
         ) -> Result<Vec<LiveBookingRow>, StoreError> {
-            let longest = sqlx::query_scalar::<_, i32>("SELECT max_booking_days FROM suites WHERE id = $1")
-                .bind(suite_id)
-                .fetch_optional(&mut **tx)
-                .await
-                .map_err(db)?
-                .unwrap_or(0);
             let earliest = from
-                .checked_sub_days(chrono::Days::new(u64::try_from(longest).unwrap_or(0)))
+                .checked_sub_days(chrono::Days::new(u64::try_from(suite.longest).unwrap_or(0)))
                 .unwrap_or(chrono::NaiveDate::MIN)
                 .max(chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
             sqlx::query_as::<_, LiveBookingRow>(
@@ -106,7 +103,7 @@ macro_rules! impl_store {
                  AND (CASE WHEN status = 'confirmed' THEN 1 WHEN status = 'held' AND hold_expires_at > $4 THEN 1 ELSE 0 END) = 1 \
                  ORDER BY starts_on, id",
             )
-            .bind(suite_id)
+            .bind(suite.suite.id)
             .bind(from)
             .bind(to)
             .bind(now())
@@ -222,10 +219,11 @@ macro_rules! impl_store {
             input: &NewBooking,
             rules: &BookingRules,
         ) -> Result<Booking, StoreError> {
-            let suite = match lock_suite(tx, input.suite_id).await {
+            let locked = match lock_suite(tx, input.suite_id).await {
                 Err(StoreError::NotFound) => return Err(StoreError::invalid("/suite_id", "unknown suite")),
                 other => other?,
             };
+            let suite = &locked.suite;
             let sql = format!("SELECT {PROGRAM_COLS} FROM programs WHERE id = $1 AND ($2 IS NULL OR client_id = $2)");
             let program: Program = sqlx::query_as::<_, ProgramRow>(&sql)
                 .bind(input.program_id)
@@ -288,7 +286,7 @@ macro_rules! impl_store {
                 .into_iter()
                 .map(Closure::from)
                 .collect();
-            let bookings = live_bookings(tx, suite.id, input.start, input.end).await?;
+            let bookings = live_bookings(tx, &locked, input.start, input.end).await?;
             let mut chosen = None;
             for line in candidates {
                 let mut here: Vec<ConflictItem> = closures
@@ -637,13 +635,13 @@ macro_rules! impl_store {
                 force: bool,
             ) -> Result<Suite, StoreError> {
                 let mut tx = self.write_tx().await?;
-                let before = lock_suite(&mut tx, id).await?;
+                let locked = lock_suite(&mut tx, id).await?;
                 // Bookings that the change would leave on a line that no longer exists or on days
                 // outside the new qualification dates.
                 // Every booking of the suite (PostgreSQL dates stop at year 294276; 1..9999 is all).
                 let first = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default();
                 let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
-                let affected: Vec<LiveBookingRow> = live_bookings(&mut tx, id, first, last)
+                let affected: Vec<LiveBookingRow> = live_bookings(&mut tx, &locked, first, last)
                     .await?
                     .into_iter()
                     .filter(|b| {
@@ -676,7 +674,7 @@ macro_rules! impl_store {
                     .map_err(db)?
                     .into();
                 audit(&mut tx, actor, "update", "suite", Some(id), serde_json::json!({
-                    "before": before, "after": suite, "force": force,
+                    "before": locked.suite, "after": suite, "force": force,
                     "at_risk_bookings": affected.iter().map(|b| b.id).collect::<Vec<_>>(),
                 })).await?;
                 tx.commit().await.map_err(db)?;
@@ -690,8 +688,8 @@ macro_rules! impl_store {
                 input: &NewClosure,
             ) -> Result<Closure, StoreError> {
                 let mut tx = self.write_tx().await?;
-                lock_suite(&mut tx, suite_id).await?;
-                let hits: Vec<LiveBookingRow> = live_bookings(&mut tx, suite_id, input.start, input.end)
+                let locked = lock_suite(&mut tx, suite_id).await?;
+                let hits: Vec<LiveBookingRow> = live_bookings(&mut tx, &locked, input.start, input.end)
                     .await?
                     .into_iter()
                     .filter(|b| input.lines.as_ref().is_none_or(|ls| ls.contains(&i64::from(b.line))))
