@@ -60,6 +60,17 @@ pub enum SolverStatus {
     Greedy,
 }
 
+impl SolverStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SolverStatus::Optimal => "optimal",
+            SolverStatus::Feasible => "feasible",
+            SolverStatus::TimeLimit => "time_limit",
+            SolverStatus::Greedy => "greedy",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Suggestion {
     pub program: String,
@@ -78,6 +89,24 @@ pub enum ShortfallReason {
     Capacity,
     NoUsableSuite,
     EarliestStart,
+}
+
+impl ShortfallReason {
+    pub const ALL: [ShortfallReason; 3] = [
+        ShortfallReason::Capacity,
+        ShortfallReason::NoUsableSuite,
+        ShortfallReason::EarliestStart,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShortfallReason::Capacity => "capacity",
+            ShortfallReason::NoUsableSuite => "no_usable_suite",
+            ShortfallReason::EarliestStart => "earliest_start",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ShortfallReason> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,16 +1,23 @@
 //! Validated domain types and rules. No axum, no sqlx, no solver: handlers and stores receive
 //! only values that passed these checks.
 
+pub mod alerts;
 mod bookings;
 mod errors;
 mod inputs;
 mod keys;
+mod plan_input;
+mod plans;
+mod webhooks;
 
 pub use bookings::*;
 pub use errors::{FieldError, ValidationErrors};
 pub use inputs::*;
 pub use keys::{generate_api_key, generate_token, hash_key, key_prefix, Role};
+pub use plan_input::*;
+pub use plans::*;
 pub use solver_models::{Grade, Month, Phase, PhaseSuccess, Scenario};
+pub use webhooks::*;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;

@@ -9,11 +9,9 @@
 
 use super::bookings;
 use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, Staff};
-use crate::domain::{Booking, BookingStatus, NewBooking};
-use crate::planning::PlanInput;
-use crate::store::{
-    BindingRow, ExpansionRow, PlanDetail, PlanRecord, PlanShortfall, PlanSuggestion,
-    PlanUtilization,
+use crate::domain::{
+    BindingRow, Booking, BookingStatus, ExpansionRow, NewBooking, PlanDetail, PlanInput,
+    PlanRecord, PlanShortfall, PlanStatus, PlanSuggestion, PlanUtilization, Scenario,
 };
 use axum::body::Bytes;
 use axum::extract::State;
@@ -37,7 +35,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct PlanQueued {
     pub id: Uuid,
     /// Always `queued`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: PlanStatus,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -87,8 +86,11 @@ impl From<ExpansionRow> for ExpansionView {
 pub struct Plan {
     pub id: Uuid,
     /// `queued`, `running`, `done` or `failed`.
-    pub status: String,
-    pub scenario: String,
+    #[schema(value_type = String)]
+    pub status: PlanStatus,
+    /// `committed`, `expected` or `maximum`.
+    #[schema(value_type = String)]
+    pub scenario: Scenario,
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub program_ids: Option<Vec<Uuid>>,
@@ -109,8 +111,8 @@ pub struct Plan {
 fn header(r: &PlanRecord, client: bool) -> Plan {
     Plan {
         id: r.id,
-        status: r.status.clone(),
-        scenario: r.scenario.clone(),
+        status: r.status,
+        scenario: r.scenario,
         from: r.from,
         to: r.to,
         // Another client's program ids are not for a client's eyes.
@@ -118,7 +120,7 @@ fn header(r: &PlanRecord, client: bool) -> Plan {
         created_at: r.created_at,
         finished_at: r.finished_at,
         error: r.error.clone(),
-        progress: (r.status == "running")
+        progress: (r.status == PlanStatus::Running)
             .then(|| r.progress.clone())
             .flatten(),
         objective: None,

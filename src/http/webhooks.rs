@@ -6,7 +6,7 @@
 use super::bookings::retry_busy;
 use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth};
 use crate::domain::{Actor, ValidationErrors};
-use crate::store::{Delivery, NewWebhook, Webhook};
+use crate::domain::{Delivery, NewWebhook, Webhook};
 use crate::webhooks::{check_target, known_event_type, signer};
 use axum::extract::State;
 use axum::http::StatusCode;

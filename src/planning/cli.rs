@@ -89,7 +89,7 @@ pub fn summary(instance: &Instance, plan: &Plan) -> String {
     let _ = writeln!(
         out,
         "solver   {} in {:.2}s, {} suggestions",
-        super::results::status_str(plan.status),
+        plan.status.as_str(),
         plan.seconds,
         plan.suggestions.len()
     );
@@ -105,7 +105,7 @@ pub fn summary(instance: &Instance, plan: &Plan) -> String {
                     "{} −{} ({})",
                     program_name(instance, &s.program),
                     s.shortfall,
-                    super::results::reason_str(s.reason)
+                    s.reason.as_str()
                 ));
         }
         let _ = writeln!(out, "shortfalls:");

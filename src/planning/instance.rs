@@ -3,7 +3,7 @@
 //! that expansion advice is per site.
 
 use crate::config::Settings;
-use crate::store::{PlanRecord, PlanSnapshot};
+use crate::domain::{PlanRecord, PlanSnapshot};
 use solver_models as sm;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -15,8 +15,7 @@ pub fn build(
     snapshot: &PlanSnapshot,
     settings: &Settings,
 ) -> Result<sm::Instance, String> {
-    let scenario = sm::Scenario::parse(&plan.scenario)
-        .ok_or_else(|| format!("unknown scenario `{}`", plan.scenario))?;
+    let scenario = plan.scenario;
     let selected: HashSet<Uuid> = match &plan.program_ids {
         Some(ids) => ids.iter().copied().collect(),
         None => snapshot.programs.iter().map(|p| p.id).collect(),

@@ -7,8 +7,8 @@
 //! debounce periods after the first unplanned change, so a steady stream of bookings cannot
 //! postpone it forever). Changes made before this process started are taken as planned.
 
-use super::NewPlan;
 use crate::config::Settings;
+use crate::domain::NewPlan;
 use crate::domain::{Actor, Month, Scenario};
 use crate::store::DynStore;
 use chrono::{DateTime, Utc};

@@ -1,12 +1,11 @@
 //! A solver plan → the rows and summary the store keeps, keyed back to UUIDs.
 
-use crate::domain::PhaseSuccess;
-use crate::store::{
-    BindingRow, ExpansionRow, PlanProgramTotals, PlanShortfall, PlanSuggestion, PlanSummary,
-    PlanUtilization,
+use crate::domain::{
+    BindingRow, ExpansionRow, PhaseSuccess, PlanProgramTotals, PlanShortfall, PlanSuggestion,
+    PlanSummary, PlanUtilization,
 };
 use solver_models as sm;
-use solver_models::plan::{Plan, ShortfallReason, SolverStatus};
+use solver_models::plan::Plan;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -22,23 +21,6 @@ pub struct PlanRows {
     pub programs: Vec<PlanProgramTotals>,
 }
 
-pub fn status_str(s: SolverStatus) -> &'static str {
-    match s {
-        SolverStatus::Optimal => "optimal",
-        SolverStatus::Feasible => "feasible",
-        SolverStatus::TimeLimit => "time_limit",
-        SolverStatus::Greedy => "greedy",
-    }
-}
-
-pub fn reason_str(r: ShortfallReason) -> &'static str {
-    match r {
-        ShortfallReason::Capacity => "capacity",
-        ShortfallReason::NoUsableSuite => "no_usable_suite",
-        ShortfallReason::EarliestStart => "earliest_start",
-    }
-}
-
 fn key(s: &str, what: &str) -> Result<Uuid, String> {
     Uuid::parse_str(s).map_err(|_| format!("the solver returned an unknown {what} `{s}`"))
 }
@@ -51,7 +33,7 @@ pub fn summary(plan: &Plan) -> PlanSummary {
         served_batches: plan.served_batches,
         demand_batches: plan.demand_batches,
         solver_name: SOLVER_NAME.into(),
-        solver_status: status_str(plan.status).into(),
+        solver_status: plan.status.as_str().into(),
         seconds: (plan.seconds * 1000.0).round() / 1000.0,
         gap: plan.gap,
         expansion: plan
@@ -125,7 +107,7 @@ pub fn rows(instance: &sm::Instance, plan: &Plan) -> Result<PlanRows, String> {
             booked: s.booked as i32,
             planned: s.planned as i32,
             shortfall: s.shortfall as i32,
-            reason: reason_str(s.reason).into(),
+            reason: s.reason,
         });
     }
     for u in &plan.utilization {

@@ -4,7 +4,8 @@
 
 use super::{instance, results};
 use crate::config::Settings;
-use crate::store::{now, DynStore, PlanRecord, PlanRowsChunk, StoreError};
+use crate::domain::{PlanRecord, PlanRowsChunk};
+use crate::store::{now, DynStore, StoreError};
 use chrono::{DateTime, Utc};
 use solver_models::plan::{solve, PlanOptions};
 use std::sync::Arc;

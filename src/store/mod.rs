@@ -1,202 +1,58 @@
-//! Storage: one [`Store`] trait of use cases, one implementation per database.
+//! Storage: the [`Store`] trait of use cases, made of one sub-trait per aggregate, with one
+//! implementation per database.
 //!
-//! The SQL is written once (`sql.rs`, a macro instantiated per backend) because both databases
-//! speak the same dialect for everything suiteplan needs; what differs — transaction start
-//! (`BEGIN IMMEDIATE` on SQLite), row locks (`FOR UPDATE` on PostgreSQL), migrations, error codes
-//! — lives in `sqlite.rs` and `postgres.rs`.
+//! The SQL is written once, in one file per aggregate under `sql/`, and compiled once per
+//! backend: `sqlite.rs` and `postgres.rs` each include those files as their own modules with
+//! their own `Db`, `Backend` and [`Dialect`] in scope. What differs between the backends is
+//! named: the dialect's SQL fragments (`FOR UPDATE`, `SKIP LOCKED`), the write transaction's
+//! start (`BEGIN IMMEDIATE` on SQLite), the calendar-write strategy (`BookingWrite`) and the
+//! migrations. Stores depend on the domain only.
 
-mod plans;
+mod dialect;
+mod error;
 mod postgres;
 mod rows;
-mod sql;
 mod sqlite;
-mod webhooks;
+mod types;
 
-pub use plans::*;
+pub use dialect::Dialect;
+pub use error::StoreError;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
-pub use webhooks::*;
+pub use types::*;
 
 use crate::domain::*;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
 use std::sync::Arc;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("not found")]
-    NotFound,
-    #[error("invalid: {0}")]
-    Validation(ValidationErrors),
-    #[error("already exists: {field}")]
-    Duplicate { field: String, message: String },
-    #[error("conflicts with existing bookings or closures")]
-    Conflict(Vec<ConflictItem>),
-    #[error("state: {0}")]
-    State(String),
-    #[error("forbidden: {0}")]
-    Forbidden(String),
-    #[error("database busy")]
-    Busy,
-    #[error("database: {0}")]
-    Database(#[source] sqlx::Error),
-    #[error("migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-}
-
-impl StoreError {
-    pub fn invalid(field: &str, message: &str) -> StoreError {
-        StoreError::Validation(ValidationErrors::single(field, message))
-    }
-}
-
-/// Something already on a line's calendar that a write would collide with.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct ConflictItem {
-    /// `booking`, `closure` or `qualification`.
-    pub kind: String,
-    pub line: i32,
-    pub start: NaiveDate,
-    pub end: NaiveDate,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub booking_id: Option<Uuid>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub program_id: Option<Uuid>,
-}
-
-/// Keyset pagination: items after `after` (by id), at most `limit`.
-#[derive(Debug, Clone, Copy)]
-pub struct Page {
-    pub limit: u32,
-    pub after: Option<Uuid>,
-}
-
-impl Default for Page {
-    fn default() -> Self {
-        Page {
-            limit: 100,
-            after: None,
-        }
-    }
-}
-
-/// One page of a list and the id to continue after, if more remain.
-#[derive(Debug, Clone)]
-pub struct Listed<T> {
-    pub items: Vec<T>,
-    pub next: Option<Uuid>,
-}
-
-impl<T> Listed<T> {
-    /// `rows` holds up to `limit + 1` rows: the extra one only says that more exist.
-    pub fn from_rows(mut rows: Vec<T>, limit: u32, id: impl Fn(&T) -> Uuid) -> Listed<T> {
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next = if more { rows.last().map(id) } else { None };
-        Listed { items: rows, next }
-    }
-}
-
-/// A key that authenticated: what it may do.
-#[derive(Debug, Clone)]
-pub struct KeyIdentity {
-    pub id: Uuid,
-    pub role: Role,
-    pub client_id: Option<Uuid>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AuditEntry {
-    pub at: DateTime<Utc>,
-    pub api_key_id: Option<Uuid>,
-    pub role: String,
-    pub action: String,
-    pub entity: String,
-    pub entity_id: Option<Uuid>,
-    pub request_id: Option<String>,
-    #[schema(value_type = Object)]
-    pub detail: serde_json::Value,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub entity_id: Option<Uuid>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-}
-
 pub type DynStore = Arc<dyn Store>;
-
-#[derive(Debug, Clone, Default)]
-pub struct BookingFilter {
-    pub suite_id: Option<Uuid>,
-    pub program_id: Option<Uuid>,
-    pub client_id: Option<Uuid>,
-    pub status: Option<BookingStatus>,
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
-}
-
-/// An `Idempotency-Key`, scoped per API key.
-#[derive(Debug, Clone)]
-pub struct IdemKey {
-    pub api_key_id: Uuid,
-    pub key: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum IdemBegin {
-    /// First use: go ahead (the key is now in flight).
-    Fresh,
-    /// Seen with the same body: answer this again.
-    Replay {
-        status: u16,
-        body: serde_json::Value,
-    },
-    /// The first request with this key is still running.
-    InFlight,
-    /// Seen with another body.
-    Mismatch,
-}
-
-/// What a calendar feed may show.
-#[derive(Debug, Clone)]
-pub struct FeedScope {
-    pub id: Uuid,
-    pub client_id: Option<Uuid>,
-    pub suite_id: Option<Uuid>,
-    pub program_id: Option<Uuid>,
-}
-
-/// A live (held and unexpired, or confirmed) booking as a calendar entry.
-#[derive(Debug, Clone)]
-pub struct LiveBooking {
-    pub id: Uuid,
-    pub program_id: Uuid,
-    pub suite_id: Uuid,
-    pub line: i32,
-    pub start: NaiveDate,
-    pub end: NaiveDate,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Calendar {
-    pub suites: Vec<Suite>,
-    pub closures: Vec<Closure>,
-    pub bookings: Vec<LiveBooking>,
-}
 
 /// Use cases of the service, each one transaction. `actor` is who asked (for scoping and the
 /// audit row written in the same transaction).
 #[async_trait]
-pub trait Store: PlanStore + WebhookStore + Send + Sync + 'static {
+pub trait Store:
+    KeyStore
+    + CatalogStore
+    + ProgramStore
+    + BookingStore
+    + IdempotencyStore
+    + FeedStore
+    + AuditStore
+    + PlanStore
+    + WebhookStore
+    + Send
+    + Sync
+    + 'static
+{
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<(), StoreError>;
+}
 
-    // Keys and sessions
+/// API keys and page sessions.
+#[async_trait]
+pub trait KeyStore: Send + Sync + 'static {
     async fn authenticate(&self, key_hash: &str) -> Result<Option<KeyIdentity>, StoreError>;
     async fn ensure_admin_key(&self, key_hash: &str, prefix: &str) -> Result<(), StoreError>;
     async fn create_api_key(
@@ -216,8 +72,11 @@ pub trait Store: PlanStore + WebhookStore + Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     async fn session_identity(&self, token_hash: &str) -> Result<Option<KeyIdentity>, StoreError>;
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+}
 
-    // Sites, suites, closures
+/// The catalog: sites, suites and their closures.
+#[async_trait]
+pub trait CatalogStore: Send + Sync + 'static {
     async fn create_site(&self, actor: &Actor, input: &NewSite) -> Result<Site, StoreError>;
     async fn list_sites(&self, page: Page) -> Result<Listed<Site>, StoreError>;
     async fn get_site(&self, id: Uuid) -> Result<Site, StoreError>;
@@ -245,8 +104,11 @@ pub trait Store: PlanStore + WebhookStore + Send + Sync + 'static {
         page: Page,
     ) -> Result<Listed<Closure>, StoreError>;
     async fn delete_closure(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError>;
+}
 
-    // Clients, programs, forecasts
+/// Clients, their programs and the programs' forecasts.
+#[async_trait]
+pub trait ProgramStore: Send + Sync + 'static {
     async fn create_client(&self, actor: &Actor, input: &NewClient) -> Result<Client, StoreError>;
     async fn list_clients(
         &self,
@@ -284,8 +146,11 @@ pub trait Store: PlanStore + WebhookStore + Send + Sync + 'static {
         program_id: Uuid,
         version: Option<i32>,
     ) -> Result<Option<Forecast>, StoreError>;
+}
 
-    // Bookings (DESIGN.md "Calendar writes")
+/// Bookings (with idempotency records and calendar feeds), the calendar availability reads.
+#[async_trait]
+pub trait BookingStore: Send + Sync + 'static {
     /// Books one line (`input.line`, or the lowest free one) for `[start, end)`. Overlap with a
     /// live booking, a closure or the qualification dates → `Conflict`; an incompatible suite or
     /// another client's program → `Validation`. With `idem`, the 201 response is recorded under
@@ -312,8 +177,12 @@ pub trait Store: PlanStore + WebhookStore + Send + Sync + 'static {
     async fn sweep_holds(&self, warning_days: i64) -> Result<(u64, u64), StoreError>;
     /// Suites, closures and live bookings overlapping `[from, to)`, for availability.
     async fn calendar(&self, from: NaiveDate, to: NaiveDate) -> Result<Calendar, StoreError>;
+}
 
-    // Idempotency keys
+/// `Idempotency-Key` records (part of the bookings aggregate: a booking's 201 is recorded in
+/// its own transaction).
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync + 'static {
     async fn idempotency_begin(
         &self,
         key: &IdemKey,
@@ -326,8 +195,11 @@ pub trait Store: PlanStore + WebhookStore + Send + Sync + 'static {
         body: &serde_json::Value,
     ) -> Result<(), StoreError>;
     async fn idempotency_forget(&self, key: &IdemKey) -> Result<(), StoreError>;
+}
 
-    // Calendar feeds
+/// Calendar feed tokens (read-only ICS URLs scoped like their creator).
+#[async_trait]
+pub trait FeedStore: Send + Sync + 'static {
     async fn create_feed(
         &self,
         actor: &Actor,
@@ -337,7 +209,11 @@ pub trait Store: PlanStore + WebhookStore + Send + Sync + 'static {
     ) -> Result<Uuid, StoreError>;
     async fn feed_scope(&self, token_hash: &str) -> Result<Option<FeedScope>, StoreError>;
     async fn revoke_feed(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError>;
+}
 
+/// The append-only audit log and the change feed read from it.
+#[async_trait]
+pub trait AuditStore: Send + Sync + 'static {
     /// When an audit row of one of `entities` was last written (the change feed of auto-replan).
     async fn last_change_at(&self, entities: &[&str]) -> Result<Option<DateTime<Utc>>, StoreError>;
 
@@ -347,6 +223,130 @@ pub trait Store: PlanStore + WebhookStore + Send + Sync + 'static {
         filter: &AuditFilter,
         page: Page,
     ) -> Result<Listed<AuditEntry>, StoreError>;
+}
+
+/// Plan jobs: queueing, claiming with a lease, recording results and reading them back.
+#[async_trait]
+pub trait PlanStore: Send + Sync + 'static {
+    /// Queues a plan. Unknown `program_ids` → `Validation` naming `/program_ids/i`.
+    async fn create_plan(&self, actor: &Actor, input: &NewPlan) -> Result<PlanRecord, StoreError>;
+    /// Newest first.
+    async fn list_plans(&self, page: Page) -> Result<Listed<PlanRecord>, StoreError>;
+    /// The plan and, when done, its rows; `scope` (a client) keeps only its own programs' rows
+    /// and no suite-level rows.
+    async fn get_plan(&self, id: Uuid, scope: Option<Uuid>) -> Result<PlanDetail, StoreError>;
+    /// Claims the oldest queued plan, or a running one whose lease expired, for `owner` until
+    /// `lease_until`; deletes result rows a previous attempt left behind.
+    async fn claim_plan(
+        &self,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<PlanRecord>, StoreError>;
+    /// Extends the lease (and records progress). `false` when `owner` no longer holds it.
+    async fn renew_plan_lease(
+        &self,
+        id: Uuid,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+        progress: Option<&str>,
+    ) -> Result<bool, StoreError>;
+    /// Everything the plan needs from the store, read consistently.
+    async fn plan_snapshot(&self, from: NaiveDate) -> Result<PlanSnapshot, StoreError>;
+    /// One transaction of result rows (renewing the lease); `State` if the lease was lost.
+    async fn write_plan_rows(
+        &self,
+        id: Uuid,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+        chunk: &PlanRowsChunk,
+    ) -> Result<(), StoreError>;
+    /// The final transaction: compares with the previous done plan of the same scenario, writes
+    /// the alerts to the outbox, stores the summary and flips the plan to `done`.
+    async fn finish_plan(
+        &self,
+        id: Uuid,
+        owner: &str,
+        summary: &PlanSummary,
+        utilization_threshold: f64,
+    ) -> Result<(), StoreError>;
+    /// Marks the plan failed with `error` (if `owner` still holds it) and drops partial rows.
+    async fn fail_plan(&self, id: Uuid, owner: &str, error: &str) -> Result<(), StoreError>;
+    /// One suggestion of a done plan; `scope` (a client) finds only its own programs' ones.
+    async fn get_plan_suggestion(
+        &self,
+        plan_id: Uuid,
+        suggestion_id: Uuid,
+        scope: Option<Uuid>,
+    ) -> Result<PlanSuggestion, StoreError>;
+}
+
+#[async_trait]
+pub trait WebhookStore: Send + Sync + 'static {
+    /// Unknown `client_id` → `Validation` naming `/client_id`.
+    async fn create_webhook(
+        &self,
+        actor: &Actor,
+        input: &NewWebhook,
+        secret: &str,
+    ) -> Result<Webhook, StoreError>;
+    /// `scope` (a client) lists only its own subscriptions.
+    async fn list_webhooks(
+        &self,
+        scope: Option<Uuid>,
+        page: Page,
+    ) -> Result<Listed<Webhook>, StoreError>;
+    async fn get_webhook(&self, id: Uuid, scope: Option<Uuid>) -> Result<Webhook, StoreError>;
+    async fn delete_webhook(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        scope: Option<Uuid>,
+    ) -> Result<(), StoreError>;
+    /// Makes `secret` current; the old one keeps signing until `overlap_until`.
+    async fn rotate_webhook_secret(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        scope: Option<Uuid>,
+        secret: &str,
+        overlap_until: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Creates pending deliveries for up to `limit` events after the cursor; the cursor moves
+    /// only past events created before `settled_before`. Returns the deliveries created.
+    async fn fan_out_events(
+        &self,
+        settled_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StoreError>;
+    /// Leases up to `limit` due deliveries (pending or failed, due, lease free, subscription
+    /// enabled) until `lease_until`.
+    async fn claim_deliveries(
+        &self,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueDelivery>, StoreError>;
+    /// Records an attempt: delivered, dead (410, disabling the subscription, or after the last
+    /// of `retry_delays`), or failed with the next attempt `retry_delays[attempt - 1]` seconds on.
+    async fn record_delivery_attempt(
+        &self,
+        id: Uuid,
+        outcome: AttemptOutcome,
+        retry_delays: &[u64],
+    ) -> Result<(), StoreError>;
+    async fn list_deliveries(
+        &self,
+        webhook_id: Uuid,
+        scope: Option<Uuid>,
+        page: Page,
+    ) -> Result<Listed<Delivery>, StoreError>;
+    /// Makes a delivery pending again, due now.
+    async fn redeliver(
+        &self,
+        actor: &Actor,
+        webhook_id: Uuid,
+        delivery_id: Uuid,
+        scope: Option<Uuid>,
+    ) -> Result<(), StoreError>;
 }
 
 /// Opens the store named by `url` (`sqlite://PATH` or `postgres://…`) and runs its migrations.
@@ -368,49 +368,6 @@ pub async fn connect(settings: &crate::config::DatabaseSettings) -> Result<DynSt
 pub fn now() -> DateTime<Utc> {
     let t = Utc::now();
     DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
-}
-
-/// Maps a unique violation (PostgreSQL: the constraint name; SQLite: the message naming the
-/// columns) to the field at fault.
-fn duplicate(what: &str) -> StoreError {
-    const NAMED: [(&str, &str, &str, &str); 4] = [
-        (
-            "sites_name_key",
-            "sites.name",
-            "/name",
-            "a site with this name exists",
-        ),
-        (
-            "suites_site_name_key",
-            "suites.site_id, suites.name",
-            "/name",
-            "this site has a suite with this name",
-        ),
-        (
-            "clients_name_key",
-            "clients.name",
-            "/name",
-            "a client with this name exists",
-        ),
-        (
-            "programs_client_name_key",
-            "programs.client_id, programs.name",
-            "/name",
-            "this client has a program with this name",
-        ),
-    ];
-    for (constraint, columns, field, message) in NAMED {
-        if what == constraint || what.contains(columns) {
-            return StoreError::Duplicate {
-                field: field.into(),
-                message: message.into(),
-            };
-        }
-    }
-    StoreError::Duplicate {
-        field: String::new(),
-        message: "already exists".into(),
-    }
 }
 
 /// Every item of a keyset-paginated list: calls `list` page after page until it says no more.

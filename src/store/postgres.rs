@@ -1,7 +1,7 @@
 //! The production store: PostgreSQL, where the database itself forbids overlapping bookings.
 
 use crate::config::DatabaseSettings;
-use crate::store::{sql::impl_store, StoreError};
+use crate::store::{Dialect, Store, StoreError};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
 
@@ -24,38 +24,54 @@ impl PgStore {
     }
 
     async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
-        self.pool.begin().await.map_err(classify)
+        Ok(self.pool.begin().await?)
     }
 }
 
-pub(crate) fn classify(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(d) = &e {
-        let code = d.code().unwrap_or_default();
-        // serialization_failure, deadlock_detected, lock_not_available: retry.
-        if matches!(code.as_ref(), "40001" | "40P01" | "55P03") {
-            return StoreError::Busy;
-        }
-        if d.is_unique_violation() {
-            return super::duplicate(d.constraint().unwrap_or(d.message()));
-        }
-        // exclusion_violation on bookings_no_overlap: the database refused an overlap that the
-        // application's own check did not see (it cannot, under the suite lock — but if it ever
-        // does, the answer is still a clean 409).
-        if code.as_ref() == "23P01" {
-            return StoreError::Conflict(Vec::new());
-        }
-    }
-    if matches!(e, sqlx::Error::PoolTimedOut) {
-        return StoreError::Busy;
-    }
-    StoreError::Database(e)
-}
+// The use cases, written once for both backends (see `store/mod.rs`).
+type Backend = PgStore;
+type Db = sqlx::Postgres;
+const DIALECT: Dialect = Dialect::POSTGRES;
+#[path = "sql/audit.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod audit_log;
+#[path = "sql/bookings.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod bookings;
+#[path = "sql/catalog.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod catalog;
+#[path = "sql/common.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod common;
+#[path = "sql/feeds.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod feeds;
+#[path = "sql/idempotency.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod idempotency;
+#[path = "sql/keys.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod keys;
+#[path = "sql/plans.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod plans;
+#[path = "sql/programs.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod programs;
+#[path = "sql/webhooks.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod webhooks;
 
-impl_store!(PgStore, sqlx::Postgres, "postgres", " FOR UPDATE", classify);
-crate::store::plans::impl_plan_store!(PgStore, sqlx::Postgres, " FOR UPDATE SKIP LOCKED", classify);
-crate::store::webhooks::impl_webhook_store!(
-    PgStore,
-    sqlx::Postgres,
-    " FOR UPDATE SKIP LOCKED",
-    classify
-);
+#[async_trait::async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        DIALECT.name
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

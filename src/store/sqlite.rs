@@ -1,7 +1,7 @@
 //! The embedded store: one SQLite file in WAL mode.
 
 use crate::config::DatabaseSettings;
-use crate::store::{sql::impl_store, StoreError};
+use crate::store::{Dialect, Store, StoreError};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -53,29 +53,54 @@ impl SqliteStore {
         self.write_pool
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(classify)
+            .map_err(StoreError::from)
     }
 }
 
-/// SQLite errors → store errors. Unique violations carry no constraint name on SQLite, only
-/// "UNIQUE constraint failed: table.column".
-pub(crate) fn classify(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(d) = &e {
-        let code = d.code().unwrap_or_default();
-        // SQLITE_BUSY (5), SQLITE_LOCKED (6) and their extended codes.
-        if matches!(code.as_ref(), "5" | "6" | "261" | "262" | "517" | "773") {
-            return StoreError::Busy;
-        }
-        if d.is_unique_violation() {
-            return super::duplicate(d.message());
-        }
-    }
-    if matches!(e, sqlx::Error::PoolTimedOut) {
-        return StoreError::Busy;
-    }
-    StoreError::Database(e)
-}
+// The use cases, written once for both backends (see `store/mod.rs`).
+type Backend = SqliteStore;
+type Db = sqlx::Sqlite;
+const DIALECT: Dialect = Dialect::SQLITE;
+#[path = "sql/audit.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod audit_log;
+#[path = "sql/bookings.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod bookings;
+#[path = "sql/catalog.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod catalog;
+#[path = "sql/common.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod common;
+#[path = "sql/feeds.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod feeds;
+#[path = "sql/idempotency.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod idempotency;
+#[path = "sql/keys.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod keys;
+#[path = "sql/plans.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod plans;
+#[path = "sql/programs.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod programs;
+#[path = "sql/webhooks.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod webhooks;
 
-impl_store!(SqliteStore, sqlx::Sqlite, "sqlite", "", classify);
-crate::store::plans::impl_plan_store!(SqliteStore, sqlx::Sqlite, "", classify);
-crate::store::webhooks::impl_webhook_store!(SqliteStore, sqlx::Sqlite, "", classify);
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        DIALECT.name
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

@@ -7,8 +7,9 @@ use super::capacity::{
 use super::svg::{bars_and_line, gantt, heatmap, Bar, BarKind, GanttRow};
 use super::{layout, PageUser};
 use crate::domain::{program_demand, Booking, BookingStatus, Month, Program, Scenario, Suite};
+use crate::domain::{PlanDetail, PlanStatus};
 use crate::http::{ApiError, AppState};
-use crate::store::{all_pages, BookingFilter, Calendar, DynStore, Page, PlanDetail, StoreError};
+use crate::store::{all_pages, BookingFilter, Calendar, DynStore, Page, StoreError};
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
@@ -65,7 +66,7 @@ async fn newest_plan(
             after: None,
         })
         .await?;
-    match plans.items.iter().find(|p| p.status == "done") {
+    match plans.items.iter().find(|p| p.status == PlanStatus::Done) {
         Some(p) => Ok(Some(store.get_plan(p.id, scope).await?)),
         None => Ok(None),
     }
@@ -285,7 +286,7 @@ pub async fn planner_home(
         @match &plan {
             Some(p) => p.note {
                 "Booked and planned line-days over open line-days, from the newest plan ("
-                (p.record.scenario) ", " (p.record.from.to_string()) " → " (p.record.to.to_string())
+                (p.record.scenario.as_str()) ", " (p.record.from.to_string()) " → " (p.record.to.to_string())
                 "); months it does not cover show booked only. Cells at or above "
                 (format!("{:.0}%", threshold * 100.0)) " are outlined in red."
             },
@@ -319,7 +320,7 @@ pub async fn planner_home(
                                     td { (program_names.get(&s.program_id).copied().unwrap_or("?")) }
                                     td { (s.month) } td { (s.phase) }
                                     td.num { (s.demand) } td.num { (s.booked) } td.num { (s.planned) } td.num { strong { (s.shortfall) } }
-                                    td { (s.reason) }
+                                    td { (s.reason.as_str()) }
                                 }
                             }
                         }

@@ -4,7 +4,8 @@
 
 use super::signer;
 use crate::config::Settings;
-use crate::store::{AttemptOutcome, DueDelivery, DynStore};
+use crate::domain::{AttemptOutcome, DueDelivery};
+use crate::store::DynStore;
 use std::sync::Arc;
 use std::time::Duration;
 

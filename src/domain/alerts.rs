@@ -1,14 +1,16 @@
-//! Alerts are raised only for what is new (DESIGN.md "Alerts"): a plan is compared with the
+//! Alerts are raised only for what is new: a plan is compared with the
 //! previous done plan of the same scenario, and only shortfalls that are new or larger, and
 //! suite-months that newly reach the utilisation threshold, become events.
 
-use crate::store::{OutboxEvent, PlanRecord, PlanShortfall, PlanSummary, PlanUtilization};
+use super::{
+    OutboxEvent, PlanRecord, PlanShortfall, PlanSummary, PlanUtilization, ShortfallReason,
+};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
 /// Reasons that alert: `earliest_start` is the program's own timing, not a capacity problem.
-const ALERTING: [&str; 2] = ["capacity", "no_usable_suite"];
+const ALERTING: [ShortfallReason; 2] = [ShortfallReason::Capacity, ShortfallReason::NoUsableSuite];
 
 /// This plan's rows and the previous done plan's (empty when there is none).
 pub struct Compared<'a> {
@@ -29,15 +31,12 @@ pub fn new_shortfalls<'a>(
     previous: &[PlanShortfall],
 ) -> Vec<&'a PlanShortfall> {
     let mut before: HashMap<(Uuid, &str), i32> = HashMap::new();
-    for s in previous
-        .iter()
-        .filter(|s| ALERTING.contains(&s.reason.as_str()))
-    {
+    for s in previous.iter().filter(|s| ALERTING.contains(&s.reason)) {
         *before.entry((s.program_id, s.month.as_str())).or_default() += s.shortfall;
     }
     current
         .iter()
-        .filter(|s| ALERTING.contains(&s.reason.as_str()) && s.shortfall > 0)
+        .filter(|s| ALERTING.contains(&s.reason) && s.shortfall > 0)
         .filter(|s| {
             before
                 .get(&(s.program_id, s.month.as_str()))
@@ -141,7 +140,7 @@ pub fn plan_events(
 mod tests {
     use super::*;
 
-    fn short(program: Uuid, month: &str, n: i32, reason: &str) -> PlanShortfall {
+    fn short(program: Uuid, month: &str, n: i32, reason: ShortfallReason) -> PlanShortfall {
         PlanShortfall {
             program_id: program,
             client_id: Uuid::nil(),
@@ -151,23 +150,23 @@ mod tests {
             booked: 0,
             planned: 0,
             shortfall: n,
-            reason: reason.into(),
+            reason,
         }
     }
 
     #[test]
     fn only_new_or_larger_shortfalls_alert() {
         let p = Uuid::now_v7();
-        let before = vec![short(p, "2027-01", 2, "capacity")];
+        let before = vec![short(p, "2027-01", 2, ShortfallReason::Capacity)];
         let now = vec![
-            short(p, "2027-01", 2, "capacity"),
-            short(p, "2027-02", 1, "capacity"),
-            short(p, "2027-03", 1, "earliest_start"),
+            short(p, "2027-01", 2, ShortfallReason::Capacity),
+            short(p, "2027-02", 1, ShortfallReason::Capacity),
+            short(p, "2027-03", 1, ShortfallReason::EarliestStart),
         ];
         let got = new_shortfalls(&now, &before);
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].month, "2027-02");
-        let larger = vec![short(p, "2027-01", 3, "capacity")];
+        let larger = vec![short(p, "2027-01", 3, ShortfallReason::Capacity)];
         assert_eq!(new_shortfalls(&larger, &before).len(), 1);
     }
 

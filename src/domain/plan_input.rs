@@ -1,6 +1,6 @@
 //! The `POST /v1/plans` body and its validation.
 
-use crate::domain::{Scenario, ValidationErrors};
+use super::{Scenario, ValidationErrors};
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use utoipa::ToSchema;

@@ -1,6 +1,7 @@
 //! Row shapes shared by both backends (every column type decodes the same way on each).
 
 use crate::domain::*;
+use crate::store::{ConflictItem, KeyIdentity, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -34,19 +35,20 @@ pub struct SuiteRow {
     pub available_to: Option<NaiveDate>,
 }
 
-impl From<SuiteRow> for Suite {
-    fn from(r: SuiteRow) -> Suite {
-        Suite {
+impl TryFrom<SuiteRow> for Suite {
+    type Error = StoreError;
+    fn try_from(r: SuiteRow) -> Result<Suite, StoreError> {
+        Ok(Suite {
             id: r.id,
             site_id: r.site_id,
             name: r.name,
-            // The CHECK constraint admits only A–D.
-            grade: Grade::parse(&r.grade).unwrap_or(Grade::D),
+            grade: Grade::parse(&r.grade)
+                .ok_or_else(|| StoreError::unknown_value("suites.grade", &r.grade))?,
             capabilities: r.capabilities.0,
             lines: r.lines,
             available_from: r.available_from,
             available_to: r.available_to,
-        }
+        })
     }
 }
 
@@ -111,16 +113,18 @@ pub struct ApiKeyRow {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<ApiKeyRow> for ApiKey {
-    fn from(r: ApiKeyRow) -> ApiKey {
-        ApiKey {
+impl TryFrom<ApiKeyRow> for ApiKey {
+    type Error = StoreError;
+    fn try_from(r: ApiKeyRow) -> Result<ApiKey, StoreError> {
+        Ok(ApiKey {
             id: r.id,
             name: r.name,
-            role: Role::parse(&r.role).unwrap_or(Role::Client),
+            role: Role::parse(&r.role)
+                .ok_or_else(|| StoreError::unknown_value("api_keys.role", &r.role))?,
             client_id: r.client_id,
             prefix: r.prefix,
             created_at: r.created_at,
-        }
+        })
     }
 }
 
@@ -131,13 +135,15 @@ pub struct IdentityRow {
     pub client_id: Option<Uuid>,
 }
 
-impl From<IdentityRow> for super::KeyIdentity {
-    fn from(r: IdentityRow) -> Self {
-        super::KeyIdentity {
+impl TryFrom<IdentityRow> for KeyIdentity {
+    type Error = StoreError;
+    fn try_from(r: IdentityRow) -> Result<KeyIdentity, StoreError> {
+        Ok(KeyIdentity {
             id: r.id,
-            role: Role::parse(&r.role).unwrap_or(Role::Client),
+            role: Role::parse(&r.role)
+                .ok_or_else(|| StoreError::unknown_value("api_keys.role", &r.role))?,
             client_id: r.client_id,
-        }
+        })
     }
 }
 
@@ -162,18 +168,21 @@ pub struct ProgramRow {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<ProgramRow> for Program {
-    fn from(r: ProgramRow) -> Program {
-        Program {
+impl TryFrom<ProgramRow> for Program {
+    type Error = StoreError;
+    fn try_from(r: ProgramRow) -> Result<Program, StoreError> {
+        Ok(Program {
             id: r.id,
             client_id: r.client_id,
             name: r.name,
             modality: r.modality,
             storage: r.storage,
             atmp: r.atmp,
-            phase: Phase::parse(&r.phase).unwrap_or(Phase::Preclinical),
+            phase: Phase::parse(&r.phase)
+                .ok_or_else(|| StoreError::unknown_value("programs.phase", &r.phase))?,
             required_capabilities: r.required_capabilities.0,
-            min_grade: Grade::parse(&r.min_grade).unwrap_or(Grade::A),
+            min_grade: Grade::parse(&r.min_grade)
+                .ok_or_else(|| StoreError::unknown_value("programs.min_grade", &r.min_grade))?,
             batch_days: r.batch_days,
             changeover_days: r.changeover_days,
             earliest_start: r.earliest_start,
@@ -182,7 +191,7 @@ impl From<ProgramRow> for Program {
             allowed_suite_ids: r.allowed_suite_ids.map(|a| a.0),
             created_at: r.created_at,
             updated_at: r.updated_at,
-        }
+        })
     }
 }
 
@@ -216,8 +225,8 @@ pub struct LiveBookingRow {
 }
 
 impl LiveBookingRow {
-    pub fn conflict(&self) -> super::ConflictItem {
-        super::ConflictItem {
+    pub fn conflict(&self) -> ConflictItem {
+        ConflictItem {
             kind: "booking".into(),
             line: self.line,
             start: self.starts_on,
@@ -266,21 +275,23 @@ pub struct BookingRow {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<BookingRow> for Booking {
-    fn from(r: BookingRow) -> Booking {
-        Booking {
+impl TryFrom<BookingRow> for Booking {
+    type Error = StoreError;
+    fn try_from(r: BookingRow) -> Result<Booking, StoreError> {
+        Ok(Booking {
             id: r.id,
             program_id: r.program_id,
             suite_id: r.suite_id,
             line: r.line,
             start: r.starts_on,
             end: r.ends_on,
-            status: BookingStatus::parse(&r.status).unwrap_or(BookingStatus::Cancelled),
+            status: BookingStatus::parse(&r.status)
+                .ok_or_else(|| StoreError::unknown_value("bookings.status", &r.status))?,
             hold_expires_at: r.hold_expires_at,
             note: r.note,
             at_risk: r.at_risk,
             created_at: r.created_at,
-        }
+        })
     }
 }
 
@@ -298,4 +309,16 @@ pub struct FeedRow {
     pub client_id: Option<Uuid>,
     pub suite_id: Option<Uuid>,
     pub program_id: Option<Uuid>,
+}
+
+mod plans;
+mod webhooks;
+pub use plans::*;
+pub use webhooks::*;
+
+/// Every row as its domain value; the first that no domain type admits is an error.
+pub fn decode_all<R, T: TryFrom<R, Error = StoreError>>(
+    rows: Vec<R>,
+) -> Result<Vec<T>, StoreError> {
+    rows.into_iter().map(T::try_from).collect()
 }

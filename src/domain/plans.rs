@@ -1,0 +1,195 @@
+//! Plans as the domain knows them: the job record, its result rows and summary, and the
+//! snapshot a plan reads. Stored by `store::PlanStore`, shown by `http::plans` and the pages.
+
+use super::{Closure, ForecastEntry, Program, Scenario, Suite};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+pub use solver_models::plan::{ShortfallReason, SolverStatus};
+use uuid::Uuid;
+
+/// Where a plan job is: `queued → running → done | failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl PlanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanStatus::Queued => "queued",
+            PlanStatus::Running => "running",
+            PlanStatus::Done => "done",
+            PlanStatus::Failed => "failed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PlanStatus> {
+        [
+            PlanStatus::Queued,
+            PlanStatus::Running,
+            PlanStatus::Done,
+            PlanStatus::Failed,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+    }
+}
+
+/// A plan interrupted this many times (its worker died each time) is marked failed instead of
+/// being claimed once more: something in it kills workers.
+pub const MAX_ATTEMPTS: i32 = 3;
+
+/// The plan row: request, state and (once done) its summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanRecord {
+    pub id: Uuid,
+    pub status: PlanStatus,
+    pub scenario: Scenario,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub program_ids: Option<Vec<Uuid>>,
+    pub time_limit_s: Option<f64>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub progress: Option<String>,
+    pub error: Option<String>,
+    pub summary: Option<PlanSummary>,
+}
+
+/// Network-wide figures of a done plan (stored as one JSON document).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanSummary {
+    pub served_weighted: f64,
+    pub demand_weighted: f64,
+    pub bound_weighted: f64,
+    pub served_batches: u32,
+    pub demand_batches: u32,
+    pub solver_name: String,
+    pub solver_status: String,
+    pub seconds: f64,
+    pub gap: f64,
+    pub expansion: Vec<ExpansionRow>,
+    pub binding: Vec<BindingRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ExpansionRow {
+    pub capabilities: Vec<String>,
+    pub min_grade: String,
+    /// The site the extra lines belong to.
+    pub site_id: Option<Uuid>,
+    pub from_month: String,
+    pub extra_lines: u32,
+    pub serves_batches: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BindingRow {
+    pub suite_id: Uuid,
+    pub month: String,
+    pub shadow_price: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PlanSuggestion {
+    pub id: Uuid,
+    pub program_id: Uuid,
+    #[serde(skip)]
+    pub client_id: Uuid,
+    pub suite_id: Uuid,
+    pub line: i32,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// The demand month it serves (`YYYY-MM`).
+    pub month: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PlanShortfall {
+    pub program_id: Uuid,
+    #[serde(skip)]
+    pub client_id: Uuid,
+    pub month: String,
+    pub phase: String,
+    pub demand: i32,
+    pub booked: i32,
+    pub planned: i32,
+    pub shortfall: i32,
+    /// `capacity`, `no_usable_suite` or `earliest_start`.
+    #[schema(value_type = String)]
+    pub reason: ShortfallReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PlanUtilization {
+    pub suite_id: Uuid,
+    pub month: String,
+    pub open_line_days: i32,
+    pub booked_line_days: i32,
+    pub planned_line_days: i32,
+}
+
+/// Totals of one program in a plan, so that a client's objective covers only its programs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanProgramTotals {
+    pub program_id: Uuid,
+    pub client_id: Uuid,
+    pub demand_batches: i32,
+    pub served_batches: i32,
+    pub demand_weighted: f64,
+    pub served_weighted: f64,
+}
+
+/// One chunk of result rows; `seq` numbers continue across chunks.
+#[derive(Debug, Clone, Default)]
+pub struct PlanRowsChunk {
+    pub suggestions: Vec<(i32, PlanSuggestion)>,
+    pub shortfalls: Vec<(i32, PlanShortfall)>,
+    pub utilization: Vec<(i32, PlanUtilization)>,
+    pub programs: Vec<PlanProgramTotals>,
+}
+
+/// A plan with the rows its reader may see.
+#[derive(Debug, Clone)]
+pub struct PlanDetail {
+    pub record: PlanRecord,
+    pub suggestions: Vec<PlanSuggestion>,
+    pub shortfalls: Vec<PlanShortfall>,
+    pub utilization: Vec<PlanUtilization>,
+    pub programs: Vec<PlanProgramTotals>,
+}
+
+/// A held or confirmed (unexpired) booking, as the planner sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotBooking {
+    pub program_id: Uuid,
+    pub suite_id: Uuid,
+    pub line: i32,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub confirmed: bool,
+}
+
+/// Everything a plan reads, taken in one read transaction so that it is consistent.
+#[derive(Debug, Clone, Default)]
+pub struct PlanSnapshot {
+    pub suites: Vec<Suite>,
+    pub closures: Vec<Closure>,
+    /// Every program (the plan selects from them); bookings of the others only block lines.
+    pub programs: Vec<Program>,
+    /// The latest forecast of each program that has one.
+    pub forecasts: Vec<(Uuid, Vec<ForecastEntry>)>,
+    pub bookings: Vec<SnapshotBooking>,
+}
+
+/// An event for the outbox: type, client scope (None = staff only), `data`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEvent {
+    pub event_type: String,
+    pub client_id: Option<Uuid>,
+    pub data: serde_json::Value,
+}

@@ -1,0 +1,32 @@
+//! What differs between the two backends' SQL, named. Everything else in `store/sql/` is the same
+//! text on both (`$n` placeholders, `RETURNING`, `ON CONFLICT`, the column types in `rows.rs`).
+
+/// The backend-specific pieces of SQL text.
+#[derive(Debug, Clone, Copy)]
+pub struct Dialect {
+    pub name: &'static str,
+    /// Appended to a `SELECT` of one row that a write depends on, to hold it until commit.
+    /// PostgreSQL: `FOR UPDATE`. SQLite: nothing — every write transaction starts with
+    /// `BEGIN IMMEDIATE` and so already holds the database's only write lock.
+    pub for_update: &'static str,
+    /// The same, for a booking read joined with its program (lock only the booking row).
+    pub for_update_of_booking: &'static str,
+    /// Appended to a queue read so that replicas share the work instead of waiting on each
+    /// other (plan jobs, webhook deliveries). SQLite has one writer: nothing to skip.
+    pub claim: &'static str,
+}
+
+impl Dialect {
+    pub const SQLITE: Dialect = Dialect {
+        name: "sqlite",
+        for_update: "",
+        for_update_of_booking: "",
+        claim: "",
+    };
+    pub const POSTGRES: Dialect = Dialect {
+        name: "postgres",
+        for_update: " FOR UPDATE",
+        for_update_of_booking: " FOR UPDATE OF b",
+        claim: " FOR UPDATE SKIP LOCKED",
+    };
+}

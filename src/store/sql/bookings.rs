@@ -1,0 +1,564 @@
+//! Bookings, idempotency records and calendar feeds ([`BookingStore`]) in SQL.
+//!
+//! Compiled once per backend (`sqlite.rs`, `postgres.rs` include this file as a module of their
+//! own): `Backend`, `Db` and `DIALECT` are that backend's.
+
+use super::common::*;
+
+fn booking_event(status: BookingStatus) -> &'static str {
+    match status {
+        BookingStatus::Held => "booking.held",
+        BookingStatus::Confirmed => "booking.confirmed",
+        BookingStatus::Cancelled => "booking.cancelled",
+        BookingStatus::Expired => "booking.expired",
+    }
+}
+
+/// Loads a booking (scoped to a client's programs when `scope` is set), locked on PostgreSQL.
+async fn booking_for_update(
+    tx: &mut Tx,
+    id: Uuid,
+    scope: Option<Uuid>,
+) -> Result<(Booking, Uuid), StoreError> {
+    let sql = format!(
+        "SELECT b.id, b.program_id, b.suite_id, b.line, b.starts_on, b.ends_on, b.status, b.hold_expires_at, \
+         b.note, b.at_risk, b.created_at FROM bookings b JOIN programs p ON p.id = b.program_id \
+         WHERE b.id = $1 AND ($2 IS NULL OR p.client_id = $2){}",
+        DIALECT.for_update_of_booking
+    );
+    let booking: Booking = sqlx::query_as::<_, BookingRow>(&sql)
+        .bind(id)
+        .bind(scope)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(Booking::try_from)
+        .transpose()?
+        .ok_or(StoreError::NotFound)?;
+    let client = program_client(tx, booking.program_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok((booking, client))
+}
+
+/// Marks due holds of `suite_id` (or of every suite) expired, with their events.
+async fn expire_due(tx: &mut Tx, suite_id: Option<Uuid>) -> Result<u64, StoreError> {
+    let t = now();
+    let sql = format!(
+        "SELECT {BOOKING_COLS} FROM bookings WHERE status = 'held' AND hold_expires_at <= $1 \
+         AND ($2 IS NULL OR suite_id = $2) ORDER BY id"
+    );
+    let due: Vec<Booking> = sqlx::query_as::<_, BookingRow>(&sql)
+        .bind(t)
+        .bind(suite_id)
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .map(Booking::try_from)
+        .collect::<Result<_, StoreError>>()?;
+    for b in &due {
+        sqlx::query("UPDATE bookings SET status = 'expired', updated_at = $2 WHERE id = $1")
+            .bind(b.id)
+            .bind(t)
+            .execute(&mut **tx)
+            .await?;
+        let client = program_client(tx, b.program_id).await?;
+        let mut expired = b.clone();
+        expired.status = BookingStatus::Expired;
+        emit(
+            tx,
+            "booking.expired",
+            client,
+            serde_json::json!({"booking": expired}),
+        )
+        .await?;
+        audit(
+            tx,
+            &Actor::system(),
+            "expire",
+            "booking",
+            Some(b.id),
+            serde_json::json!({}),
+        )
+        .await?;
+    }
+    Ok(due.len() as u64)
+}
+
+async fn insert_booking(
+    tx: &mut Tx,
+    actor: &Actor,
+    input: &NewBooking,
+    rules: &BookingRules,
+) -> Result<Booking, StoreError> {
+    let locked = match lock_suite(tx, input.suite_id).await {
+        Err(StoreError::NotFound) => return Err(StoreError::invalid("/suite_id", "unknown suite")),
+        other => other?,
+    };
+    let suite = &locked.suite;
+    let sql = format!(
+        "SELECT {PROGRAM_COLS} FROM programs WHERE id = $1 AND ($2 IS NULL OR client_id = $2)"
+    );
+    let program: Program = sqlx::query_as::<_, ProgramRow>(&sql)
+        .bind(input.program_id)
+        .bind(actor.scope())
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(Program::try_from)
+        .transpose()?
+        .ok_or_else(|| StoreError::invalid("/program_id", "unknown program"))?;
+    let missing: Vec<&String> = program
+        .required_capabilities
+        .iter()
+        .filter(|c| !suite.capabilities.contains(c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(StoreError::invalid(
+            "/suite_id",
+            &format!(
+                "the suite lacks capabilities the program requires: {}",
+                missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    if !suite.grade.satisfies(program.min_grade) {
+        return Err(StoreError::invalid(
+            "/suite_id",
+            &format!(
+                "the program needs grade {} or cleaner; the suite is grade {}",
+                program.min_grade.as_str(),
+                suite.grade.as_str()
+            ),
+        ));
+    }
+    if program
+        .allowed_suite_ids
+        .as_ref()
+        .is_some_and(|ids| !ids.contains(&suite.id))
+    {
+        return Err(StoreError::invalid(
+            "/suite_id",
+            "the program's process is not filed for this suite",
+        ));
+    }
+    if let Some(line) = input.line {
+        if line > i64::from(suite.lines) {
+            return Err(StoreError::invalid(
+                "/line",
+                &format!("the suite has lines 1..={}", suite.lines),
+            ));
+        }
+    }
+    let candidates: Vec<i32> = match input.line {
+        Some(l) => vec![l as i32],
+        None => (1..=suite.lines).collect(),
+    };
+    let mut conflicts = Vec::new();
+    let unqualified =
+        input.start < suite.available_from || suite.available_to.is_some_and(|to| input.end > to);
+    if unqualified {
+        for line in &candidates {
+            conflicts.push(ConflictItem {
+                kind: "qualification".into(),
+                line: *line,
+                start: suite.available_from,
+                end: suite.available_to.unwrap_or(chrono::NaiveDate::MAX),
+                booking_id: None,
+                program_id: None,
+            });
+        }
+        return Err(StoreError::Conflict(conflicts));
+    }
+    let sql = format!("SELECT {CLOSURE_COLS} FROM closures WHERE suite_id = $1 AND starts_on < $3 AND ends_on > $2 ORDER BY starts_on");
+    let closures: Vec<Closure> = sqlx::query_as::<_, ClosureRow>(&sql)
+        .bind(suite.id)
+        .bind(input.start)
+        .bind(input.end)
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .map(Closure::from)
+        .collect();
+    let bookings = live_bookings(tx, &locked, input.start, input.end).await?;
+    let mut chosen = None;
+    for line in candidates {
+        let mut here: Vec<ConflictItem> = closures
+            .iter()
+            .filter(|c| c.lines.as_ref().is_none_or(|ls| ls.contains(&line)))
+            .map(|c| ConflictItem {
+                kind: "closure".into(),
+                line,
+                start: c.start,
+                end: c.end,
+                booking_id: None,
+                program_id: None,
+            })
+            .collect();
+        here.extend(
+            bookings
+                .iter()
+                .filter(|b| b.line == line)
+                .map(LiveBookingRow::conflict),
+        );
+        if here.is_empty() {
+            chosen = Some(line);
+            break;
+        }
+        conflicts.extend(here);
+    }
+    let line = chosen.ok_or(StoreError::Conflict(conflicts))?;
+    let t = rules.now;
+    let hold = if input.status == BookingStatus::Held {
+        input.hold_expires_at
+    } else {
+        None
+    };
+    let sql = format!(
+        "INSERT INTO bookings (id, program_id, suite_id, line, starts_on, ends_on, status, hold_expires_at, note, at_risk, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {BOOKING_COLS}"
+    );
+    let booking: Booking = sqlx::query_as::<_, BookingRow>(&sql)
+        .bind(Uuid::now_v7())
+        .bind(program.id)
+        .bind(suite.id)
+        .bind(line)
+        .bind(input.start)
+        .bind(input.end)
+        .bind(input.status.as_str())
+        .bind(hold)
+        .bind(input.note.as_deref())
+        .bind(false)
+        .bind(t)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_into()?;
+    // Keeps the overlap queries' scan bound (see live_bookings) true.
+    sqlx::query(
+        "UPDATE suites SET max_booking_days = CASE WHEN max_booking_days < $2 THEN $2 ELSE max_booking_days END WHERE id = $1",
+    )
+    .bind(suite.id)
+    .bind((input.end - input.start).num_days() as i32)
+    .execute(&mut **tx)
+    .await?;
+    emit(
+        tx,
+        booking_event(booking.status),
+        Some(program.client_id),
+        serde_json::json!({"booking": booking}),
+    )
+    .await?;
+    audit(
+        tx,
+        actor,
+        "create",
+        "booking",
+        Some(booking.id),
+        serde_json::to_value(&booking).unwrap_or_default(),
+    )
+    .await?;
+    Ok(booking)
+}
+
+impl Backend {
+    /// Stale holds on the suite go first, in their own transaction with their events,
+    /// so that an expired hold never blocks a new booking (nor the exclusion
+    /// constraint). The write transaction is opened only when there is one.
+    #[tracing::instrument(skip_all)]
+    async fn expire_due_holds(&self, suite_id: Uuid) -> Result<(), StoreError> {
+        let due = sqlx::query_scalar::<_, Uuid>(
+            "SELECT id FROM bookings WHERE status = 'held' AND hold_expires_at <= $1 AND suite_id = $2 LIMIT 1",
+        )
+        .bind(now())
+        .bind(suite_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        if due.is_some() {
+            let mut tx = self.write_tx().await?;
+            expire_due(&mut tx, Some(suite_id)).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl BookingStore for Backend {
+    #[tracing::instrument(skip_all)]
+    async fn create_booking(
+        &self,
+        actor: &Actor,
+        input: &NewBooking,
+        rules: &BookingRules,
+        idem: Option<&IdemKey>,
+    ) -> Result<Booking, StoreError> {
+        self.expire_due_holds(input.suite_id).await?;
+        let mut tx = self.write_tx().await?;
+        let booking = insert_booking(&mut tx, actor, input, rules).await?;
+        if let Some(idem) = idem {
+            sqlx::query("UPDATE idempotency_keys SET status_code = 201, response = $3 WHERE api_key_id = $1 AND key = $2")
+                .bind(idem.api_key_id)
+                .bind(&idem.key)
+                .bind(Json(serde_json::to_value(&booking).unwrap_or_default()))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(booking)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn confirm_booking(&self, actor: &Actor, id: Uuid) -> Result<Booking, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let (booking, client) = booking_for_update(&mut tx, id, actor.scope()).await?;
+        let booking = booking.effective(now());
+        match booking.status {
+            BookingStatus::Confirmed => return Ok(booking),
+            BookingStatus::Cancelled | BookingStatus::Expired => {
+                return Err(StoreError::State(format!(
+                    "the booking is {}; it cannot be confirmed",
+                    booking.status.as_str()
+                )))
+            }
+            BookingStatus::Held => {}
+        }
+        let sql = format!(
+            "UPDATE bookings SET status = 'confirmed', hold_expires_at = NULL, updated_at = $2 WHERE id = $1 RETURNING {BOOKING_COLS}"
+        );
+        let booking: Booking = sqlx::query_as::<_, BookingRow>(&sql)
+            .bind(id)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_into()?;
+        emit(
+            &mut tx,
+            "booking.confirmed",
+            Some(client),
+            serde_json::json!({"booking": booking}),
+        )
+        .await?;
+        audit(
+            &mut tx,
+            actor,
+            "confirm",
+            "booking",
+            Some(id),
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(booking)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn cancel_booking(&self, actor: &Actor, id: Uuid) -> Result<Booking, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let (booking, client) = booking_for_update(&mut tx, id, actor.scope()).await?;
+        let booking = booking.effective(now());
+        match booking.status {
+            BookingStatus::Cancelled => return Ok(booking),
+            BookingStatus::Expired => {
+                return Err(StoreError::State(
+                    "the hold has expired; there is nothing to cancel".into(),
+                ))
+            }
+            BookingStatus::Confirmed if !actor.is_staff() => {
+                return Err(StoreError::Forbidden(
+                    "confirmed bookings are cancelled by the CDMO's planners".into(),
+                ))
+            }
+            _ => {}
+        }
+        let sql = format!(
+            "UPDATE bookings SET status = 'cancelled', updated_at = $2 WHERE id = $1 RETURNING {BOOKING_COLS}"
+        );
+        let booking: Booking = sqlx::query_as::<_, BookingRow>(&sql)
+            .bind(id)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_into()?;
+        emit(
+            &mut tx,
+            "booking.cancelled",
+            Some(client),
+            serde_json::json!({"booking": booking}),
+        )
+        .await?;
+        audit(
+            &mut tx,
+            actor,
+            "cancel",
+            "booking",
+            Some(id),
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(booking)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_booking(&self, id: Uuid, scope: Option<Uuid>) -> Result<Booking, StoreError> {
+        sqlx::query_as::<_, BookingRow>(
+            "SELECT b.id, b.program_id, b.suite_id, b.line, b.starts_on, b.ends_on, b.status, \
+             b.hold_expires_at, b.note, b.at_risk, b.created_at \
+             FROM bookings b JOIN programs p ON p.id = b.program_id \
+             WHERE b.id = $1 AND ($2 IS NULL OR p.client_id = $2)",
+        )
+        .bind(id)
+        .bind(scope)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| Booking::try_from(r).map(|b| b.effective(now())))
+        .unwrap_or(Err(StoreError::NotFound))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_bookings(
+        &self,
+        filter: &BookingFilter,
+        scope: Option<Uuid>,
+        page: Page,
+    ) -> Result<Listed<Booking>, StoreError> {
+        // Statuses as every reader sees them: a hold past its expiry is expired.
+        let status_sql = match filter.status {
+            None => "",
+            Some(BookingStatus::Held) => " AND b.status = 'held' AND b.hold_expires_at > $9",
+            Some(BookingStatus::Expired) => {
+                " AND (b.status = 'expired' OR (b.status = 'held' AND b.hold_expires_at <= $9))"
+            }
+            Some(BookingStatus::Confirmed) => " AND b.status = 'confirmed' AND $9 IS NOT NULL",
+            Some(BookingStatus::Cancelled) => " AND b.status = 'cancelled' AND $9 IS NOT NULL",
+        };
+        let sql = format!(
+            "SELECT b.id, b.program_id, b.suite_id, b.line, b.starts_on, b.ends_on, b.status, b.hold_expires_at, \
+             b.note, b.at_risk, b.created_at FROM bookings b JOIN programs p ON p.id = b.program_id \
+             WHERE ($1 IS NULL OR p.client_id = $1) AND ($2 IS NULL OR b.suite_id = $2) \
+             AND ($3 IS NULL OR b.program_id = $3) AND ($4 IS NULL OR p.client_id = $4) \
+             AND ($5 IS NULL OR b.ends_on > $5) AND ($6 IS NULL OR b.starts_on < $6) \
+             AND ($7 IS NULL OR b.starts_on > (SELECT starts_on FROM bookings WHERE id = $7) \
+                  OR (b.starts_on = (SELECT starts_on FROM bookings WHERE id = $7) AND b.id > $7)){status_sql} \
+             ORDER BY b.starts_on, b.id LIMIT $8"
+        );
+        let mut q = sqlx::query_as::<_, BookingRow>(&sql)
+            .bind(scope)
+            .bind(filter.suite_id)
+            .bind(filter.program_id)
+            .bind(filter.client_id)
+            .bind(filter.from)
+            .bind(filter.to)
+            .bind(page.after)
+            .bind(fetch_limit(page));
+        if !status_sql.is_empty() {
+            q = q.bind(now());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let t = now();
+        Ok(Listed::from_rows(
+            rows.into_iter()
+                .map(|r| Booking::try_from(r).map(|b| b.effective(t)))
+                .collect::<Result<_, StoreError>>()?,
+            page.limit,
+            |b| b.id,
+        ))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn sweep_holds(&self, warning_days: i64) -> Result<(u64, u64), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let expired = expire_due(&mut tx, None).await?;
+        let t = now();
+        let sql = format!(
+            "SELECT {BOOKING_COLS} FROM bookings WHERE status = 'held' AND hold_warned_at IS NULL \
+             AND hold_expires_at > $1 AND hold_expires_at <= $2 ORDER BY id"
+        );
+        let soon: Vec<Booking> = sqlx::query_as::<_, BookingRow>(&sql)
+            .bind(t)
+            .bind(t + chrono::Duration::days(warning_days))
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(Booking::try_from)
+            .collect::<Result<_, StoreError>>()?;
+        for b in &soon {
+            sqlx::query("UPDATE bookings SET hold_warned_at = $2 WHERE id = $1")
+                .bind(b.id)
+                .bind(t)
+                .execute(&mut *tx)
+                .await?;
+            let client = program_client(&mut tx, b.program_id).await?;
+            emit(
+                &mut tx,
+                "hold.expiring",
+                client,
+                serde_json::json!({"booking": b}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok((expired, soon.len() as u64))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn calendar(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Calendar, StoreError> {
+        let sql = format!("SELECT {SUITE_COLS} FROM suites ORDER BY name, id");
+        let suites = sqlx::query_as::<_, SuiteRow>(&sql)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(Suite::try_from)
+            .collect::<Result<_, StoreError>>()?;
+        let sql =
+            format!("SELECT {CLOSURE_COLS} FROM closures WHERE starts_on < $2 AND ends_on > $1");
+        let closures = sqlx::query_as::<_, ClosureRow>(&sql)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(Closure::from)
+            .collect();
+        let longest =
+            sqlx::query_scalar::<_, i32>("SELECT COALESCE(MAX(max_booking_days), 0) FROM suites")
+                .fetch_one(&self.pool)
+                .await?;
+        let earliest = from
+            .checked_sub_days(chrono::Days::new(u64::try_from(longest).unwrap_or(0)))
+            .unwrap_or(chrono::NaiveDate::MIN)
+            .max(chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
+        let sql = format!(
+            "SELECT {BOOKING_COLS} FROM bookings WHERE starts_on >= $4 AND starts_on < $2 AND ends_on > $1 \
+             AND (CASE WHEN status = 'confirmed' THEN 1 WHEN status = 'held' AND hold_expires_at > $3 THEN 1 ELSE 0 END) = 1"
+        );
+        let bookings = sqlx::query_as::<_, BookingRow>(&sql)
+            .bind(from)
+            .bind(to)
+            .bind(now())
+            .bind(earliest)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| LiveBooking {
+                id: r.id,
+                program_id: r.program_id,
+                suite_id: r.suite_id,
+                line: r.line,
+                start: r.starts_on,
+                end: r.ends_on,
+            })
+            .collect();
+        Ok(Calendar {
+            suites,
+            closures,
+            bookings,
+        })
+    }
+}

@@ -1,0 +1,339 @@
+//! The catalog: sites, suites and closures ([`CatalogStore`]) in SQL.
+//!
+//! Compiled once per backend (`sqlite.rs`, `postgres.rs` include this file as a module of their
+//! own): `Backend`, `Db` and `DIALECT` are that backend's.
+
+use super::common::*;
+
+async fn flag_at_risk(tx: &mut Tx, ids: &[Uuid]) -> Result<(), StoreError> {
+    for id in ids {
+        sqlx::query("UPDATE bookings SET at_risk = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(true)
+            .bind(now())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl CatalogStore for Backend {
+    #[tracing::instrument(skip_all)]
+    async fn create_site(&self, actor: &Actor, input: &NewSite) -> Result<Site, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let site: Site = sqlx::query_as::<_, SiteRow>(
+            "INSERT INTO sites (id, name, timezone, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING id, name, timezone",
+        )
+        .bind(Uuid::now_v7())
+        .bind(&input.name)
+        .bind(&input.timezone)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?
+        .into();
+        audit(
+            &mut tx,
+            actor,
+            "create",
+            "site",
+            Some(site.id),
+            serde_json::to_value(input).unwrap_or_default(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(site)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_sites(&self, page: Page) -> Result<Listed<Site>, StoreError> {
+        let rows = sqlx::query_as::<_, SiteRow>(
+            "SELECT id, name, timezone FROM sites WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
+        )
+        .bind(page.after)
+        .bind(fetch_limit(page))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Listed::from_rows(
+            rows.into_iter().map(Site::from).collect(),
+            page.limit,
+            |s| s.id,
+        ))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_site(&self, id: Uuid) -> Result<Site, StoreError> {
+        sqlx::query_as::<_, SiteRow>("SELECT id, name, timezone FROM sites WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(Site::from)
+            .ok_or(StoreError::NotFound)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_suite(&self, actor: &Actor, input: &NewSuite) -> Result<Suite, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let site = sqlx::query_scalar::<_, Uuid>("SELECT id FROM sites WHERE id = $1")
+            .bind(input.site_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if site.is_none() {
+            return Err(StoreError::invalid("/site_id", "unknown site"));
+        }
+        let t = now();
+        let sql = format!(
+            "INSERT INTO suites (id, site_id, name, grade, capabilities, lines, available_from, available_to, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {SUITE_COLS}"
+        );
+        let suite: Suite = sqlx::query_as::<_, SuiteRow>(&sql)
+            .bind(Uuid::now_v7())
+            .bind(input.site_id)
+            .bind(&input.name)
+            .bind(input.grade.as_str())
+            .bind(Json(&input.capabilities))
+            .bind(input.lines as i32)
+            .bind(input.available_from)
+            .bind(input.available_to)
+            .bind(t)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_into()?;
+        audit(
+            &mut tx,
+            actor,
+            "create",
+            "suite",
+            Some(suite.id),
+            serde_json::to_value(input).unwrap_or_default(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(suite)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_suites(&self, page: Page) -> Result<Listed<Suite>, StoreError> {
+        let sql = format!(
+            "SELECT {SUITE_COLS} FROM suites WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+        );
+        let rows = sqlx::query_as::<_, SuiteRow>(&sql)
+            .bind(page.after)
+            .bind(fetch_limit(page))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Listed::from_rows(decode_all(rows)?, page.limit, |s| s.id))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_suite(&self, id: Uuid) -> Result<Suite, StoreError> {
+        let sql = format!("SELECT {SUITE_COLS} FROM suites WHERE id = $1");
+        sqlx::query_as::<_, SuiteRow>(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(Suite::try_from)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_suite(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        input: &NewSuite,
+        force: bool,
+    ) -> Result<Suite, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let locked = lock_suite(&mut tx, id).await?;
+        // Bookings that the change would leave on a line that no longer exists or on days
+        // outside the new qualification dates.
+        // Every booking of the suite (PostgreSQL dates stop at year 294276; 1..9999 is all).
+        let first = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default();
+        let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+        let affected: Vec<LiveBookingRow> = live_bookings(&mut tx, &locked, first, last)
+            .await?
+            .into_iter()
+            .filter(|b| {
+                b.line > input.lines as i32
+                    || b.starts_on < input.available_from
+                    || input.available_to.is_some_and(|to| b.ends_on > to)
+            })
+            .collect();
+        if !affected.is_empty() {
+            if !force {
+                return Err(StoreError::Conflict(
+                    affected.iter().map(LiveBookingRow::conflict).collect(),
+                ));
+            }
+            flag_at_risk(&mut tx, &affected.iter().map(|b| b.id).collect::<Vec<_>>()).await?;
+        }
+        let sql = format!(
+            "UPDATE suites SET name = $2, grade = $3, capabilities = $4, lines = $5, available_from = $6, \
+             available_to = $7, updated_at = $8 WHERE id = $1 RETURNING {SUITE_COLS}"
+        );
+        let suite: Suite = sqlx::query_as::<_, SuiteRow>(&sql)
+            .bind(id)
+            .bind(&input.name)
+            .bind(input.grade.as_str())
+            .bind(Json(&input.capabilities))
+            .bind(input.lines as i32)
+            .bind(input.available_from)
+            .bind(input.available_to)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_into()?;
+        audit(
+            &mut tx,
+            actor,
+            "update",
+            "suite",
+            Some(id),
+            serde_json::json!({
+                "before": locked.suite, "after": suite, "force": force,
+                "at_risk_bookings": affected.iter().map(|b| b.id).collect::<Vec<_>>(),
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(suite)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_closure(
+        &self,
+        actor: &Actor,
+        suite_id: Uuid,
+        input: &NewClosure,
+    ) -> Result<Closure, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let locked = lock_suite(&mut tx, suite_id).await?;
+        let hits: Vec<LiveBookingRow> = live_bookings(&mut tx, &locked, input.start, input.end)
+            .await?
+            .into_iter()
+            .filter(|b| {
+                input
+                    .lines
+                    .as_ref()
+                    .is_none_or(|ls| ls.contains(&i64::from(b.line)))
+            })
+            .collect();
+        if !hits.is_empty() && !input.force {
+            return Err(StoreError::Conflict(
+                hits.iter().map(LiveBookingRow::conflict).collect(),
+            ));
+        }
+        let lines: Option<Vec<i32>> = input
+            .lines
+            .as_ref()
+            .map(|ls| ls.iter().map(|l| *l as i32).collect());
+        let sql = format!(
+            "INSERT INTO closures (id, suite_id, starts_on, ends_on, reason, lines, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {CLOSURE_COLS}"
+        );
+        let closure: Closure = sqlx::query_as::<_, ClosureRow>(&sql)
+            .bind(Uuid::now_v7())
+            .bind(suite_id)
+            .bind(input.start)
+            .bind(input.end)
+            .bind(&input.reason)
+            .bind(lines.as_ref().map(Json))
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?
+            .into();
+        if !hits.is_empty() {
+            flag_at_risk(&mut tx, &hits.iter().map(|b| b.id).collect::<Vec<_>>()).await?;
+            // One event per affected client, so that a client-scoped subscription sees only
+            // its own bookings.
+            let mut by_client: std::collections::BTreeMap<Uuid, Vec<serde_json::Value>> =
+                Default::default();
+            for b in &hits {
+                if let Some(client) = program_client(&mut tx, b.program_id).await? {
+                    by_client
+                        .entry(client)
+                        .or_default()
+                        .push(serde_json::json!({
+                            "booking_id": b.id, "program_id": b.program_id, "line": b.line,
+                            "start": b.starts_on, "end": b.ends_on,
+                        }));
+                }
+            }
+            for (client, bookings) in by_client {
+                emit(
+                    &mut tx,
+                    "closure.conflict",
+                    Some(client),
+                    serde_json::json!({
+                        "closure_id": closure.id, "suite_id": suite_id,
+                        "start": closure.start, "end": closure.end, "lines": closure.lines,
+                        "bookings": bookings,
+                    }),
+                )
+                .await?;
+            }
+        }
+        audit(
+            &mut tx,
+            actor,
+            "create",
+            "closure",
+            Some(closure.id),
+            serde_json::to_value(input).unwrap_or_default(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(closure)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_closures(
+        &self,
+        suite_id: Uuid,
+        page: Page,
+    ) -> Result<Listed<Closure>, StoreError> {
+        let sql = format!(
+            "SELECT {CLOSURE_COLS} FROM closures WHERE suite_id = $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+        );
+        let rows = sqlx::query_as::<_, ClosureRow>(&sql)
+            .bind(suite_id)
+            .bind(page.after)
+            .bind(fetch_limit(page))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Listed::from_rows(
+            rows.into_iter().map(Closure::from).collect(),
+            page.limit,
+            |c| c.id,
+        ))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_closure(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let suite_id = sqlx::query_scalar::<_, Uuid>("SELECT suite_id FROM closures WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        lock_suite(&mut tx, suite_id).await?;
+        sqlx::query("DELETE FROM closures WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        audit(
+            &mut tx,
+            actor,
+            "delete",
+            "closure",
+            Some(id),
+            serde_json::json!({"suite_id": suite_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

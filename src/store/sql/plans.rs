@@ -1,0 +1,551 @@
+//! Plan jobs and their results ([`PlanStore`]) in SQL.
+//!
+//! Compiled once per backend (`sqlite.rs`, `postgres.rs` include this file as a module of their
+//! own): `Backend`, `Db` and `DIALECT` are that backend's.
+
+use super::common::*;
+
+async fn delete_rows(tx: &mut Tx, id: Uuid) -> Result<(), StoreError> {
+    for table in [
+        "plan_suggestions",
+        "plan_shortfalls",
+        "plan_utilization",
+        "plan_programs",
+    ] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE plan_id = $1"))
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Extends the lease inside `tx`; false when `owner` lost it.
+async fn hold_lease(
+    tx: &mut Tx,
+    id: Uuid,
+    owner: &str,
+    lease_until: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let n = sqlx::query(
+        "UPDATE plans SET lease_expires_at = $3 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(lease_until)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+async fn shortfalls_of(
+    tx: &mut Tx,
+    plan_id: Uuid,
+    scope: Option<Uuid>,
+) -> Result<Vec<PlanShortfall>, StoreError> {
+    let rows = sqlx::query_as::<_, ShortfallRow>(
+        "SELECT program_id, client_id, month, phase, demand, booked, planned, shortfall, reason \
+         FROM plan_shortfalls WHERE plan_id = $1 AND ($2 IS NULL OR client_id = $2) ORDER BY seq",
+    )
+    .bind(plan_id)
+    .bind(scope)
+    .fetch_all(&mut **tx)
+    .await?;
+    decode_all(rows)
+}
+
+async fn utilization_of(tx: &mut Tx, plan_id: Uuid) -> Result<Vec<PlanUtilization>, StoreError> {
+    let rows = sqlx::query_as::<_, UtilizationRow>(
+        "SELECT suite_id, month, open_line_days, booked_line_days, planned_line_days \
+         FROM plan_utilization WHERE plan_id = $1 ORDER BY seq",
+    )
+    .bind(plan_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(PlanUtilization::from).collect())
+}
+
+#[async_trait::async_trait]
+#[async_trait]
+impl PlanStore for Backend {
+    #[tracing::instrument(skip_all)]
+    async fn create_plan(&self, actor: &Actor, input: &NewPlan) -> Result<PlanRecord, StoreError> {
+        let mut tx = self.write_tx().await?;
+        if let Some(ids) = &input.program_ids {
+            for (i, id) in ids.iter().enumerate() {
+                let found = sqlx::query_scalar::<_, Uuid>(
+                    "SELECT id FROM programs WHERE id = $1 AND ($2 IS NULL OR client_id = $2)",
+                )
+                .bind(id)
+                .bind(actor.scope())
+                .fetch_optional(&mut *tx)
+                .await?;
+                if found.is_none() {
+                    return Err(StoreError::invalid(
+                        &format!("/program_ids/{i}"),
+                        "unknown program",
+                    ));
+                }
+            }
+        }
+        let sql = format!(
+            "INSERT INTO plans (id, status, scenario, horizon_from, horizon_to, program_ids, time_limit_s, \
+             created_by, created_at) VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8) RETURNING {PLAN_COLS}"
+        );
+        let record: PlanRecord = sqlx::query_as::<_, PlanRow>(&sql)
+            .bind(Uuid::now_v7())
+            .bind(input.scenario.as_str())
+            .bind(input.from)
+            .bind(input.to)
+            .bind(input.program_ids.as_ref().map(Json))
+            .bind(input.time_limit_s)
+            .bind(actor.api_key_id)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_into()?;
+        audit(
+            &mut tx,
+            actor,
+            "create",
+            "plan",
+            Some(record.id),
+            serde_json::json!({
+                "scenario": record.scenario, "from": record.from, "to": record.to,
+                "program_ids": record.program_ids, "time_limit_s": record.time_limit_s,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_plans(&self, page: Page) -> Result<Listed<PlanRecord>, StoreError> {
+        // Ids are UUIDv7: descending id is newest first, and a stable cursor.
+        let sql = format!(
+            "SELECT {PLAN_COLS} FROM plans WHERE ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2"
+        );
+        let rows = sqlx::query_as::<_, PlanRow>(&sql)
+            .bind(page.after)
+            .bind(i64::from(page.limit) + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Listed::from_rows(decode_all(rows)?, page.limit, |p| p.id))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_plan(&self, id: Uuid, scope: Option<Uuid>) -> Result<PlanDetail, StoreError> {
+        // One read transaction: the rows match the status read with them.
+        let mut tx: Tx = self.pool.begin().await?;
+        let sql = format!("SELECT {PLAN_COLS} FROM plans WHERE id = $1");
+        let record: PlanRecord = sqlx::query_as::<_, PlanRow>(&sql)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(PlanRecord::try_from)
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let mut detail = PlanDetail {
+            record,
+            suggestions: vec![],
+            shortfalls: vec![],
+            utilization: vec![],
+            programs: vec![],
+        };
+        if detail.record.status != PlanStatus::Done {
+            return Ok(detail);
+        }
+        detail.suggestions = sqlx::query_as::<_, SuggestionRow>(
+            "SELECT id, program_id, client_id, suite_id, line, starts_on, ends_on, month \
+             FROM plan_suggestions WHERE plan_id = $1 AND ($2 IS NULL OR client_id = $2) ORDER BY seq",
+        )
+        .bind(id)
+        .bind(scope)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| PlanSuggestion {
+            id: r.id,
+            program_id: r.program_id,
+            client_id: r.client_id,
+            suite_id: r.suite_id,
+            line: r.line,
+            start: r.starts_on,
+            end: r.ends_on,
+            month: r.month,
+        })
+        .collect();
+        detail.shortfalls = shortfalls_of(&mut tx, id, scope).await?;
+        if scope.is_none() {
+            detail.utilization = utilization_of(&mut tx, id).await?;
+        }
+        detail.programs = sqlx::query_as::<_, TotalsRow>(
+            "SELECT program_id, client_id, demand_batches, served_batches, demand_weighted, served_weighted \
+             FROM plan_programs WHERE plan_id = $1 AND ($2 IS NULL OR client_id = $2) ORDER BY program_id",
+        )
+        .bind(id)
+        .bind(scope)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| PlanProgramTotals {
+            program_id: r.program_id,
+            client_id: r.client_id,
+            demand_batches: r.demand_batches,
+            served_batches: r.served_batches,
+            demand_weighted: r.demand_weighted,
+            served_weighted: r.served_weighted,
+        })
+        .collect();
+        tx.commit().await?;
+        Ok(detail)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn claim_plan(
+        &self,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<PlanRecord>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let t = now();
+        // A plan that keeps killing its workers is given up on, with a reason.
+        sqlx::query(
+            "UPDATE plans SET status = 'failed', finished_at = $1, lease_owner = NULL, progress = NULL, \
+             error = 'the plan was interrupted too many times (its worker stopped while solving)' \
+             WHERE status = 'running' AND lease_expires_at < $1 AND attempts >= $2",
+        )
+        .bind(t)
+        .bind(MAX_ATTEMPTS)
+        .execute(&mut *tx)
+        .await?;
+        let sql = format!(
+            "SELECT id FROM plans WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < $1) \
+             ORDER BY created_at, id LIMIT 1{}",
+            DIALECT.claim
+        );
+        let Some(id) = sqlx::query_scalar::<_, Uuid>(&sql)
+            .bind(t)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let sql = format!(
+            "UPDATE plans SET status = 'running', lease_owner = $2, lease_expires_at = $3, \
+             started_at = COALESCE(started_at, $4), attempts = attempts + 1, progress = 'starting', error = NULL \
+             WHERE id = $1 RETURNING {PLAN_COLS}"
+        );
+        let record: PlanRecord = sqlx::query_as::<_, PlanRow>(&sql)
+            .bind(id)
+            .bind(owner)
+            .bind(lease_until)
+            .bind(t)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_into()?;
+        delete_rows(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(Some(record))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn renew_plan_lease(
+        &self,
+        id: Uuid,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+        progress: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE plans SET lease_expires_at = $3, progress = COALESCE($4, progress) \
+             WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(lease_until)
+        .bind(progress)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn plan_snapshot(&self, from: NaiveDate) -> Result<PlanSnapshot, StoreError> {
+        let mut tx: Tx = self.pool.begin().await?;
+        let sql = format!("SELECT {SUITE_COLS} FROM suites ORDER BY name, id");
+        let suites = sqlx::query_as::<_, SuiteRow>(&sql)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(Suite::try_from)
+            .collect::<Result<_, StoreError>>()?;
+        let sql = format!(
+            "SELECT {CLOSURE_COLS} FROM closures WHERE ends_on > $1 ORDER BY suite_id, starts_on"
+        );
+        let closures = sqlx::query_as::<_, ClosureRow>(&sql)
+            .bind(from)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(Closure::from)
+            .collect();
+        let sql = format!("SELECT {PROGRAM_COLS} FROM programs ORDER BY id");
+        let programs = sqlx::query_as::<_, ProgramRow>(&sql)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(Program::try_from)
+            .collect::<Result<_, StoreError>>()?;
+        let forecasts = sqlx::query_as::<_, ForecastRow>(
+            "SELECT f.program_id, f.version, f.entries, f.created_at FROM forecasts f \
+             WHERE f.version = (SELECT MAX(g.version) FROM forecasts g WHERE g.program_id = f.program_id) \
+             ORDER BY f.program_id",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.program_id, r.entries.0))
+        .collect();
+        // Live = confirmed, or held and not yet expired (swept or not).
+        let bookings = sqlx::query_as::<_, BookingSnapRow>(
+            "SELECT program_id, suite_id, line, starts_on, ends_on, status FROM bookings \
+             WHERE ends_on > $1 AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $2)) \
+             ORDER BY suite_id, line, starts_on",
+        )
+        .bind(from)
+        .bind(now())
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| SnapshotBooking {
+            program_id: r.program_id,
+            suite_id: r.suite_id,
+            line: r.line,
+            start: r.starts_on,
+            end: r.ends_on,
+            confirmed: r.status == "confirmed",
+        })
+        .collect();
+        tx.commit().await?;
+        Ok(PlanSnapshot {
+            suites,
+            closures,
+            programs,
+            forecasts,
+            bookings,
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn write_plan_rows(
+        &self,
+        id: Uuid,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+        chunk: &PlanRowsChunk,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        if !hold_lease(&mut tx, id, owner, lease_until).await? {
+            return Err(StoreError::State("the plan's lease was lost".into()));
+        }
+        if !chunk.suggestions.is_empty() {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO plan_suggestions (id, plan_id, seq, program_id, client_id, suite_id, line, \
+                 starts_on, ends_on, month) ",
+            );
+            q.push_values(&chunk.suggestions, |mut b, (seq, s)| {
+                b.push_bind(s.id)
+                    .push_bind(id)
+                    .push_bind(*seq)
+                    .push_bind(s.program_id)
+                    .push_bind(s.client_id)
+                    .push_bind(s.suite_id)
+                    .push_bind(s.line)
+                    .push_bind(s.start)
+                    .push_bind(s.end)
+                    .push_bind(s.month.clone());
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        if !chunk.shortfalls.is_empty() {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO plan_shortfalls (plan_id, seq, program_id, client_id, month, phase, demand, \
+                 booked, planned, shortfall, reason) ",
+            );
+            q.push_values(&chunk.shortfalls, |mut b, (seq, s)| {
+                b.push_bind(id)
+                    .push_bind(*seq)
+                    .push_bind(s.program_id)
+                    .push_bind(s.client_id)
+                    .push_bind(s.month.clone())
+                    .push_bind(s.phase.clone())
+                    .push_bind(s.demand)
+                    .push_bind(s.booked)
+                    .push_bind(s.planned)
+                    .push_bind(s.shortfall)
+                    .push_bind(s.reason.as_str());
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        if !chunk.utilization.is_empty() {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO plan_utilization (plan_id, seq, suite_id, month, open_line_days, \
+                 booked_line_days, planned_line_days) ",
+            );
+            q.push_values(&chunk.utilization, |mut b, (seq, u)| {
+                b.push_bind(id)
+                    .push_bind(*seq)
+                    .push_bind(u.suite_id)
+                    .push_bind(u.month.clone())
+                    .push_bind(u.open_line_days)
+                    .push_bind(u.booked_line_days)
+                    .push_bind(u.planned_line_days);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        if !chunk.programs.is_empty() {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO plan_programs (plan_id, program_id, client_id, demand_batches, served_batches, \
+                 demand_weighted, served_weighted) ",
+            );
+            q.push_values(&chunk.programs, |mut b, t| {
+                b.push_bind(id)
+                    .push_bind(t.program_id)
+                    .push_bind(t.client_id)
+                    .push_bind(t.demand_batches)
+                    .push_bind(t.served_batches)
+                    .push_bind(t.demand_weighted)
+                    .push_bind(t.served_weighted);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn finish_plan(
+        &self,
+        id: Uuid,
+        owner: &str,
+        summary: &PlanSummary,
+        utilization_threshold: f64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let sql = format!("SELECT {PLAN_COLS} FROM plans WHERE id = $1 AND lease_owner = $2 AND status = 'running'{}",
+            DIALECT.for_update);
+        let record: PlanRecord = sqlx::query_as::<_, PlanRow>(&sql)
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(PlanRecord::try_from)
+            .transpose()?
+            .ok_or_else(|| StoreError::State("the plan's lease was lost".into()))?;
+        let previous = sqlx::query_scalar::<_, Uuid>(
+            "SELECT id FROM plans WHERE scenario = $1 AND status = 'done' AND id <> $2 \
+             ORDER BY finished_at DESC, id DESC LIMIT 1",
+        )
+        .bind(record.scenario.as_str())
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (prev_short, prev_util) = match previous {
+            Some(p) => (
+                shortfalls_of(&mut tx, p, None).await?,
+                utilization_of(&mut tx, p).await?,
+            ),
+            None => (vec![], vec![]),
+        };
+        let shortfalls = shortfalls_of(&mut tx, id, None).await?;
+        let utilization = utilization_of(&mut tx, id).await?;
+        let events = crate::domain::alerts::plan_events(
+            &record,
+            summary,
+            &crate::domain::alerts::Compared {
+                shortfalls: &shortfalls,
+                previous_shortfalls: &prev_short,
+                utilization: &utilization,
+                previous_utilization: &prev_util,
+            },
+            utilization_threshold,
+        );
+        for event in &events {
+            emit(
+                &mut tx,
+                &event.event_type,
+                event.client_id,
+                event.data.clone(),
+            )
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE plans SET status = 'done', finished_at = $2, summary = $3, progress = NULL, \
+             lease_owner = NULL, lease_expires_at = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now())
+        .bind(Json(summary))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_plan_suggestion(
+        &self,
+        plan_id: Uuid,
+        suggestion_id: Uuid,
+        scope: Option<Uuid>,
+    ) -> Result<PlanSuggestion, StoreError> {
+        sqlx::query_as::<_, SuggestionRow>(
+            "SELECT s.id, s.program_id, s.client_id, s.suite_id, s.line, s.starts_on, s.ends_on, s.month \
+             FROM plan_suggestions s JOIN plans p ON p.id = s.plan_id \
+             WHERE s.plan_id = $1 AND s.id = $2 AND p.status = 'done' AND ($3 IS NULL OR s.client_id = $3)",
+        )
+        .bind(plan_id)
+        .bind(suggestion_id)
+        .bind(scope)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| PlanSuggestion {
+            id: r.id,
+            program_id: r.program_id,
+            client_id: r.client_id,
+            suite_id: r.suite_id,
+            line: r.line,
+            start: r.starts_on,
+            end: r.ends_on,
+            month: r.month,
+        })
+        .ok_or(StoreError::NotFound)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn fail_plan(&self, id: Uuid, owner: &str, error: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let n = sqlx::query(
+            "UPDATE plans SET status = 'failed', finished_at = $3, error = $4, progress = NULL, \
+             lease_owner = NULL, lease_expires_at = NULL \
+             WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(now())
+        .bind(error)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 1 {
+            delete_rows(&mut tx, id).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
