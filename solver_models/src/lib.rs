@@ -8,6 +8,8 @@
 //! - [`types`]: the instance format (serde JSON), shared with the service and the CLI.
 //! - [`month`]: calendar months.
 //! - [`demand`]: integer demand by scenario, with the exact cumulative rounding rule.
+//! - [`calendar`]: the calendar rules (usable suites, open lines, occupancy, free windows), shared
+//!   with the service.
 //! - [`model`]: the instance resolved to day indices, lines, free calendars and demand units.
 //! - [`greedy`]: DESIGN.md's greedy baseline (also the MIP start and the fallback).
 //! - [`milp`]: good_lp + HiGHS with the MIP dual bound kept.
@@ -36,6 +38,7 @@
 //! and benchmarks) and never worse than greedy; capacity problems are shortfalls, never errors.
 
 pub mod bound;
+pub mod calendar;
 pub mod check;
 pub mod demand;
 pub mod expansion;

@@ -3,6 +3,7 @@
 //! expansion) works on this; the feasibility checker deliberately does not (it re-reads the
 //! instance on its own so that a bug here cannot hide behind itself).
 
+use crate::calendar::{may_use, Occupant, ProgramNeeds, SuiteCalendar, SuiteRules};
 use crate::demand;
 use crate::types::{Instance, Phase, PhaseSuccess};
 use crate::Month;
@@ -181,34 +182,11 @@ impl<'a> Prepared<'a> {
         let prog_ids: Vec<Option<String>> = inst.programs.iter().map(|p| p.id.clone()).collect();
         let prog_names: Vec<String> = inst.programs.iter().map(|p| p.name.clone()).collect();
 
-        // Lines and calendars.
-        let mut lines = Vec::new();
-        let mut suite_lines = Vec::new();
-        let mut open = Vec::new();
-        for (si, s) in inst.suites.iter().enumerate() {
-            let mut mine = Vec::new();
-            for number in 1..=s.lines {
-                let mut cal = vec![false; ext_days];
-                for (d, slot) in cal.iter_mut().enumerate() {
-                    let date = from + chrono::Days::new(d as u64);
-                    let qualified =
-                        s.available_from <= date && s.available_to.is_none_or(|t| date < t);
-                    let closed = s.closures.iter().any(|c| {
-                        c.start <= date
-                            && date < c.end
-                            && c.lines.as_ref().is_none_or(|ls| ls.contains(&number))
-                    });
-                    *slot = qualified && !closed;
-                }
-                mine.push(lines.len());
-                lines.push(LineInfo { suite: si, number });
-                open.push(cal);
-            }
-            suite_lines.push(mine);
-        }
-        let mut booked = vec![vec![false; ext_days]; lines.len()];
+        // Bookings first, in order, so that the first invalid one is the error; they become
+        // their suite's occupants.
         let n_months = months.len();
         let mut booked_count: Vec<Vec<u32>> = vec![vec![0; n_months]; inst.programs.len()];
+        let mut occupants: Vec<Vec<Occupant<()>>> = vec![Vec::new(); inst.suites.len()];
         for b in &inst.bookings {
             let si = resolve(&b.suite, &suite_ids, &suite_names)
                 .ok_or_else(|| PlanError::UnknownSuite(b.suite.clone()))?;
@@ -224,12 +202,12 @@ impl<'a> Prepared<'a> {
                     start: b.start,
                 });
             }
-            let li = suite_lines[si][(b.line - 1) as usize];
-            let s = day_index(from, b.start).max(0);
-            let e = day_index(from, b.end).min(ext_days as i64);
-            for d in s..e {
-                booked[li][d as usize] = true;
-            }
+            occupants[si].push(Occupant {
+                line: b.line,
+                start: b.start,
+                end: b.end,
+                tag: (),
+            });
             if let Some(pref) = &b.program {
                 let pi = resolve(pref, &prog_ids, &prog_names)
                     .ok_or_else(|| PlanError::UnknownProgram(pref.clone()))?;
@@ -241,6 +219,23 @@ impl<'a> Prepared<'a> {
                     booked_count[pi][mi] += 1;
                 }
             }
+        }
+
+        // Lines and their calendars (calendar::line_open and the bookings' occupancy).
+        let mut lines = Vec::new();
+        let mut suite_lines = Vec::new();
+        let mut open = Vec::new();
+        let mut booked = Vec::new();
+        for ((si, s), occupants) in inst.suites.iter().enumerate().zip(occupants) {
+            let cal = SuiteCalendar::new(&SuiteRules::from(s), &s.closures, occupants);
+            let mut mine = Vec::new();
+            for number in 1..=s.lines {
+                mine.push(lines.len());
+                lines.push(LineInfo { suite: si, number });
+                open.push(cal.open_days(number, from, ext_days));
+                booked.push(cal.occupied_days(number, from, ext_days));
+            }
+            suite_lines.push(mine);
         }
         let free: Vec<Vec<bool>> = open
             .iter()
@@ -260,17 +255,16 @@ impl<'a> Prepared<'a> {
                     .filter_map(|r| resolve(r, &suite_ids, &suite_names))
                     .collect()
             });
+            let needs = ProgramNeeds {
+                required_capabilities: &p.required_capabilities,
+                min_grade: p.min_grade,
+                allowed_suites: allowed.as_deref(),
+            };
             let usable_suites: Vec<usize> = inst
                 .suites
                 .iter()
                 .enumerate()
-                .filter(|(si, s)| {
-                    p.required_capabilities
-                        .iter()
-                        .all(|c| s.capabilities.contains(c))
-                        && s.grade.satisfies(p.min_grade)
-                        && allowed.as_ref().is_none_or(|a| a.contains(si))
-                })
+                .filter(|(si, s)| may_use(&needs, si, &SuiteRules::from(*s)).is_ok())
                 .map(|(si, _)| si)
                 .collect();
             let mut plines: Vec<usize> = usable_suites
