@@ -3,6 +3,7 @@
 
 pub mod alerts;
 mod bookings;
+pub mod calendar;
 mod errors;
 mod inputs;
 mod keys;
@@ -11,6 +12,7 @@ mod plans;
 mod webhooks;
 
 pub use bookings::*;
+pub use calendar::{ConflictItem, Taken};
 pub use errors::{FieldError, ValidationErrors};
 pub use inputs::*;
 pub use keys::{generate_api_key, generate_token, hash_key, key_prefix, Role};

@@ -2,6 +2,7 @@
 
 use crate::config::DatabaseSettings;
 use crate::store::{Dialect, Store, StoreError};
+use booking_path::BookingWrite;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
 
@@ -35,6 +36,9 @@ const DIALECT: Dialect = Dialect::POSTGRES;
 #[path = "sql/audit.rs"]
 #[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
 mod audit_log;
+#[path = "sql/booking_path.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod booking_path;
 #[path = "sql/bookings.rs"]
 #[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
 mod bookings;
@@ -73,5 +77,78 @@ impl Store for PgStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+/// The whole booking write as one statement (one round trip, one commit). The suite row is
+/// share-locked (`FOR KEY SHARE`: bookings do not wait for each other, while closure and suite
+/// edits, which lock it `FOR UPDATE`, wait for them and vice versa) and must still carry the
+/// calendar version the booking was decided on; the exclusion constraint `bookings_no_overlap`
+/// refuses an overlap with a concurrent booking. The event, the audit row, the idempotent answer
+/// and the scan bound are written by the same statement, only when the booking was.
+const BOOK: &str = "WITH s AS ( \
+         SELECT id FROM suites WHERE id = $3 AND calendar_version = $12 FOR KEY SHARE \
+     ), b AS ( \
+         INSERT INTO bookings (id, program_id, suite_id, line, starts_on, ends_on, status, \
+             hold_expires_at, note, at_risk, created_at, updated_at) \
+         SELECT $1, $2, s.id, $4, $5, $6, $7, $8, $9, $10, $11, $11 FROM s \
+         RETURNING id \
+     ), e AS ( \
+         INSERT INTO events (id, type, client_id, payload, created_at) \
+         SELECT $13, $14, $15, $16, $11 FROM b \
+     ), a AS ( \
+         INSERT INTO audit_log (id, at, api_key_id, role, action, entity, entity_id, \
+             request_id, detail) \
+         SELECT $17, $11, $18, $19, 'create', 'booking', b.id, $20, $21 FROM b \
+     ), i AS ( \
+         UPDATE idempotency_keys SET status_code = 201, response = $21 \
+         WHERE api_key_id = $22 AND key = $23 AND EXISTS (SELECT 1 FROM b) \
+     ), m AS ( \
+         UPDATE suites SET max_booking_days = $24 \
+         WHERE id = $3 AND max_booking_days < $24 AND EXISTS (SELECT 1 FROM b) \
+     ) \
+     SELECT count(*) FROM b";
+
+/// exclusion_violation: a concurrent booking took the line first.
+const EXCLUSION_VIOLATION: &str = "23P01";
+
+impl PgStore {
+    /// `false`: the calendar changed since it was read, or a concurrent booking took the line.
+    async fn write_booking(&self, w: &BookingWrite<'_>) -> Result<bool, StoreError> {
+        let b = w.booking;
+        let written = sqlx::query_scalar::<_, i64>(BOOK)
+            .bind(b.id)
+            .bind(b.program_id)
+            .bind(b.suite_id)
+            .bind(b.line)
+            .bind(b.start)
+            .bind(b.end)
+            .bind(b.status.as_str())
+            .bind(b.hold_expires_at)
+            .bind(b.note.as_deref())
+            .bind(b.at_risk)
+            .bind(b.created_at)
+            .bind(w.calendar_version)
+            .bind(uuid::Uuid::now_v7())
+            .bind(w.event_type())
+            .bind(w.client_id)
+            .bind(sqlx::types::Json(w.event_payload()))
+            .bind(uuid::Uuid::now_v7())
+            .bind(w.actor.api_key_id)
+            .bind(w.actor.role.as_str())
+            .bind(w.actor.request_id.as_deref())
+            .bind(sqlx::types::Json(w.audit_detail()))
+            .bind(w.idem.map(|k| k.api_key_id))
+            .bind(w.idem.map(|k| k.key.as_str()))
+            .bind(w.days())
+            .fetch_one(&self.pool)
+            .await;
+        match written {
+            Ok(n) => Ok(n == 1),
+            Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some(EXCLUSION_VIOLATION) => {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::config::DatabaseSettings;
 use crate::store::{Dialect, Store, StoreError};
+use booking_path::BookingWrite;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -64,6 +65,9 @@ const DIALECT: Dialect = Dialect::SQLITE;
 #[path = "sql/audit.rs"]
 #[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
 mod audit_log;
+#[path = "sql/booking_path.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod booking_path;
 #[path = "sql/bookings.rs"]
 #[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
 mod bookings;
@@ -102,5 +106,88 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+/// Inserts the decided booking only if, under the write lock, the suite's calendar is as it was
+/// read (same version, no longer booking since) and no live booking overlaps on its line. SQLite
+/// has no exclusion constraint: this check, under the database's only write lock, is what keeps
+/// two bookings apart.
+const INSERT_IF_FREE: &str = "INSERT INTO bookings (id, program_id, suite_id, line, starts_on, \
+     ends_on, status, hold_expires_at, note, at_risk, created_at, updated_at) \
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11 \
+     WHERE EXISTS (SELECT 1 FROM suites WHERE id = $3 AND calendar_version = $12 \
+                   AND max_booking_days <= $13) \
+     AND NOT EXISTS (SELECT 1 FROM bookings WHERE suite_id = $3 AND line = $4 \
+         AND starts_on >= $14 AND starts_on < $6 AND ends_on > $5 \
+         AND (CASE WHEN status = 'confirmed' THEN 1 \
+                   WHEN status = 'held' AND hold_expires_at > $15 THEN 1 ELSE 0 END) = 1)";
+
+impl SqliteStore {
+    /// One write transaction: the checked insert, its event, its audit row, the idempotent
+    /// answer and the suite's scan bound. `false`: the calendar changed since it was read.
+    async fn write_booking(&self, w: &BookingWrite<'_>) -> Result<bool, StoreError> {
+        let b = w.booking;
+        let mut tx = self.write_tx().await?;
+        let inserted = sqlx::query(INSERT_IF_FREE)
+            .bind(b.id)
+            .bind(b.program_id)
+            .bind(b.suite_id)
+            .bind(b.line)
+            .bind(b.start)
+            .bind(b.end)
+            .bind(b.status.as_str())
+            .bind(b.hold_expires_at)
+            .bind(b.note.as_deref())
+            .bind(b.at_risk)
+            .bind(b.created_at)
+            .bind(w.calendar_version)
+            .bind(w.longest)
+            .bind(w.scan_from())
+            .bind(crate::store::now())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if inserted == 0 {
+            return Ok(false);
+        }
+        common::emit(
+            &mut tx,
+            w.event_type(),
+            Some(w.client_id),
+            w.event_payload(),
+        )
+        .await?;
+        common::audit(
+            &mut tx,
+            w.actor,
+            "create",
+            "booking",
+            Some(b.id),
+            w.audit_detail(),
+        )
+        .await?;
+        if let Some(idem) = w.idem {
+            sqlx::query(
+                "UPDATE idempotency_keys SET status_code = 201, response = $3 \
+                 WHERE api_key_id = $1 AND key = $2",
+            )
+            .bind(idem.api_key_id)
+            .bind(&idem.key)
+            .bind(sqlx::types::Json(w.audit_detail()))
+            .execute(&mut *tx)
+            .await?;
+        }
+        if w.days() > w.longest {
+            sqlx::query(
+                "UPDATE suites SET max_booking_days = $2 WHERE id = $1 AND max_booking_days < $2",
+            )
+            .bind(b.suite_id)
+            .bind(w.days())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 }

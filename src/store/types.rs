@@ -7,20 +7,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// Something already on a line's calendar that a write would collide with.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct ConflictItem {
-    /// `booking`, `closure` or `qualification`.
-    pub kind: String,
-    pub line: i32,
-    pub start: NaiveDate,
-    pub end: NaiveDate,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub booking_id: Option<Uuid>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub program_id: Option<Uuid>,
-}
-
 /// Keyset pagination: items after `after` (by id), at most `limit`.
 #[derive(Debug, Clone, Copy)]
 pub struct Page {

@@ -322,3 +322,104 @@ pub fn decode_all<R, T: TryFrom<R, Error = StoreError>>(
 ) -> Result<Vec<T>, StoreError> {
     rows.into_iter().map(T::try_from).collect()
 }
+
+/// A suite with its calendar version, and the program asked about (if it exists and is in the
+/// caller's scope): what a booking decision reads first.
+#[derive(sqlx::FromRow)]
+pub struct SceneRow {
+    #[sqlx(flatten)]
+    pub suite: SuiteRow,
+    pub max_booking_days: i32,
+    pub calendar_version: i64,
+    pub program_id: Option<Uuid>,
+    pub client_id: Option<Uuid>,
+    pub program_name: Option<String>,
+    pub modality: Option<String>,
+    pub storage: Option<String>,
+    pub atmp: Option<bool>,
+    pub phase: Option<String>,
+    pub required_capabilities: Option<Json<Vec<String>>>,
+    pub min_grade: Option<String>,
+    pub batch_days: Option<i32>,
+    pub changeover_days: Option<i32>,
+    pub earliest_start: Option<NaiveDate>,
+    pub phase_success: Option<Json<PhaseSuccess>>,
+    pub priority: Option<i32>,
+    pub allowed_suite_ids: Option<Json<Vec<Uuid>>>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl SceneRow {
+    /// The suite, and the program when the join found one.
+    pub fn split(self) -> Result<(Suite, Option<Program>), StoreError> {
+        let suite = Suite::try_from(self.suite)?;
+        let program = match (
+            self.program_id,
+            self.client_id,
+            self.program_name,
+            self.modality,
+            self.storage,
+            self.atmp,
+            self.phase,
+            self.required_capabilities,
+            self.min_grade,
+            self.batch_days,
+            self.changeover_days,
+            self.priority,
+            self.created_at,
+            self.updated_at,
+        ) {
+            (
+                Some(id),
+                Some(client_id),
+                Some(name),
+                Some(modality),
+                Some(storage),
+                Some(atmp),
+                Some(phase),
+                Some(required_capabilities),
+                Some(min_grade),
+                Some(batch_days),
+                Some(changeover_days),
+                Some(priority),
+                Some(created_at),
+                Some(updated_at),
+            ) => Some(Program::try_from(ProgramRow {
+                id,
+                client_id,
+                name,
+                modality,
+                storage,
+                atmp,
+                phase,
+                required_capabilities,
+                min_grade,
+                batch_days,
+                changeover_days,
+                earliest_start: self.earliest_start,
+                phase_success: self.phase_success,
+                priority,
+                allowed_suite_ids: self.allowed_suite_ids,
+                created_at,
+                updated_at,
+            })?),
+            _ => None,
+        };
+        Ok((suite, program))
+    }
+}
+
+/// A closure or a held/confirmed booking on a suite's calendar (see `booking_path.rs`).
+#[derive(sqlx::FromRow)]
+pub struct OccupancyRow {
+    pub kind: String,
+    pub id: Uuid,
+    pub program_id: Option<Uuid>,
+    pub line: Option<i32>,
+    pub lines: Option<Json<Vec<i32>>>,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub status: Option<String>,
+    pub hold_expires_at: Option<DateTime<Utc>>,
+}

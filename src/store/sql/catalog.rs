@@ -172,6 +172,7 @@ impl CatalogStore for Backend {
         }
         let sql = format!(
             "UPDATE suites SET name = $2, grade = $3, capabilities = $4, lines = $5, available_from = $6, \
+             calendar_version = calendar_version + 1, \
              available_to = $7, updated_at = $8 WHERE id = $1 RETURNING {SUITE_COLS}"
         );
         let suite: Suite = sqlx::query_as::<_, SuiteRow>(&sql)
@@ -211,6 +212,7 @@ impl CatalogStore for Backend {
     ) -> Result<Closure, StoreError> {
         let mut tx = self.write_tx().await?;
         let locked = lock_suite(&mut tx, suite_id).await?;
+        calendar_changed(&mut tx, suite_id).await?;
         let hits: Vec<LiveBookingRow> = live_bookings(&mut tx, &locked, input.start, input.end)
             .await?
             .into_iter()
@@ -320,6 +322,7 @@ impl CatalogStore for Backend {
             .await?
             .ok_or(StoreError::NotFound)?;
         lock_suite(&mut tx, suite_id).await?;
+        calendar_changed(&mut tx, suite_id).await?;
         sqlx::query("DELETE FROM closures WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)

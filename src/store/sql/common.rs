@@ -82,6 +82,16 @@ pub(super) async fn lock_suite(tx: &mut Tx, id: Uuid) -> Result<LockedSuite, Sto
         .unwrap_or(Err(StoreError::NotFound))
 }
 
+/// Marks the suite's calendar changed (see migration 0007): a booking decided on the calendar
+/// as it was before will not be written. The caller holds the suite lock.
+pub(super) async fn calendar_changed(tx: &mut Tx, suite_id: Uuid) -> Result<(), StoreError> {
+    sqlx::query("UPDATE suites SET calendar_version = calendar_version + 1 WHERE id = $1")
+        .bind(suite_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Held (not yet expired) and confirmed bookings of a locked suite overlapping
 /// `[from, to)`. Live bookings never last longer than `suite.longest` days, so the scan
 /// starts that far before `from` instead of at the suite's first booking. The liveness

@@ -1,0 +1,152 @@
+//! The service's side of the calendar rules. The rules themselves — may a program use a suite,
+//! is a line open on a day, what occupies it, which line a booking takes — live in one place,
+//! `solver_models::calendar`, shared with the planner; this module only translates the
+//! service's records (UUIDs, `i32` lines) into it and its answers back into API terms.
+
+use super::{Closure, Program, Suite};
+use chrono::NaiveDate;
+use serde::Serialize;
+use solver_models::calendar::{self as rules, Obstacle, Occupant, Refusal};
+pub use solver_models::calendar::{free_windows, SuiteCalendar, SuiteRules, Unusable};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Something already on a line's calendar that a write would collide with.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ConflictItem {
+    /// `booking`, `closure` or `qualification`.
+    pub kind: String,
+    pub line: i32,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub booking_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program_id: Option<Uuid>,
+}
+
+/// A live booking as the calendar sees it: a line taken over `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Taken {
+    pub booking_id: Uuid,
+    pub program_id: Uuid,
+    pub line: i32,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+impl Taken {
+    pub fn conflict(&self) -> ConflictItem {
+        ConflictItem {
+            kind: "booking".into(),
+            line: self.line,
+            start: self.start,
+            end: self.end,
+            booking_id: Some(self.booking_id),
+            program_id: Some(self.program_id),
+        }
+    }
+}
+
+fn line_number(line: i32) -> u32 {
+    u32::try_from(line).unwrap_or(0)
+}
+
+pub fn suite_rules(suite: &Suite) -> SuiteRules<'_> {
+    SuiteRules {
+        capabilities: &suite.capabilities,
+        grade: suite.grade,
+        lines: line_number(suite.lines),
+        available_from: suite.available_from,
+        available_to: suite.available_to,
+    }
+}
+
+/// Whether `program` may be made in `suite` (capabilities, grade, the filed suites).
+pub fn may_use(program: &Program, suite: &Suite) -> Result<(), Unusable> {
+    let needs = rules::ProgramNeeds {
+        required_capabilities: &program.required_capabilities,
+        min_grade: program.min_grade,
+        allowed_suites: program.allowed_suite_ids.as_deref(),
+    };
+    rules::may_use(&needs, &suite.id, &suite_rules(suite))
+}
+
+fn closure(c: &Closure) -> solver_models::Closure {
+    solver_models::Closure {
+        start: c.start,
+        end: c.end,
+        lines: c
+            .lines
+            .as_ref()
+            .map(|ls| ls.iter().copied().map(line_number).collect()),
+    }
+}
+
+/// One suite's calendar: its qualification dates, its closures and the live bookings given
+/// (each tagged with its booking and program, so that conflicts can name them).
+pub fn suite_calendar<'a>(
+    suite: &Suite,
+    closures: impl IntoIterator<Item = &'a Closure>,
+    taken: impl IntoIterator<Item = Taken>,
+) -> SuiteCalendar<Taken> {
+    let closures: Vec<solver_models::Closure> = closures.into_iter().map(closure).collect();
+    SuiteCalendar::new(
+        &suite_rules(suite),
+        &closures,
+        taken.into_iter().map(|t| Occupant {
+            line: line_number(t.line),
+            start: t.start,
+            end: t.end,
+            tag: t,
+        }),
+    )
+}
+
+/// Why a booking cannot go where it was asked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlaceError {
+    /// The requested line is not one of the suite's.
+    NoSuchLine { lines: u32 },
+    /// What stands in the way, on every candidate line.
+    Conflicts(Vec<ConflictItem>),
+}
+
+/// The line a booking of `[start, end)` takes: `requested`, or the lowest free one.
+pub fn place(
+    calendar: &SuiteCalendar<Taken>,
+    requested: Option<i32>,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<i32, PlaceError> {
+    match calendar.place(requested.map(line_number), start, end) {
+        Ok(line) => Ok(i32::try_from(line).unwrap_or(i32::MAX)),
+        Err(Refusal::NoSuchLine { lines, .. }) => Err(PlaceError::NoSuchLine { lines }),
+        Err(Refusal::Conflicts(obstacles)) => Err(PlaceError::Conflicts(
+            obstacles.into_iter().map(conflict).collect(),
+        )),
+    }
+}
+
+fn conflict(o: Obstacle<Taken>) -> ConflictItem {
+    let line = i32::try_from(o.line()).unwrap_or(i32::MAX);
+    match o {
+        Obstacle::Qualification { start, end, .. } => ConflictItem {
+            kind: "qualification".into(),
+            line,
+            start,
+            end,
+            booking_id: None,
+            program_id: None,
+        },
+        Obstacle::Closure { start, end, .. } => ConflictItem {
+            kind: "closure".into(),
+            line,
+            start,
+            end,
+            booking_id: None,
+            program_id: None,
+        },
+        Obstacle::Booking { tag, .. } => tag.conflict(),
+    }
+}
