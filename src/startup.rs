@@ -1,8 +1,8 @@
 //! Building and running the service: store, bootstrap key, listener, background tasks.
 
+use crate::app::{self, AppState};
 use crate::config::Settings;
 use crate::domain::{hash_key, key_prefix};
-use crate::http::{self, AppState, Metrics};
 use crate::store::{self, DynStore};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,11 +22,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.bind).await?;
         Ok(Application {
             listener,
-            state: AppState {
-                store,
-                settings: Arc::new(settings),
-                metrics: Metrics::new(),
-            },
+            state: AppState::new(store, Arc::new(settings)),
         })
     }
 
@@ -66,7 +62,7 @@ impl Application {
             self.state.store.clone(),
             self.state.settings.clone(),
         ));
-        let app = http::app(self.state);
+        let app = app::router(self.state);
         tracing::info!("listening on http://{addr}");
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)

@@ -1,4 +1,5 @@
-use super::{list::*, ApiError, ApiQuery, AppState, Staff};
+use super::{list::*, ApiError, ApiQuery, Staff};
+use crate::app::AppState;
 use crate::store::{AuditEntry, AuditFilter};
 use axum::extract::State;
 use axum::Json;

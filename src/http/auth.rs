@@ -1,12 +1,11 @@
-//! Who is calling: an API key (`Authorization: Bearer …`) or a page session cookie.
+//! Who is calling: an API key (`Authorization: Bearer …`) or a page session cookie
+//! ([`crate::session`]).
 
 use super::error::ApiError;
-use super::AppState;
+use crate::app::AppState;
 use crate::domain::{hash_key, Actor, Role};
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
-
-pub const SESSION_COOKIE: &str = "suiteplan_session";
 
 /// The authenticated caller. Unknown, revoked or missing key → 401.
 pub struct Auth(pub Actor);
@@ -31,10 +30,8 @@ impl FromRequestParts<AppState> for Auth {
                 .ok_or(ApiError::Unauthorized)?
                 .trim();
             state.store.authenticate(&hash_key(key)).await?
-        } else if let Some(token) = session_token(parts) {
-            state.store.session_identity(&hash_key(&token)).await?
         } else {
-            None
+            crate::session::identity(&state.store, &parts.headers).await?
         };
         let identity = identity.ok_or(ApiError::Unauthorized)?;
         Ok(Auth(Actor {
@@ -44,12 +41,6 @@ impl FromRequestParts<AppState> for Auth {
             request_id,
         }))
     }
-}
-
-/// The session token from the cookie header, if any.
-pub fn session_token(parts: &Parts) -> Option<String> {
-    let jar = axum_extra::extract::cookie::CookieJar::from_headers(&parts.headers);
-    jar.get(SESSION_COOKIE).map(|c| c.value().to_string())
 }
 
 impl Auth {

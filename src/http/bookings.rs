@@ -1,23 +1,19 @@
 //! Bookings, availability and calendar feeds (API.md "Bookings and availability").
 
-use super::{
-    extract::parse_json_body, list::*, ApiError, ApiPath, ApiQuery, AppState, Auth, Staff,
-};
+use super::idempotency::{idempotent, IdempotencyKey};
+use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, Auth, Staff};
+use crate::app::AppState;
 use crate::domain::{
     free_windows, hash_key, Actor, Booking, BookingRules, BookingStatus, NewBooking, Role, Window,
 };
-use crate::store::{all_pages, BookingFilter, FeedScope, IdemBegin, IdemKey, StoreError};
-use axum::body::Bytes;
+use crate::store::{all_pages, BookingFilter, FeedScope};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::future::Future;
-use std::time::Duration;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -37,26 +33,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The public, key-less feed route (calendar programs cannot send a bearer key).
 pub fn feed_router() -> axum::Router<AppState> {
     axum::Router::new().route("/feeds/{token}", axum::routing::get(feed))
-}
-
-/// Runs a store call again while the database reports contention, then gives up with 503.
-pub async fn retry_busy<T, F, Fut>(state: &AppState, mut call: F) -> Result<T, StoreError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, StoreError>>,
-{
-    let attempts = state.settings.database.write_retries.max(1);
-    let mut delay = Duration::from_millis(5);
-    for attempt in 1..=attempts {
-        match call().await {
-            Err(StoreError::Busy) if attempt < attempts => {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_millis(200));
-            }
-            other => return other,
-        }
-    }
-    Err(StoreError::Busy)
 }
 
 pub(super) fn rules(state: &AppState) -> BookingRules {
@@ -90,109 +66,6 @@ pub(super) fn scrub(error: ApiError, actor: &Actor) -> ApiError {
     }
 }
 
-fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
-    let mut r = (status, Json(body)).into_response();
-    if status.as_u16() >= 400 {
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(super::error::PROBLEM_JSON),
-        );
-    }
-    r
-}
-
-/// The `Idempotency-Key` header, if any (≤ 255 characters).
-pub(super) fn idempotency_key(
-    headers: &HeaderMap,
-    actor: &Actor,
-) -> Result<Option<IdemKey>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    let key = value
-        .to_str()
-        .map_err(|_| ApiError::BadRequest("Idempotency-Key must be visible ASCII".into()))?;
-    if key.is_empty() || key.len() > 255 {
-        return Err(ApiError::BadRequest(
-            "Idempotency-Key must be 1 to 255 characters".into(),
-        ));
-    }
-    Ok(actor.api_key_id.map(|api_key_id| IdemKey {
-        api_key_id,
-        key: key.to_string(),
-    }))
-}
-
-/// Runs `work` at most once per idempotency key: a repeat with the same request replays the
-/// first answer (4xx included), another request under the same key → 422, a repeat while the
-/// first is running → 409. Server errors are not recorded, so that a retry runs again.
-pub(super) async fn idempotent<F, Fut>(
-    state: &AppState,
-    key: Option<IdemKey>,
-    fingerprint: String,
-    work: F,
-) -> Response
-where
-    F: FnOnce(Option<IdemKey>) -> Fut,
-    Fut: Future<Output = Result<(StatusCode, serde_json::Value), ApiError>>,
-{
-    let Some(key) = key else {
-        return match work(None).await {
-            Ok((status, body)) => json_response(status, &body),
-            Err(e) => e.into_response(),
-        };
-    };
-    let hash = hex::encode(Sha256::digest(fingerprint.as_bytes()));
-    match retry_busy(state, || state.store.idempotency_begin(&key, &hash)).await {
-        Err(e) => return ApiError::from(e).into_response(),
-        Ok(IdemBegin::Replay { status, body }) => {
-            return json_response(
-                StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
-                &body,
-            )
-        }
-        Ok(IdemBegin::InFlight) => {
-            return ApiError::Conflict {
-                problem: "idempotency-in-flight",
-                detail:
-                    "a request with this Idempotency-Key is still being processed; retry shortly"
-                        .into(),
-                conflicts: vec![],
-            }
-            .into_response()
-        }
-        Ok(IdemBegin::Mismatch) => {
-            let mut problem = ApiError::invalid(
-                "Idempotency-Key",
-                "this key was used with a different request",
-            )
-            .problem();
-            problem.type_ = "/problems/idempotency-mismatch".into();
-            return super::error::problem_response(&problem);
-        }
-        Ok(IdemBegin::Fresh) => {}
-    }
-    let (status, body) = match work(Some(key.clone())).await {
-        Ok(ok) => ok,
-        Err(e) => {
-            let p = e.problem();
-            (e.status(), serde_json::to_value(&p).unwrap_or_default())
-        }
-    };
-    let recorded = if status.is_server_error() {
-        state.store.idempotency_forget(&key).await
-    } else {
-        state
-            .store
-            .idempotency_finish(&key, status.as_u16(), &body)
-            .await
-    };
-    if let Err(e) = recorded {
-        tracing::warn!(error = %e, "could not record the idempotent response");
-    }
-    json_response(status, &body)
-}
-
 pub(super) fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))
 }
@@ -205,19 +78,10 @@ pub(super) fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiErro
 async fn create_booking(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    headers: HeaderMap,
-    body: Bytes,
+    key: IdempotencyKey,
+    ApiJson(value): ApiJson<serde_json::Value>,
 ) -> Response {
-    let key = match idempotency_key(&headers, &actor) {
-        Ok(k) => k,
-        Err(e) => return e.into_response(),
-    };
-    let value: serde_json::Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return ApiError::BadRequest(format!("the body is not valid JSON: {e}")).into_response()
-        }
-    };
+    let key = key.of(&actor);
     let fingerprint = format!("POST /v1/bookings {value}");
     let st = state.clone();
     idempotent(&state, key, fingerprint, |key| async move {
@@ -230,12 +94,10 @@ async fn create_booking(
         }
         let rules = rules(&st);
         let input = input.validate(&rules, client)?;
-        let booking = retry_busy(&st, || {
-            st.store
-                .create_booking(&actor, &input, &rules, key.as_ref())
-        })
-        .await
-        .map_err(|e| scrub(e.into(), &actor))?;
+        let booking = st
+            .write(|store| store.create_booking(&actor, &input, &rules, key.as_ref()))
+            .await
+            .map_err(|e| scrub(e.into(), &actor))?;
         Ok((StatusCode::CREATED, to_value(&booking)?))
     })
     .await
@@ -316,20 +178,17 @@ async fn get_booking(
 async fn confirm_booking(
     State(state): State<AppState>,
     Staff(actor): Staff,
-    headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
+    key: IdempotencyKey,
 ) -> Response {
-    let key = match idempotency_key(&headers, &actor) {
-        Ok(k) => k,
-        Err(e) => return e.into_response(),
-    };
+    let key = key.of(&actor);
     let st = state.clone();
     idempotent(
         &state,
         key,
         format!("POST /v1/bookings/{id}/confirm"),
         |_| async move {
-            let b = retry_busy(&st, || st.store.confirm_booking(&actor, id)).await?;
+            let b = st.write(|store| store.confirm_booking(&actor, id)).await?;
             Ok((StatusCode::OK, to_value(&b)?))
         },
     )
@@ -342,20 +201,17 @@ async fn confirm_booking(
 async fn cancel_booking(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
+    key: IdempotencyKey,
 ) -> Response {
-    let key = match idempotency_key(&headers, &actor) {
-        Ok(k) => k,
-        Err(e) => return e.into_response(),
-    };
+    let key = key.of(&actor);
     let st = state.clone();
     idempotent(
         &state,
         key,
         format!("POST /v1/bookings/{id}/cancel"),
         |_| async move {
-            let b = retry_busy(&st, || st.store.cancel_booking(&actor, id)).await?;
+            let b = st.write(|store| store.cancel_booking(&actor, id)).await?;
             Ok((StatusCode::OK, to_value(&b)?))
         },
     )
@@ -569,17 +425,13 @@ async fn create_feed(
     State(state): State<AppState>,
     Auth(actor): Auth,
     headers: HeaderMap,
-    body: Bytes,
+    ApiJson(input): ApiJson<NewFeed>,
 ) -> Result<(StatusCode, Json<CreatedFeed>), ApiError> {
-    let input: NewFeed = parse_json_body(&body)?;
     let token = crate::domain::generate_token();
     let token_hash = hash_key(&token);
-    let id = retry_busy(&state, || {
-        state
-            .store
-            .create_feed(&actor, input.suite_id, input.program_id, &token_hash)
-    })
-    .await?;
+    let id = state
+        .write(|store| store.create_feed(&actor, input.suite_id, input.program_id, &token_hash))
+        .await?;
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -600,7 +452,7 @@ async fn revoke_feed(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    retry_busy(&state, || state.store.revoke_feed(&actor, id)).await?;
+    state.write(|store| store.revoke_feed(&actor, id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,4 +1,5 @@
-use super::{list::*, Admin, ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, Staff};
+use super::{list::*, Admin, ApiError, ApiJson, ApiPath, ApiQuery, Auth, Staff};
+use crate::app::AppState;
 use crate::domain::{ApiKey, Client, NewApiKey, NewClient};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -27,7 +28,11 @@ async fn create_client(
     let input = input.validate()?;
     Ok((
         StatusCode::CREATED,
-        Json(state.store.create_client(actor, &input).await?),
+        Json(
+            state
+                .write(|store| store.create_client(actor, &input))
+                .await?,
+        ),
     ))
 }
 
@@ -76,14 +81,12 @@ async fn create_api_key(
     let actor = &actor;
     let input = input.validate()?;
     let key = crate::domain::generate_api_key();
+    let (key_hash, prefix) = (
+        crate::domain::hash_key(&key),
+        crate::domain::key_prefix(&key),
+    );
     let api_key = state
-        .store
-        .create_api_key(
-            actor,
-            &input,
-            &crate::domain::hash_key(&key),
-            &crate::domain::key_prefix(&key),
-        )
+        .write(|store| store.create_api_key(actor, &input, &key_hash, &prefix))
         .await?;
     Ok((StatusCode::CREATED, Json(CreatedApiKey { api_key, key })))
 }
@@ -107,6 +110,6 @@ async fn revoke_api_key(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     let actor = &actor;
-    state.store.revoke_api_key(actor, id).await?;
+    state.write(|store| store.revoke_api_key(actor, id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,8 +1,10 @@
 //! One error type for every handler, answered as RFC 9457 problem+json. 5xx bodies never carry
 //! internals: the cause is logged, the client gets an opaque message and the request id.
 
+use crate::app::InternalCause;
+use crate::domain::ConflictItem;
 use crate::domain::{FieldError, ValidationErrors};
-use crate::store::{ConflictItem, StoreError};
+use crate::store::StoreError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -186,6 +188,44 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The hidden cause of a 500, for the logging middleware.
-#[derive(Clone, Debug)]
-pub struct InternalCause(pub String);
+/// The answer to a path nothing serves.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// Errors produced outside handlers (405, timeouts, layers) get a problem+json body too.
+pub async fn problem_for_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    if status.as_u16() < 400 || is_problem {
+        return response;
+    }
+    let error = match status {
+        StatusCode::REQUEST_TIMEOUT => ApiError::Unavailable("the request took too long".into()),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        StatusCode::NOT_FOUND => ApiError::NotFound,
+        StatusCode::UNAUTHORIZED => ApiError::Unauthorized,
+        s if s.is_server_error() => ApiError::Internal(format!("bare {s}")),
+        s => {
+            let mut problem = ApiError::BadRequest(String::new()).problem();
+            problem.status = s.as_u16();
+            problem.title = s.canonical_reason().unwrap_or("Error").to_string();
+            problem.type_ = format!("/problems/http-{}", s.as_u16());
+            problem.detail = match s {
+                StatusCode::METHOD_NOT_ALLOWED => "this method is not allowed on this path".into(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => "send application/json".into(),
+                _ => s.canonical_reason().unwrap_or("error").to_string(),
+            };
+            let mut r = problem_response(&problem);
+            if let Some(allow) = response.headers().get(header::ALLOW) {
+                r.headers_mut().insert(header::ALLOW, allow.clone());
+            }
+            return r;
+        }
+    };
+    error.into_response()
+}

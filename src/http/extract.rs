@@ -53,7 +53,7 @@ pub fn from_json_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<
     })
 }
 
-pub fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
     from_json_value(value)

@@ -8,15 +8,16 @@
 //! shadow prices and capacity plans are the CDMO's business and reflect other clients' work).
 
 use super::bookings;
-use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, Staff};
+use super::idempotency::{idempotent, IdempotencyKey};
+use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, Auth, Staff};
+use crate::app::AppState;
 use crate::domain::{
     BindingRow, Booking, BookingStatus, ExpansionRow, NewBooking, PlanDetail, PlanInput,
     PlanRecord, PlanShortfall, PlanStatus, PlanSuggestion, PlanUtilization, Scenario,
 };
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -180,7 +181,9 @@ async fn create_plan(
     ApiJson(input): ApiJson<PlanInput>,
 ) -> Result<(StatusCode, Json<PlanQueued>), ApiError> {
     let input = input.validate()?;
-    let plan = state.store.create_plan(&actor, &input).await?;
+    let plan = state
+        .write(|store| store.create_plan(&actor, &input))
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(PlanQueued {
@@ -265,24 +268,15 @@ pub struct AcceptInput {
 async fn accept_suggestion(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    headers: HeaderMap,
     ApiPath((plan_id, sid)): ApiPath<(Uuid, Uuid)>,
-    body: Bytes,
+    key: IdempotencyKey,
+    ApiJson(value): ApiJson<serde_json::Value>,
 ) -> Response {
-    let key = match bookings::idempotency_key(&headers, &actor) {
-        Ok(k) => k,
-        Err(e) => return e.into_response(),
-    };
-    let value: serde_json::Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return ApiError::BadRequest(format!("the body is not valid JSON: {e}")).into_response()
-        }
-    };
+    let key = key.of(&actor);
     let fingerprint = format!("POST /v1/plans/{plan_id}/suggestions/{sid}/accept {value}");
     let st = state.clone();
-    bookings::idempotent(&state, key, fingerprint, |key| async move {
-        let input: AcceptInput = crate::http::from_json_value(value)?;
+    idempotent(&state, key, fingerprint, |key| async move {
+        let input: AcceptInput = super::from_json_value(value)?;
         let client = !actor.is_staff();
         if client && input.status != BookingStatus::Held {
             return Err(ApiError::Forbidden(
@@ -307,23 +301,23 @@ async fn accept_suggestion(
             ),
         }
         .validate(&rules, client)?;
-        let created = bookings::retry_busy(&st, || {
-            st.store
-                .create_booking(&actor, &booking, &rules, key.as_ref())
-        })
-        .await
-        .map_err(|e| match bookings::scrub(ApiError::from(e), &actor) {
-            ApiError::Conflict {
-                problem,
-                detail,
-                conflicts,
-            } => ApiError::Conflict {
-                problem,
-                detail: format!("{detail}: the suggested slot was taken since the plan was made"),
-                conflicts,
-            },
-            other => other,
-        })?;
+        let created = st
+            .write(|store| store.create_booking(&actor, &booking, &rules, key.as_ref()))
+            .await
+            .map_err(|e| match bookings::scrub(ApiError::from(e), &actor) {
+                ApiError::Conflict {
+                    problem,
+                    detail,
+                    conflicts,
+                } => ApiError::Conflict {
+                    problem,
+                    detail: format!(
+                        "{detail}: the suggested slot was taken since the plan was made"
+                    ),
+                    conflicts,
+                },
+                other => other,
+            })?;
         Ok((StatusCode::CREATED, bookings::to_value(&created)?))
     })
     .await

@@ -1,4 +1,5 @@
-use super::{list::*, merge_patch, ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth};
+use super::{list::*, merge_patch, ApiError, ApiJson, ApiPath, ApiQuery, Auth};
+use crate::app::AppState;
 use crate::domain::{
     program_demand, DemandItem, Forecast, ForecastInput, NewProgram, Program, Scenario,
 };
@@ -46,7 +47,11 @@ async fn create_program(
     }
     Ok((
         StatusCode::CREATED,
-        Json(state.store.create_program(&auth.0, &input).await?),
+        Json(
+            state
+                .write(|store| store.create_program(&auth.0, &input))
+                .await?,
+        ),
     ))
 }
 
@@ -106,7 +111,11 @@ async fn patch_program(
     }
     let input: NewProgram = merge_patch(base, patch)?;
     let input = input.validate()?;
-    Ok(Json(state.store.update_program(&auth.0, id, &input).await?))
+    Ok(Json(
+        state
+            .write(|store| store.update_program(&auth.0, id, &input))
+            .await?,
+    ))
 }
 
 /// Replace the forecast; the previous version is kept.
@@ -122,8 +131,7 @@ async fn put_forecast(
     let input = input.validate()?;
     Ok(Json(
         state
-            .store
-            .put_forecast(&auth.0, id, &input.entries)
+            .write(|store| store.put_forecast(&auth.0, id, &input.entries))
             .await?,
     ))
 }

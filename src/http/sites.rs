@@ -1,4 +1,5 @@
-use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, Staff};
+use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, Auth, Staff};
+use crate::app::AppState;
 use crate::domain::{NewSite, Site};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -22,7 +23,9 @@ async fn create_site(
 ) -> Result<(StatusCode, Json<Site>), ApiError> {
     let actor = &actor;
     let input = input.validate()?;
-    let site = state.store.create_site(actor, &input).await?;
+    let site = state
+        .write(|store| store.create_site(actor, &input))
+        .await?;
     Ok((StatusCode::CREATED, Json(site)))
 }
 

@@ -1,4 +1,5 @@
-use super::{list::*, merge_patch, ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, Staff};
+use super::{list::*, merge_patch, ApiError, ApiJson, ApiPath, ApiQuery, Auth, Staff};
+use crate::app::AppState;
 use crate::domain::{Closure, NewClosure, NewSuite, Suite};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,7 +26,11 @@ async fn create_suite(
     let input = input.validate()?;
     Ok((
         StatusCode::CREATED,
-        Json(state.store.create_suite(actor, &input).await?),
+        Json(
+            state
+                .write(|store| store.create_suite(actor, &input))
+                .await?,
+        ),
     ))
 }
 
@@ -82,7 +87,9 @@ async fn patch_suite(
     let input: NewSuite = merge_patch(base, patch)?;
     let input = input.validate()?;
     Ok(Json(
-        state.store.update_suite(actor, id, &input, force).await?,
+        state
+            .write(|store| store.update_suite(actor, id, &input, force))
+            .await?,
     ))
 }
 
@@ -101,7 +108,11 @@ async fn create_closure(
     let input = input.validate(suite.lines)?;
     Ok((
         StatusCode::CREATED,
-        Json(state.store.create_closure(actor, id, &input).await?),
+        Json(
+            state
+                .write(|store| store.create_closure(actor, id, &input))
+                .await?,
+        ),
     ))
 }
 
@@ -132,6 +143,6 @@ async fn delete_closure(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     let actor = &actor;
-    state.store.delete_closure(actor, id).await?;
+    state.write(|store| store.delete_closure(actor, id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,8 +3,8 @@
 //! Admins and planners manage every subscription; a client key manages only its own, which are
 //! always scoped to its client (another client's subscription is simply not found).
 
-use super::bookings::retry_busy;
-use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth};
+use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, Auth};
+use crate::app::AppState;
 use crate::domain::{Actor, ValidationErrors};
 use crate::domain::{Delivery, NewWebhook, Webhook};
 use crate::webhooks::{check_target, known_event_type, signer};
@@ -122,10 +122,9 @@ async fn create_webhook(
 ) -> Result<(StatusCode, Json<WebhookCreated>), ApiError> {
     let input = validate(input, &actor, state.settings.webhooks.allow_private_targets)?;
     let secret = signer::generate_secret();
-    let hook = retry_busy(&state, || {
-        state.store.create_webhook(&actor, &input, &secret)
-    })
-    .await?;
+    let hook = state
+        .write(|store| store.create_webhook(&actor, &input, &secret))
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(WebhookCreated {
@@ -158,10 +157,9 @@ async fn delete_webhook(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    retry_busy(&state, || {
-        state.store.delete_webhook(&actor, id, scope(&actor))
-    })
-    .await?;
+    state
+        .write(|store| store.delete_webhook(&actor, id, scope(&actor)))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -176,12 +174,9 @@ async fn rotate_secret(
 ) -> Result<Json<RotatedSecret>, ApiError> {
     let secret = signer::generate_secret();
     let until = crate::store::now() + ROTATION_OVERLAP;
-    retry_busy(&state, || {
-        state
-            .store
-            .rotate_webhook_secret(&actor, id, scope(&actor), &secret, until)
-    })
-    .await?;
+    state
+        .write(|store| store.rotate_webhook_secret(&actor, id, scope(&actor), &secret, until))
+        .await?;
     Ok(Json(RotatedSecret { secret }))
 }
 
@@ -211,11 +206,8 @@ async fn redeliver(
     Auth(actor): Auth,
     ApiPath((id, delivery_id)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
-    retry_busy(&state, || {
-        state
-            .store
-            .redeliver(&actor, id, delivery_id, scope(&actor))
-    })
-    .await?;
+    state
+        .write(|store| store.redeliver(&actor, id, delivery_id, scope(&actor)))
+        .await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -20,8 +20,6 @@ pub use error::StoreError;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use types::*;
-// Conflicts are the domain's (`domain::calendar`); named here too for the HTTP layer's imports.
-pub use crate::domain::ConflictItem;
 
 use crate::domain::*;
 use async_trait::async_trait;

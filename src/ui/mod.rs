@@ -2,28 +2,31 @@
 //! picture) and `/ui/client` (a client's own programs and bookings). HTML from maud (escaped),
 //! charts as inline SVG (`svg.rs`), numbers from plain functions (`capacity.rs`).
 //!
-//! A page session is a random token in an HttpOnly, SameSite=Strict cookie; only its hash is
-//! stored (`sessions`), bound to the API key that logged in, so revoking the key ends it.
-//! Pages without a valid session answer 303 to `/login`.
+//! Sessions are [`crate::session`]'s; pages without a valid session answer 303 to `/login`.
+//! Errors answer an HTML page ([`error::PageError`]), never problem+json.
 
 mod capacity;
+mod error;
 mod pages;
 mod svg;
 
-use crate::domain::{generate_token, hash_key, Role};
-use crate::http::{ApiError, AppState, SESSION_COOKIE};
+use crate::app::AppState;
+use crate::domain::{hash_key, Role};
+use crate::session::{self, NewSession};
 use crate::store::KeyIdentity;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::CookieJar;
+use error::PageError;
 use maud::{html, Markup, DOCTYPE};
 use serde::Deserialize;
 
+/// The pages: `/`, `/login`, `/logout` and everything under `/ui/`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/ui/") }))
@@ -32,6 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/ui", get(|| async { Redirect::to("/ui/") }))
         .route("/ui/", get(pages::planner_home))
         .route("/ui/client", get(pages::client_home))
+        .route("/ui/{*rest}", get(|| async { PageError::not_found() }))
+        .layer(axum::middleware::map_response(error::html_for_bare_errors))
         .layer(axum::middleware::map_response(page_headers))
 }
 
@@ -71,14 +76,10 @@ impl FromRequestParts<AppState> for PageUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let jar = CookieJar::from_headers(&parts.headers);
-        let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
-            return Err(Redirect::to("/login").into_response());
-        };
-        match state.store.session_identity(&hash_key(&token)).await {
+        match session::identity(&state.store, &parts.headers).await {
             Ok(Some(identity)) => Ok(PageUser(identity)),
             Ok(None) => Err(Redirect::to("/login").into_response()),
-            Err(e) => Err(ApiError::from(e).into_response()),
+            Err(e) => Err(PageError::from(e).into_response()),
         }
     }
 }
@@ -159,7 +160,7 @@ async fn login(
     State(state): State<AppState>,
     jar: CookieJar,
     form: Result<Form<LoginForm>, FormRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let Ok(Form(form)) = form else {
         return Ok((
             StatusCode::BAD_REQUEST,
@@ -180,18 +181,12 @@ async fn login(
         )
             .into_response());
     };
-    let token = generate_token();
     let ttl = chrono::Duration::hours(state.settings.auth.session_ttl_hours.clamp(1, 24 * 365));
+    let new = NewSession::new(crate::store::now() + ttl);
     state
-        .store
-        .create_session(identity.id, &hash_key(&token), crate::store::now() + ttl)
+        .write(|store| store.create_session(identity.id, &new.token_hash, new.expires_at))
         .await?;
-    let cookie = Cookie::build((SESSION_COOKIE, token))
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(state.settings.auth.secure_cookies)
-        .path("/")
-        .build();
+    let cookie = new.cookie(state.settings.auth.secure_cookies);
     let target = if identity.role == Role::Client {
         "/ui/client"
     } else {
@@ -200,10 +195,15 @@ async fn login(
     Ok((jar.add(cookie), Redirect::to(target)).into_response())
 }
 
-async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
-    if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
-        state.store.delete_session(&hash_key(&token)).await?;
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> Result<Response, PageError> {
+    if let Some(token_hash) = session::token_hash(&headers) {
+        state
+            .write(|store| store.delete_session(&token_hash))
+            .await?;
     }
-    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
-    Ok((jar, Redirect::to("/login")).into_response())
+    Ok((session::clear(jar), Redirect::to("/login")).into_response())
 }

@@ -5,10 +5,11 @@ use super::capacity::{
     Occupancy,
 };
 use super::svg::{bars_and_line, gantt, heatmap, Bar, BarKind, GanttRow};
-use super::{layout, PageUser};
-use crate::domain::{program_demand, Booking, BookingStatus, Month, Program, Scenario, Suite};
-use crate::domain::{PlanDetail, PlanStatus};
-use crate::http::{ApiError, AppState};
+use super::{layout, PageError, PageUser};
+use crate::app::AppState;
+use crate::domain::{
+    program_demand, Booking, BookingStatus, Month, PlanDetail, PlanStatus, Program, Scenario, Suite,
+};
 use crate::store::{all_pages, BookingFilter, Calendar, DynStore, Page, StoreError};
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -179,7 +180,7 @@ fn html_response(markup: Markup) -> Response {
 pub async fn planner_home(
     State(state): State<AppState>,
     user: PageUser,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     if !user.is_staff() {
         return Ok(Redirect::to("/ui/client").into_response());
     }
@@ -363,7 +364,7 @@ pub async fn planner_home(
 pub async fn client_home(
     State(state): State<AppState>,
     user: PageUser,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     if user.is_staff() {
         return Ok(Redirect::to("/ui/").into_response());
     }

@@ -6,6 +6,7 @@ use super::signer;
 use crate::config::Settings;
 use crate::domain::{AttemptOutcome, DueDelivery};
 use crate::store::DynStore;
+use standardwebhooks::{HEADER_WEBHOOK_ID, HEADER_WEBHOOK_SIGNATURE, HEADER_WEBHOOK_TIMESTAMP};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -113,9 +114,9 @@ pub async fn attempt(http: &reqwest::Client, d: &DueDelivery) -> AttemptOutcome 
     let sent = http
         .post(&d.url)
         .header("content-type", "application/json")
-        .header("webhook-id", &id)
-        .header("webhook-timestamp", timestamp.to_string())
-        .header("webhook-signature", signature)
+        .header(HEADER_WEBHOOK_ID, &id)
+        .header(HEADER_WEBHOOK_TIMESTAMP, timestamp.to_string())
+        .header(HEADER_WEBHOOK_SIGNATURE, signature)
         .body(body)
         .send()
         .await;

@@ -458,3 +458,54 @@ async fn secure_cookies_setting_marks_the_session_cookie_secure() {
         "off by default so that http://127.0.0.1 works: {cookie}"
     );
 }
+
+both_backends!(
+    errors_on_pages_are_html_pages_while_the_api_keeps_problems,
+    |app: TestApp| async move {
+        let planner = app.key("planner", None).await;
+        let cookie = cookie_pair(&login(&app, &planner).await.2);
+
+        // A page that does not exist: a 404 page, not a problem.
+        let (status, _, ct, html) = page(&app, "/ui/no-such-page", &cookie).await;
+        assert_eq!(status, 404, "{html}");
+        assert!(ct.starts_with("text/html"), "{ct}: {html}");
+        assert!(
+            html.contains("404") && html.contains(r#"href="/ui/""#),
+            "{html}"
+        );
+        // A method the page does not take: the same kind of page.
+        let r = app
+            .http
+            .delete(format!("{}/ui/", app.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 405);
+        let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(ct.starts_with("text/html"), "{ct}");
+
+        // The store fails under the planner's page (its suites table is gone): a 500 page that
+        // says nothing of the cause; the API answers the same failure with a problem.
+        let sql = "ALTER TABLE suites RENAME TO suites_gone";
+        match app.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+        }
+        let (status, _, ct, html) = page(&app, "/ui/", &cookie).await;
+        assert_eq!(status, 500, "{html}");
+        assert!(ct.starts_with("text/html"), "{ct}: {html}");
+        assert!(html.contains(r#"href="/ui/""#), "a way back: {html}");
+        for internal in ["no such table", "does not exist", "database", "sqlx"] {
+            assert!(!html.contains(internal), "{internal} leaked: {html}");
+        }
+        let problem = app.get("/v1/suites", &planner).await.problem(500);
+        assert!(!problem.to_string().contains("suites_gone"), "{problem}");
+    }
+);

@@ -1,7 +1,7 @@
 //! Row shapes shared by both backends (every column type decodes the same way on each).
 
 use crate::domain::*;
-use crate::store::{ConflictItem, KeyIdentity, StoreError};
+use crate::store::{KeyIdentity, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;

@@ -1,9 +1,12 @@
-//! Health, readiness, metrics.
+//! Operations endpoints: health, readiness, metrics and the OpenAPI document.
 
 use super::AppState;
+use crate::http::ApiError;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
 };
@@ -65,21 +68,34 @@ impl Default for Metrics {
     }
 }
 
-pub async fn healthz() -> &'static str {
+/// `/healthz`, `/readyz`, `/metrics` and `/openapi.json` (key-less).
+pub fn router(openapi: utoipa::openapi::OpenApi) -> Router<AppState> {
+    let openapi = std::sync::Arc::new(openapi);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route(
+            "/openapi.json",
+            get(move || async move { Json(openapi.as_ref().clone()) }),
+        )
+}
+
+async fn healthz() -> &'static str {
     "ok"
 }
 
-pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            super::ApiError::Unavailable("the database is not reachable".into()).into_response()
+            ApiError::Unavailable("the database is not reachable".into()).into_response()
         }
     }
 }
 
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
