@@ -143,68 +143,7 @@ pub struct Window {
     pub end: NaiveDate,
 }
 
-/// Free windows of one line within `[from, to)`: the complement of `busy` (half-open intervals,
-/// in any order, possibly overlapping), keeping those of at least `min_days` days.
-pub fn free_windows(
-    from: NaiveDate,
-    to: NaiveDate,
-    mut busy: Vec<(NaiveDate, NaiveDate)>,
-    min_days: i64,
-) -> Vec<(NaiveDate, NaiveDate)> {
-    busy.sort();
-    let mut out = Vec::new();
-    let mut cursor = from;
-    for (s, e) in busy {
-        if e <= cursor {
-            continue;
-        }
-        if s >= to {
-            break;
-        }
-        if s > cursor {
-            out.push((cursor, s));
-        }
-        cursor = cursor.max(e);
-        if cursor >= to {
-            break;
-        }
-    }
-    if cursor < to {
-        out.push((cursor, to));
-    }
-    out.retain(|(s, e)| (*e - *s).num_days() >= min_days.max(1));
-    out
-}
-
 /// The day after `d` (saturating).
 pub fn next_day(d: NaiveDate) -> NaiveDate {
     d.checked_add_days(Days::new(1)).unwrap_or(d)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn free_windows_are_the_maximal_gaps() {
-        let busy = vec![
-            (d("2027-01-05"), d("2027-01-10")),
-            (d("2027-01-08"), d("2027-01-12")),
-            (d("2026-12-01"), d("2027-01-02")),
-        ];
-        let w = free_windows(d("2027-01-01"), d("2027-02-01"), busy, 2);
-        assert_eq!(
-            w,
-            vec![
-                (d("2027-01-02"), d("2027-01-05")),
-                (d("2027-01-12"), d("2027-02-01"))
-            ]
-        );
-        let w = free_windows(d("2027-01-01"), d("2027-02-01"), vec![], 40);
-        assert!(w.is_empty());
-    }
 }

@@ -150,3 +150,84 @@ fn conflict(o: Obstacle<Taken>) -> ConflictItem {
         Obstacle::Booking { tag, .. } => tag.conflict(),
     }
 }
+
+/// A line taken over `[start, end)` by a live booking, as availability reads it (who holds it
+/// is not read: availability reveals nothing about it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineSpan {
+    pub suite_id: Uuid,
+    pub line: i32,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+/// What availability is asked for: suites that offer `capabilities` at `min_grade` or cleaner,
+/// windows within `[from, to)` of at least `min_days` days.
+#[derive(Debug, Clone)]
+pub struct AvailabilityQuery {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub min_days: i64,
+    pub capabilities: Vec<String>,
+    pub min_grade: Option<super::Grade>,
+}
+
+/// Maximal free windows per line of every matching suite, in suite order then line order.
+pub fn availability(
+    q: &AvailabilityQuery,
+    suites: &[Suite],
+    closures: &[Closure],
+    taken: &[LineSpan],
+) -> Vec<super::Window> {
+    use std::collections::HashMap;
+    let needs = rules::ProgramNeeds::<Uuid> {
+        required_capabilities: &q.capabilities,
+        // Grade D is the least clean: every suite satisfies it.
+        min_grade: q.min_grade.unwrap_or(super::Grade::D),
+        allowed_suites: None,
+    };
+    let mut closures_of: HashMap<Uuid, Vec<&Closure>> = HashMap::new();
+    for c in closures {
+        closures_of.entry(c.suite_id).or_default().push(c);
+    }
+    let mut taken_of: HashMap<Uuid, Vec<&LineSpan>> = HashMap::new();
+    for t in taken {
+        taken_of.entry(t.suite_id).or_default().push(t);
+    }
+    let mut out = Vec::new();
+    for suite in suites {
+        if rules::may_use(&needs, &suite.id, &suite_rules(suite)).is_err() {
+            continue;
+        }
+        let calendar = suite_calendar(
+            suite,
+            closures_of.get(&suite.id).into_iter().flatten().copied(),
+            taken_of
+                .get(&suite.id)
+                .into_iter()
+                .flatten()
+                .map(|t| Taken {
+                    booking_id: Uuid::nil(),
+                    program_id: Uuid::nil(),
+                    line: t.line,
+                    start: t.start,
+                    end: t.end,
+                }),
+        );
+        for line in 1..=calendar.lines() {
+            let number = i32::try_from(line).unwrap_or(i32::MAX);
+            out.extend(
+                calendar
+                    .free_windows(line, q.from, q.to, q.min_days)
+                    .into_iter()
+                    .map(|(start, end)| super::Window {
+                        suite_id: suite.id,
+                        line: number,
+                        start,
+                        end,
+                    }),
+            );
+        }
+    }
+    out
+}

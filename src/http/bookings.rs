@@ -3,8 +3,9 @@
 use super::idempotency::{idempotent, IdempotencyKey};
 use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, Auth, Staff};
 use crate::app::AppState;
+use crate::domain::calendar as cal;
 use crate::domain::{
-    free_windows, hash_key, Actor, Booking, BookingRules, BookingStatus, NewBooking, Role, Window,
+    hash_key, Actor, Booking, BookingRules, BookingStatus, NewBooking, Role, Window,
 };
 use crate::store::{all_pages, BookingFilter, FeedScope};
 use axum::extract::State;
@@ -343,59 +344,28 @@ async fn availability(
                 .ok_or_else(|| ApiError::invalid("min_grade", "must be A, B, C or D"))?,
         ),
     };
-    let wanted: Vec<&str> = q
-        .capabilities
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .collect();
-    let cal = state.store.calendar(q.from, q.to).await?;
-    let mut items = Vec::new();
-    for suite in &cal.suites {
-        if !wanted
-            .iter()
-            .all(|w| suite.capabilities.iter().any(|c| c == w))
-        {
-            continue;
-        }
-        if min_grade.is_some_and(|g| !suite.grade.satisfies(g)) {
-            continue;
-        }
-        for line in 1..=suite.lines {
-            let mut busy: Vec<(NaiveDate, NaiveDate)> =
-                vec![(NaiveDate::MIN, suite.available_from)];
-            if let Some(to) = suite.available_to {
-                busy.push((to, NaiveDate::MAX));
-            }
-            busy.extend(
-                cal.closures
-                    .iter()
-                    .filter(|c| {
-                        c.suite_id == suite.id
-                            && c.lines.as_ref().is_none_or(|ls| ls.contains(&line))
-                    })
-                    .map(|c| (c.start, c.end)),
-            );
-            busy.extend(
-                cal.bookings
-                    .iter()
-                    .filter(|b| b.suite_id == suite.id && b.line == line)
-                    .map(|b| (b.start, b.end)),
-            );
-            items.extend(
-                free_windows(q.from, q.to, busy, days)
-                    .into_iter()
-                    .map(|(start, end)| Window {
-                        suite_id: suite.id,
-                        line,
-                        start,
-                        end,
-                    }),
-            );
-        }
-    }
+    let query = cal::AvailabilityQuery {
+        from: q.from,
+        to: q.to,
+        min_days: days,
+        capabilities: q
+            .capabilities
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(String::from)
+            .collect(),
+        min_grade,
+    };
+    let occupancy = state.store.occupancy(q.from, q.to).await?;
+    let items = cal::availability(
+        &query,
+        &occupancy.suites,
+        &occupancy.closures,
+        &occupancy.taken,
+    );
     Ok(Json(ListOf {
         items,
         next_cursor: None,

@@ -175,8 +175,10 @@ pub trait BookingStore: Send + Sync + 'static {
     /// Marks holds past their expiry `expired` (with `booking.expired` events) and raises
     /// `hold.expiring` once for holds expiring within `warning_days`. Returns (expired, warned).
     async fn sweep_holds(&self, warning_days: i64) -> Result<(u64, u64), StoreError>;
-    /// Suites, closures and live bookings overlapping `[from, to)`, for availability.
+    /// Suites, closures and live bookings overlapping `[from, to)`, for the pages.
     async fn calendar(&self, from: NaiveDate, to: NaiveDate) -> Result<Calendar, StoreError>;
+    /// Suites, closures and the lines live bookings take over `[from, to)`, for availability.
+    async fn occupancy(&self, from: NaiveDate, to: NaiveDate) -> Result<Occupancy, StoreError>;
 }
 
 /// `Idempotency-Key` records (part of the bookings aggregate: a booking's 201 is recorded in

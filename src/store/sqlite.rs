@@ -71,6 +71,9 @@ mod booking_path;
 #[path = "sql/bookings.rs"]
 #[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
 mod bookings;
+#[path = "sql/calendar_reads.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod calendar_reads;
 #[path = "sql/catalog.rs"]
 #[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
 mod catalog;

@@ -126,3 +126,11 @@ pub struct Calendar {
     pub closures: Vec<Closure>,
     pub bookings: Vec<LiveBooking>,
 }
+
+/// What availability reads: suites, closures, and the lines live bookings take (no ids).
+#[derive(Debug, Clone, Default)]
+pub struct Occupancy {
+    pub suites: Vec<Suite>,
+    pub closures: Vec<Closure>,
+    pub taken: Vec<crate::domain::calendar::LineSpan>,
+}

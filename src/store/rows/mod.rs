@@ -423,3 +423,14 @@ pub struct OccupancyRow {
     pub status: Option<String>,
     pub hold_expires_at: Option<DateTime<Utc>>,
 }
+
+/// A live booking on the pages' calendar.
+#[derive(sqlx::FromRow)]
+pub struct CalendarBookingRow {
+    pub id: Uuid,
+    pub program_id: Uuid,
+    pub suite_id: Uuid,
+    pub line: i32,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+}

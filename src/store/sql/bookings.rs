@@ -4,6 +4,7 @@
 //! own): `Backend`, `Db` and `DIALECT` are that backend's.
 
 use super::booking_path::expire_due;
+use super::calendar_reads;
 use super::common::*;
 
 /// Loads a booking (scoped to a client's programs when `scope` is set), locked on PostgreSQL.
@@ -245,56 +246,15 @@ impl BookingStore for Backend {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     ) -> Result<Calendar, StoreError> {
-        let sql = format!("SELECT {SUITE_COLS} FROM suites ORDER BY name, id");
-        let suites = sqlx::query_as::<_, SuiteRow>(&sql)
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(Suite::try_from)
-            .collect::<Result<_, StoreError>>()?;
-        let sql =
-            format!("SELECT {CLOSURE_COLS} FROM closures WHERE starts_on < $2 AND ends_on > $1");
-        let closures = sqlx::query_as::<_, ClosureRow>(&sql)
-            .bind(from)
-            .bind(to)
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(Closure::from)
-            .collect();
-        let longest =
-            sqlx::query_scalar::<_, i32>("SELECT COALESCE(MAX(max_booking_days), 0) FROM suites")
-                .fetch_one(&self.pool)
-                .await?;
-        let earliest = from
-            .checked_sub_days(chrono::Days::new(u64::try_from(longest).unwrap_or(0)))
-            .unwrap_or(chrono::NaiveDate::MIN)
-            .max(chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
-        let sql = format!(
-            "SELECT {BOOKING_COLS} FROM bookings WHERE starts_on >= $4 AND starts_on < $2 AND ends_on > $1 \
-             AND (CASE WHEN status = 'confirmed' THEN 1 WHEN status = 'held' AND hold_expires_at > $3 THEN 1 ELSE 0 END) = 1"
-        );
-        let bookings = sqlx::query_as::<_, BookingRow>(&sql)
-            .bind(from)
-            .bind(to)
-            .bind(now())
-            .bind(earliest)
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(|r| LiveBooking {
-                id: r.id,
-                program_id: r.program_id,
-                suite_id: r.suite_id,
-                line: r.line,
-                start: r.starts_on,
-                end: r.ends_on,
-            })
-            .collect();
-        Ok(Calendar {
-            suites,
-            closures,
-            bookings,
-        })
+        calendar_reads::calendar(&self.pool, from, to).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn occupancy(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Occupancy, StoreError> {
+        calendar_reads::occupancy(&self.pool, from, to).await
     }
 }
