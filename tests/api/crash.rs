@@ -43,7 +43,7 @@ async fn crash_keeps_acknowledged_bookings(backend: Backend) {
     let client = app.client("C").await;
     let program = app.program(&client["id"], "P").await;
     let key = app.admin_key.clone();
-    let url = app.database_url.clone();
+    let url = app.db.url().to_string();
     let http = reqwest::Client::new();
 
     let (mut child, addr) = start(&url, &key);

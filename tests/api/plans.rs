@@ -28,32 +28,6 @@ async fn wait_done(app: &TestApp, id: &str) -> Value {
     }
 }
 
-/// Outbox rows of one type: (client scope, data).
-async fn events(app: &TestApp, kind: &str) -> Vec<(Option<Uuid>, Value)> {
-    type Row = (Option<Uuid>, sqlx::types::Json<Value>);
-    let sql = "SELECT client_id, payload FROM events WHERE type = $1 ORDER BY id";
-    let rows: Vec<Row> = if app.database_url.starts_with("sqlite") {
-        let pool = sqlx::SqlitePool::connect(&app.database_url)
-            .await
-            .expect("sqlite");
-        sqlx::query_as(sql)
-            .bind(kind)
-            .fetch_all(&pool)
-            .await
-            .expect("events")
-    } else {
-        let pool = sqlx::PgPool::connect(&app.database_url)
-            .await
-            .expect("postgres");
-        sqlx::query_as(sql)
-            .bind(kind)
-            .fetch_all(&pool)
-            .await
-            .expect("events")
-    };
-    rows.into_iter().map(|(c, p)| (c, p.0)).collect()
-}
-
 struct Cdmo {
     suite_a: String,
     suite_v: String,
@@ -240,7 +214,7 @@ both_backends!(
         );
 
         // Alerts: one shortfall event per client (scoped) plus one for staff.
-        let short_events = events(&app, "capacity.shortfall").await;
+        let short_events = app.scoped_events("capacity.shortfall").await;
         assert_eq!(short_events.len(), 3, "{short_events:?}");
         let acme: Uuid = c.client1.parse().unwrap();
         let (_, data) = short_events
@@ -255,16 +229,16 @@ both_backends!(
             .find(|(cl, _)| cl.is_none())
             .expect("staff event");
         assert_eq!(all["shortfalls"].as_array().unwrap().len(), 2);
-        assert_eq!(events(&app, "plan.completed").await.len(), 1);
-        let high = events(&app, "capacity.utilization_high").await.len();
+        assert_eq!(app.events("plan.completed").await.len(), 1);
+        let high = app.events("capacity.utilization_high").await.len();
         assert!(high >= 1, "suite A is full in January");
 
         // Nothing changed: a second plan raises no new shortfall or utilisation alert.
         let again = app.post("/v1/plans", &k, body).await.expect(202);
         wait_done(&app, again["id"].as_str().unwrap()).await;
-        assert_eq!(events(&app, "capacity.shortfall").await.len(), 3);
-        assert_eq!(events(&app, "capacity.utilization_high").await.len(), high);
-        assert_eq!(events(&app, "plan.completed").await.len(), 2);
+        assert_eq!(app.events("capacity.shortfall").await.len(), 3);
+        assert_eq!(app.events("capacity.utilization_high").await.len(), high);
+        assert_eq!(app.events("plan.completed").await.len(), 2);
 
         // Newest first.
         let list = app.get("/v1/plans?limit=1", &k).await.expect(200);
@@ -484,39 +458,16 @@ both_backends!(
         let partial =
             "INSERT INTO plan_utilization (plan_id, seq, suite_id, month, open_line_days, \
                        booked_line_days, planned_line_days) VALUES ($1, 0, $2, '2029-01', 1, 1, 1)";
-        if app.database_url.starts_with("sqlite") {
-            let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-            sqlx::query(insert)
-                .bind(id)
-                .bind(from)
-                .bind(to)
-                .bind(past)
-                .execute(&pool)
-                .await
-                .unwrap();
-            sqlx::query(partial)
-                .bind(id)
-                .bind(Uuid::now_v7())
-                .execute(&pool)
-                .await
-                .unwrap();
-        } else {
-            let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
-            sqlx::query(insert)
-                .bind(id)
-                .bind(from)
-                .bind(to)
-                .bind(past)
-                .execute(&pool)
-                .await
-                .unwrap();
-            sqlx::query(partial)
-                .bind(id)
-                .bind(Uuid::now_v7())
-                .execute(&pool)
-                .await
-                .unwrap();
-        }
+        let inserted = app
+            .db
+            .execute(insert, &[id.into(), from.into(), to.into(), past.into()])
+            .await;
+        assert_eq!(inserted, 1);
+        let inserted = app
+            .db
+            .execute(partial, &[id.into(), Uuid::now_v7().into()])
+            .await;
+        assert_eq!(inserted, 1);
         let plan = wait_done(&app, &id.to_string()).await;
         assert_eq!(plan["objective"]["served_weighted"], json!(6.0));
         // The dead attempt's partial row is gone; every row is this run's.
