@@ -1,7 +1,11 @@
-//! Spawns the real server on port 0 over a fresh database (a SQLite file or a new PostgreSQL
-//! database) and talks to it over HTTP.
+//! Spawns the server on port 0 over a fresh database (a SQLite file or a new PostgreSQL
+//! database) and talks to it over HTTP; `spawn_binary` starts the real binary where only a
+//! process will do.
+
+mod binary;
 
 pub use crate::common::{Backend, TestDb};
+pub use binary::{spawn_binary, Binary};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::Once;
