@@ -1,6 +1,6 @@
 //! Spawns the server on port 0 over a fresh database (a SQLite file or a new PostgreSQL
-//! database) and talks to it over HTTP; `spawn_binary` starts the real binary where only a
-//! process will do.
+//! database) and talks to it over HTTP: in process (`TestApp::spawn`), or as the real binary
+//! (`TestApp::spawn_binary_with`, `spawn_binary`) where only a process will do.
 
 mod binary;
 
@@ -18,6 +18,8 @@ pub struct TestApp {
     pub admin_key: String,
     pub http: reqwest::Client,
     pub backend: Backend,
+    /// The real binary serving `base`, when the app is one; killed before `db` is dropped.
+    _server: Option<Binary>,
     pub db: TestDb,
 }
 
@@ -136,6 +138,32 @@ impl TestApp {
             admin_key,
             http: http_client(),
             backend,
+            _server: None,
+            db,
+        }
+    }
+
+    /// The real binary (`suiteplan serve`) over a fresh database, its command changed by `tweak`
+    /// (settings through `SUITEPLAN__…` variables): for what must be per process, such as the
+    /// replanner's metrics.
+    pub async fn spawn_binary_with(
+        backend: Backend,
+        tweak: impl FnOnce(&mut std::process::Command),
+    ) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let admin_key = new_admin_key();
+        let server = spawn_binary(|cmd| {
+            cmd.args(["--database-url", db.url()])
+                .env("SUITEPLAN__AUTH__BOOTSTRAP_ADMIN_KEY", &admin_key);
+            tweak(cmd);
+        })
+        .await;
+        TestApp {
+            base: server.base(),
+            admin_key,
+            http: http_client(),
+            backend,
+            _server: Some(server),
             db,
         }
     }

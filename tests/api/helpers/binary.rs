@@ -112,6 +112,11 @@ fn listening_addr(line: &str) -> Option<String> {
 }
 
 impl Binary {
+    /// `http://ADDR`.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// The next `n` lines it prints on stdout (failing after 30 s without one). Lines printed
     /// before `listening on` are already in the pipe.
     pub fn stdout_lines(&self, n: usize) -> Vec<String> {
