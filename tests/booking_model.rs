@@ -1,7 +1,11 @@
 //! Property test: random sequences of create / confirm / cancel / expire / closure against the
-//! real SQLite store give the same outcomes and the same final state as a simple in-memory model.
+//! real store, on SQLite and on PostgreSQL, give the same outcomes and the same final state as a
+//! simple in-memory model.
+
+mod common;
 
 use chrono::{Days, NaiveDate};
+use common::{Backend, TestDb};
 use proptest::prelude::*;
 use suiteplan::config::Settings;
 use suiteplan::domain::*;
@@ -153,10 +157,10 @@ fn day(n: u64) -> NaiveDate {
     NaiveDate::from_ymd_opt(2030, 1, 1).unwrap() + Days::new(n)
 }
 
-async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
-    let dir = tempfile::tempdir().unwrap();
+async fn run(backend: Backend, ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let db = TestDb::new(backend).await;
     let mut settings = Settings::load(None).unwrap();
-    settings.database.url = format!("sqlite://{}", dir.path().join("m.db").display());
+    settings.database.url = db.url().to_string();
     let store: DynStore = store::connect(&settings.database).await.unwrap();
     let actor = Actor::system();
     let site = store
@@ -208,9 +212,6 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 allowed_suite_ids: None,
             },
         )
-        .await
-        .unwrap();
-    let pool = sqlx::SqlitePool::connect(&settings.database.url)
         .await
         .unwrap();
     let mut model = Model::default();
@@ -267,11 +268,11 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     Outcome::Skipped
                 } else {
                     // The hold's expiry instant passes; the sweeper runs.
-                    sqlx::query("UPDATE bookings SET hold_expires_at = '2000-01-01T00:00:00+00:00' WHERE id = $1")
-                        .bind(ids[i])
-                        .execute(&pool)
-                        .await
-                        .unwrap();
+                    db.execute(
+                        "UPDATE bookings SET hold_expires_at = '2000-01-01T00:00:00+00:00' WHERE id = $1",
+                        &[ids[i].into()],
+                    )
+                    .await;
                     store.sweep_holds(3).await.unwrap();
                     let b = store.get_booking(ids[i], None).await.unwrap();
                     Outcome::Ok(b.status, b.line)
@@ -342,11 +343,33 @@ fn outcome(r: Result<Booking, StoreError>, ids: &mut Vec<uuid::Uuid>) -> Outcome
     }
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
-    #[test]
-    fn the_store_behaves_like_the_model(ops in prop::collection::vec(op(), 1..40)) {
+/// The same strategy on both backends, each case on a database of its own. PostgreSQL runs a third
+/// of the cases: creating, migrating and dropping its database makes a case take about 0.3 s there
+/// on a quiet machine and 0.8 s on a busy one, against about 0.04 s on SQLite.
+mod the_store_behaves_like_the_model {
+    use super::*;
+
+    const SQLITE_CASES: u32 = 48;
+    const PG_CASES: u32 = 16;
+
+    fn check(backend: Backend, ops: Vec<Op>) -> Result<(), TestCaseError> {
         let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(run(ops))?;
+        rt.block_on(run(backend, ops))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: SQLITE_CASES, ..ProptestConfig::default() })]
+        #[test]
+        fn sqlite(ops in prop::collection::vec(op(), 1..40)) {
+            check(Backend::Sqlite, ops)?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: PG_CASES, ..ProptestConfig::default() })]
+        #[test]
+        fn postgres(ops in prop::collection::vec(op(), 1..40)) {
+            check(Backend::Postgres, ops)?;
+        }
     }
 }

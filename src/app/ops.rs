@@ -48,6 +48,9 @@ impl Metrics {
         registry
             .register(Box::new(latency.clone()))
             .expect("unique metric");
+        registry
+            .register(Box::new(crate::planning::replan::CHECKS.clone()))
+            .expect("unique metric");
         Metrics {
             registry,
             requests,

@@ -12,11 +12,33 @@ use crate::domain::NewPlan;
 use crate::domain::{Actor, Month, Scenario};
 use crate::store::DynStore;
 use chrono::{DateTime, Utc};
-use std::sync::Arc;
+use prometheus::{IntCounterVec, Opts};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 /// Audit entities whose changes alter demand or capacity.
 pub const TRIGGERS: [&str; 3] = ["forecast", "booking", "closure"];
+
+/// How often the replanner looked at the change feed, by what it found: `unchanged` (every change
+/// already planned), `debouncing` (a change, still too recent), `planned` (a plan was queued).
+/// Shows that the replanner is alive, and that no new plan means "nothing to plan", not "not
+/// looking".
+///
+/// Process-wide, unlike the per-app request metrics: a process runs one replanner.
+pub static CHECKS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    let checks = IntCounterVec::new(
+        Opts::new(
+            "suiteplan_replan_checks_total",
+            "Auto-replan looks at the change feed, by outcome",
+        ),
+        &["outcome"],
+    )
+    .expect("valid metric");
+    for outcome in ["unchanged", "debouncing", "planned"] {
+        checks.with_label_values(&[outcome]);
+    }
+    checks
+});
 
 pub async fn run(store: DynStore, settings: Arc<Settings>) {
     if !settings.planning.auto_replan {
@@ -40,18 +62,23 @@ pub async fn run(store: DynStore, settings: Arc<Settings>) {
         tokio::time::sleep(poll).await;
         let last = match store.last_change_at(&TRIGGERS).await {
             Ok(Some(t)) => t,
-            Ok(None) => continue,
+            Ok(None) => {
+                CHECKS.with_label_values(&["unchanged"]).inc();
+                continue;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "auto-replan: reading the change log failed");
                 continue;
             }
         };
         if planned_through.is_some_and(|p| last <= p) {
+            CHECKS.with_label_values(&["unchanged"]).inc();
             continue;
         }
         let now = Utc::now();
         let first = *first_unplanned.get_or_insert(now);
         if now - last < debounce && now - first < debounce * 5 {
+            CHECKS.with_label_values(&["debouncing"]).inc();
             continue;
         }
         let from = Month::of(now.date_naive());
@@ -71,6 +98,7 @@ pub async fn run(store: DynStore, settings: Arc<Settings>) {
                 tracing::info!(plan_id = %record.id, changed_at = %last, "auto-replan queued");
                 planned_through = Some(last);
                 first_unplanned = None;
+                CHECKS.with_label_values(&["planned"]).inc();
             }
             Err(e) => tracing::warn!(error = %e, "auto-replan: could not queue a plan"),
         }

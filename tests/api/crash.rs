@@ -3,35 +3,15 @@
 
 use crate::helpers::*;
 use serde_json::json;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-fn start(database_url: &str, admin_key: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_suiteplan"))
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--database-url",
-            database_url,
-        ])
-        .env("SUITEPLAN__AUTH__BOOTSTRAP_ADMIN_KEY", admin_key)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut lines = stderr.lines().map_while(Result::ok);
-    let addr = lines
-        .find_map(|l| {
-            l.find("listening on http://")
-                .map(|i| l[i + 20..].split_whitespace().next().unwrap().to_string())
-        })
-        .expect("a listening line");
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+/// The real binary on `app`'s database, with its admin key.
+async fn start(app: &TestApp) -> Binary {
+    spawn_binary(|cmd| {
+        cmd.args(["--database-url", app.db.url()])
+            .env("SUITEPLAN__AUTH__BOOTSTRAP_ADMIN_KEY", &app.admin_key);
+    })
+    .await
 }
 
 async fn crash_keeps_acknowledged_bookings(backend: Backend) {
@@ -43,10 +23,10 @@ async fn crash_keeps_acknowledged_bookings(backend: Backend) {
     let client = app.client("C").await;
     let program = app.program(&client["id"], "P").await;
     let key = app.admin_key.clone();
-    let url = app.database_url.clone();
     let http = reqwest::Client::new();
 
-    let (mut child, addr) = start(&url, &key);
+    let mut server = start(&app).await;
+    let addr = server.addr.clone();
     // Eight concurrent streams of bookings; the server is killed while they are running.
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
     let mut streams = Vec::new();
@@ -93,19 +73,19 @@ async fn crash_keeps_acknowledged_bookings(backend: Backend) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    child.kill().expect("kill -9");
+    server.kill().expect("kill -9");
     for s in streams {
         s.await.unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    let _ = child.wait();
     assert!(
         acked.len() >= 100,
         "bookings were acknowledged before the kill: {}",
         acked.len()
     );
 
-    let (mut child, addr) = start(&url, &key);
+    let server = start(&app).await;
+    let addr = server.addr.clone();
     let listed: serde_json::Value = http
         .get(format!("http://{addr}/v1/bookings?limit=1000"))
         .bearer_auth(&key)
@@ -115,8 +95,7 @@ async fn crash_keeps_acknowledged_bookings(backend: Backend) {
         .json()
         .await
         .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     let items = listed["items"].as_array().unwrap();
     let stored: std::collections::HashSet<&str> =
         items.iter().map(|b| b["id"].as_str().unwrap()).collect();

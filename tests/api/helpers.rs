@@ -1,6 +1,11 @@
-//! Spawns the real server on port 0 over a fresh database (a SQLite file or a new PostgreSQL
-//! database) and talks to it over HTTP.
+//! Spawns the server on port 0 over a fresh database (a SQLite file or a new PostgreSQL
+//! database) and talks to it over HTTP: in process (`TestApp::spawn`), or as the real binary
+//! (`TestApp::spawn_binary_with`, `spawn_binary`) where only a process will do.
 
+mod binary;
+
+pub use crate::common::{Backend, TestDb};
+pub use binary::{spawn_binary, Binary};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::Once;
@@ -8,19 +13,14 @@ use suiteplan::config::Settings;
 use suiteplan::startup::Application;
 use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
 pub struct TestApp {
     pub base: String,
     pub admin_key: String,
     pub http: reqwest::Client,
     pub backend: Backend,
-    pub database_url: String,
-    _dir: Option<tempfile::TempDir>,
+    /// The real binary serving `base`, when the app is one; killed before `db` is dropped.
+    _server: Option<Binary>,
+    pub db: TestDb,
 }
 
 /// A response: status, content type and JSON body (Null when empty or not JSON).
@@ -96,9 +96,15 @@ impl Resp {
 
 static TRACING: Once = Once::new();
 
-pub fn pg_base_url() -> String {
-    std::env::var("SUITEPLAN_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+fn new_admin_key() -> String {
+    format!("test-admin-{}", Uuid::new_v4().simple())
+}
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
 }
 
 impl TestApp {
@@ -115,22 +121,13 @@ impl TestApp {
                     .try_init();
             }
         });
+        let db = TestDb::new(backend).await;
         let mut settings = Settings::load(None).expect("default settings load");
         settings.server.bind = "127.0.0.1:0".into();
-        let admin_key = format!("test-admin-{}", Uuid::new_v4().simple());
+        let admin_key = new_admin_key();
         settings.auth.bootstrap_admin_key = admin_key.clone();
-        let mut dir = None;
-        settings.database.url = match backend {
-            Backend::Sqlite => {
-                let d = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", d.path().join("test.db").display());
-                dir = Some(d);
-                url
-            }
-            Backend::Postgres => create_pg_database().await,
-        };
+        settings.database.url = db.url().to_string();
         tweak(&mut settings);
-        let database_url = settings.database.url.clone();
         let app = Application::build(settings)
             .await
             .expect("application builds");
@@ -139,13 +136,35 @@ impl TestApp {
         TestApp {
             base,
             admin_key,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
+            http: http_client(),
             backend,
-            database_url,
-            _dir: dir,
+            _server: None,
+            db,
+        }
+    }
+
+    /// The real binary (`suiteplan serve`) over a fresh database, its command changed by `tweak`
+    /// (settings through `SUITEPLAN__…` variables): for what must be per process, such as the
+    /// replanner's metrics.
+    pub async fn spawn_binary_with(
+        backend: Backend,
+        tweak: impl FnOnce(&mut std::process::Command),
+    ) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let admin_key = new_admin_key();
+        let server = spawn_binary(|cmd| {
+            cmd.args(["--database-url", db.url()])
+                .env("SUITEPLAN__AUTH__BOOTSTRAP_ADMIN_KEY", &admin_key);
+            tweak(cmd);
+        })
+        .await;
+        TestApp {
+            base: server.base(),
+            admin_key,
+            http: http_client(),
+            backend,
+            _server: Some(server),
+            db,
         }
     }
 
@@ -218,31 +237,24 @@ impl TestApp {
 
     /// Outbox events of one type, read straight from the database.
     pub async fn events(&self, event_type: &str) -> Vec<Value> {
-        let sql = "SELECT CAST(payload AS TEXT) FROM events WHERE type = $1 ORDER BY id";
-        let rows: Vec<String> = match self.backend {
-            Backend::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(&self.database_url)
-                    .await
-                    .expect("sqlite");
-                sqlx::query_scalar(sql)
-                    .bind(event_type)
-                    .fetch_all(&pool)
-                    .await
-                    .expect("events")
-            }
-            Backend::Postgres => {
-                let pool = sqlx::PgPool::connect(&self.database_url)
-                    .await
-                    .expect("postgres");
-                sqlx::query_scalar(sql)
-                    .bind(event_type)
-                    .fetch_all(&pool)
-                    .await
-                    .expect("events")
-            }
-        };
-        rows.iter()
-            .map(|r| serde_json::from_str(r).expect("JSON payload"))
+        self.scoped_events(event_type)
+            .await
+            .into_iter()
+            .map(|(_, payload)| payload)
+            .collect()
+    }
+
+    /// Outbox events of one type with their client scope (None: staff only).
+    pub async fn scoped_events(&self, event_type: &str) -> Vec<(Option<Uuid>, Value)> {
+        type Row = (Option<Uuid>, sqlx::types::Json<Value>);
+        self.db
+            .fetch_all::<Row>(
+                "SELECT client_id, payload FROM events WHERE type = $1 ORDER BY id",
+                &[event_type.into()],
+            )
+            .await
+            .into_iter()
+            .map(|(client, payload)| (client, payload.0))
             .collect()
     }
 
@@ -302,20 +314,6 @@ impl TestApp {
         .await
         .expect(201)
     }
-}
-
-async fn create_pg_database() -> String {
-    use sqlx::Connection;
-    let base = pg_base_url();
-    let mut conn = sqlx::PgConnection::connect(&format!("{base}/test"))
-        .await
-        .expect("PostgreSQL reachable at SUITEPLAN_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432)");
-    let name = format!("sp_test_{}", Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
-    format!("{base}/{name}")
 }
 
 /// Runs the same test body against SQLite and PostgreSQL.

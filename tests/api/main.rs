@@ -1,5 +1,7 @@
 //! One integration-test binary: the real server on port 0, against SQLite and PostgreSQL.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod helpers;
 
 mod bad_input;

@@ -3,8 +3,6 @@
 use crate::both_backends;
 use crate::helpers::*;
 use reqwest::Method;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 
 both_backends!(
     health_readiness_and_metrics_answer,
@@ -69,37 +67,17 @@ async fn openapi_document_lists_the_contract_paths() {
     }
 }
 
-/// Starts the real binary and returns it with the address from its `listening on` line.
-fn start_binary(
-    dir: &std::path::Path,
-    extra_env: &[(&str, &str)],
-) -> (std::process::Child, String, Vec<String>) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_suiteplan"));
-    cmd.current_dir(dir)
-        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
-        .env("SUITEPLAN__LOG__FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("binary starts");
-    let stdout = child.stdout.take().unwrap();
-    let stdout_lines: Vec<String> = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .take(5)
-        .collect();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut addr = None;
-    for line in stderr.lines().map_while(Result::ok) {
-        if let Some(i) = line.find("listening on http://") {
-            let rest = &line[i + "listening on http://".len()..];
-            addr = Some(rest.split(['"', ' ']).next().unwrap().to_string());
-            break;
-        }
-    }
-    (child, addr.expect("a `listening on` line"), stdout_lines)
+/// The real binary with `serve --demo`, in `dir` (where its default SQLite database goes), and
+/// the five lines the demo prints.
+async fn start_demo(dir: &std::path::Path) -> (Binary, Vec<String>) {
+    let server = spawn_binary(|cmd| {
+        cmd.current_dir(dir)
+            .arg("--demo")
+            .env("SUITEPLAN__LOG__FORMAT", "json");
+    })
+    .await;
+    let lines = server.stdout_lines(5);
+    (server, lines)
 }
 
 fn printed_key(lines: &[String], role: &str) -> String {
@@ -119,7 +97,8 @@ async fn demo_serves_with_printed_keys_and_seeding_twice_does_not_duplicate() {
     let http = reqwest::Client::new();
     let mut seen = Vec::new();
     for _ in 0..2 {
-        let (mut child, addr, lines) = start_binary(dir.path(), &[]);
+        let (server, lines) = start_demo(dir.path()).await;
+        let addr = server.addr.clone();
         assert!(
             addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"),
             "real port: {addr}"
@@ -158,8 +137,7 @@ async fn demo_serves_with_printed_keys_and_seeding_twice_does_not_duplicate() {
             programs["items"].as_array().unwrap().len(),
             mine["items"].as_array().unwrap().len(),
         ));
-        let _ = child.kill();
-        let _ = child.wait();
+        drop(server);
     }
     let (suites, programs, mine) = seen[0];
     assert!(suites >= 8, "about ten suites, got {suites}");
@@ -183,7 +161,8 @@ async fn demo_forecasts_outgrow_autologous_capacity() {
     // The demo is meant to show a capacity cliff: maximum-scenario autologous demand must exceed
     // what the autologous grade-B lines can make in some month of the five years.
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, addr, lines) = start_binary(dir.path(), &[]);
+    let (server, lines) = start_demo(dir.path()).await;
+    let addr = server.addr.clone();
     let admin = printed_key(&lines, "admin");
     let http = reqwest::Client::new();
     let get = |path: String| {
@@ -239,8 +218,7 @@ async fn demo_forecasts_outgrow_autologous_capacity() {
                 .or_default() += item["batches"].as_f64().unwrap() * occupancy;
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     let capacity = auto_lines as f64 * 31.0;
     let over = by_month.values().filter(|d| **d > capacity).count();
     assert!(

@@ -488,16 +488,7 @@ both_backends!(
         // The store fails under the planner's page (its suites table is gone): a 500 page that
         // says nothing of the cause; the API answers the same failure with a problem.
         let sql = "ALTER TABLE suites RENAME TO suites_gone";
-        match app.backend {
-            Backend::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-                sqlx::query(sql).execute(&pool).await.unwrap();
-            }
-            Backend::Postgres => {
-                let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
-                sqlx::query(sql).execute(&pool).await.unwrap();
-            }
-        }
+        app.db.execute(sql, &[]).await;
         let (status, _, ct, html) = page(&app, "/ui/", &cookie).await;
         assert_eq!(status, 500, "{html}");
         assert!(ct.starts_with("text/html"), "{ct}: {html}");

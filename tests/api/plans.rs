@@ -28,32 +28,6 @@ async fn wait_done(app: &TestApp, id: &str) -> Value {
     }
 }
 
-/// Outbox rows of one type: (client scope, data).
-async fn events(app: &TestApp, kind: &str) -> Vec<(Option<Uuid>, Value)> {
-    type Row = (Option<Uuid>, sqlx::types::Json<Value>);
-    let sql = "SELECT client_id, payload FROM events WHERE type = $1 ORDER BY id";
-    let rows: Vec<Row> = if app.database_url.starts_with("sqlite") {
-        let pool = sqlx::SqlitePool::connect(&app.database_url)
-            .await
-            .expect("sqlite");
-        sqlx::query_as(sql)
-            .bind(kind)
-            .fetch_all(&pool)
-            .await
-            .expect("events")
-    } else {
-        let pool = sqlx::PgPool::connect(&app.database_url)
-            .await
-            .expect("postgres");
-        sqlx::query_as(sql)
-            .bind(kind)
-            .fetch_all(&pool)
-            .await
-            .expect("events")
-    };
-    rows.into_iter().map(|(c, p)| (c, p.0)).collect()
-}
-
 struct Cdmo {
     suite_a: String,
     suite_v: String,
@@ -240,7 +214,7 @@ both_backends!(
         );
 
         // Alerts: one shortfall event per client (scoped) plus one for staff.
-        let short_events = events(&app, "capacity.shortfall").await;
+        let short_events = app.scoped_events("capacity.shortfall").await;
         assert_eq!(short_events.len(), 3, "{short_events:?}");
         let acme: Uuid = c.client1.parse().unwrap();
         let (_, data) = short_events
@@ -255,16 +229,16 @@ both_backends!(
             .find(|(cl, _)| cl.is_none())
             .expect("staff event");
         assert_eq!(all["shortfalls"].as_array().unwrap().len(), 2);
-        assert_eq!(events(&app, "plan.completed").await.len(), 1);
-        let high = events(&app, "capacity.utilization_high").await.len();
+        assert_eq!(app.events("plan.completed").await.len(), 1);
+        let high = app.events("capacity.utilization_high").await.len();
         assert!(high >= 1, "suite A is full in January");
 
         // Nothing changed: a second plan raises no new shortfall or utilisation alert.
         let again = app.post("/v1/plans", &k, body).await.expect(202);
         wait_done(&app, again["id"].as_str().unwrap()).await;
-        assert_eq!(events(&app, "capacity.shortfall").await.len(), 3);
-        assert_eq!(events(&app, "capacity.utilization_high").await.len(), high);
-        assert_eq!(events(&app, "plan.completed").await.len(), 2);
+        assert_eq!(app.events("capacity.shortfall").await.len(), 3);
+        assert_eq!(app.events("capacity.utilization_high").await.len(), high);
+        assert_eq!(app.events("plan.completed").await.len(), 2);
 
         // Newest first.
         let list = app.get("/v1/plans?limit=1", &k).await.expect(200);
@@ -484,39 +458,16 @@ both_backends!(
         let partial =
             "INSERT INTO plan_utilization (plan_id, seq, suite_id, month, open_line_days, \
                        booked_line_days, planned_line_days) VALUES ($1, 0, $2, '2029-01', 1, 1, 1)";
-        if app.database_url.starts_with("sqlite") {
-            let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-            sqlx::query(insert)
-                .bind(id)
-                .bind(from)
-                .bind(to)
-                .bind(past)
-                .execute(&pool)
-                .await
-                .unwrap();
-            sqlx::query(partial)
-                .bind(id)
-                .bind(Uuid::now_v7())
-                .execute(&pool)
-                .await
-                .unwrap();
-        } else {
-            let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
-            sqlx::query(insert)
-                .bind(id)
-                .bind(from)
-                .bind(to)
-                .bind(past)
-                .execute(&pool)
-                .await
-                .unwrap();
-            sqlx::query(partial)
-                .bind(id)
-                .bind(Uuid::now_v7())
-                .execute(&pool)
-                .await
-                .unwrap();
-        }
+        let inserted = app
+            .db
+            .execute(insert, &[id.into(), from.into(), to.into(), past.into()])
+            .await;
+        assert_eq!(inserted, 1);
+        let inserted = app
+            .db
+            .execute(partial, &[id.into(), Uuid::now_v7().into()])
+            .await;
+        assert_eq!(inserted, 1);
         let plan = wait_done(&app, &id.to_string()).await;
         assert_eq!(plan["objective"]["served_weighted"], json!(6.0));
         // The dead attempt's partial row is gone; every row is this run's.
@@ -543,46 +494,90 @@ both_backends!(
     }
 );
 
-both_backends!(
-    auto_replan_plans_the_expected_scenario_after_a_change,
-    |_app: TestApp| async move {
-        let backend = _app.backend;
-        drop(_app);
-        let app = TestApp::spawn_with(backend, |s| {
-            s.planning.auto_replan = true;
-            s.planning.replan_debounce_s = 1;
-            s.planning.horizon_months = 3;
-        })
+/// One outcome's count of `suiteplan_replan_checks_total` on the app's `/metrics`.
+async fn replan_checks(app: &TestApp, outcome: &str) -> u64 {
+    let metrics = app
+        .request(reqwest::Method::GET, "/metrics", None, None)
         .await;
-        let k = app.admin_key.clone();
-        let site = app.site("S").await;
-        app.suite(&site["id"], "CT", &["autologous"], 1).await;
-        let client = app.client("C").await;
-        let program = app.program(&client["id"], "P").await;
-        let month = chrono::Utc::now().format("%Y-%m").to_string();
-        app.put(
-            &format!("/v1/programs/{}/forecast", program["id"].as_str().unwrap()),
-            &k,
-            json!({"entries": [{"month": month, "phase": "phase1", "batches": 1}]}),
-        )
-        .await
-        .expect(200);
-        // Bounded wait for the debounced plan (debounce 1 s; at most 15 s).
-        let mut plans = Value::Null;
-        for _ in 0..150 {
-            plans = app.get("/v1/plans", &k).await.expect(200);
-            if !plans["items"].as_array().unwrap().is_empty() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let line = format!("suiteplan_replan_checks_total{{outcome=\"{outcome}\"}} ");
+    metrics
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix(&line)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no `{line}` in /metrics: {}", metrics.text))
+}
+
+/// The replanner's counters are per process, so the app is the real binary.
+async fn auto_replan(backend: Backend) {
+    let app = TestApp::spawn_binary_with(backend, |cmd| {
+        cmd.env("SUITEPLAN__PLANNING__AUTO_REPLAN", "true")
+            .env("SUITEPLAN__PLANNING__REPLAN_DEBOUNCE_S", "1")
+            .env("SUITEPLAN__PLANNING__HORIZON_MONTHS", "3");
+    })
+    .await;
+    let k = app.admin_key.clone();
+    let site = app.site("S").await;
+    app.suite(&site["id"], "CT", &["autologous"], 1).await;
+    let client = app.client("C").await;
+    let program = app.program(&client["id"], "P").await;
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    app.put(
+        &format!("/v1/programs/{}/forecast", program["id"].as_str().unwrap()),
+        &k,
+        json!({"entries": [{"month": month, "phase": "phase1", "batches": 1}]}),
+    )
+    .await
+    .expect(200);
+    // Bounded wait for the debounced plan (debounce 1 s; at most 15 s).
+    let mut plans = Value::Null;
+    for _ in 0..150 {
+        plans = app.get("/v1/plans", &k).await.expect(200);
+        if !plans["items"].as_array().unwrap().is_empty() {
+            break;
         }
-        let items = plans["items"].as_array().unwrap();
-        assert_eq!(items.len(), 1, "one plan for one change: {plans}");
-        assert_eq!(items[0]["scenario"], "expected");
-        assert_eq!(items[0]["from"], format!("{month}-01"));
-        // No change, no new plan.
-        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-        let again = app.get("/v1/plans", &k).await.expect(200);
-        assert_eq!(again["items"].as_array().unwrap().len(), 1);
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-);
+    let items = plans["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "one plan for one change: {plans}");
+    assert_eq!(items[0]["scenario"], "expected");
+    assert_eq!(items[0]["from"], format!("{month}-01"));
+
+    // No change, no new plan. Once the plan is done (its worker is the only other writer), the
+    // replanner, past its debounce, looks at the change feed again and finds nothing to plan.
+    wait_done(&app, items[0]["id"].as_str().unwrap()).await;
+    // Two more looks: the first may have read the feed before the plan was done.
+    let wanted = replan_checks(&app, "unchanged").await + 2;
+    let started = Instant::now();
+    loop {
+        let unchanged = replan_checks(&app, "unchanged").await;
+        assert_eq!(
+            replan_checks(&app, "planned").await,
+            1,
+            "planned again without a change"
+        );
+        if unchanged >= wanted {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the replanner did not find the change feed unchanged again within 15 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let again = app.get("/v1/plans", &k).await.expect(200);
+    assert_eq!(again["items"].as_array().unwrap().len(), 1, "{again}");
+}
+
+mod auto_replan_plans_the_expected_scenario_after_a_change {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite() {
+        auto_replan(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        auto_replan(Backend::Postgres).await;
+    }
+}
