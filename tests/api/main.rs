@@ -6,6 +6,7 @@ mod helpers;
 
 mod bad_input;
 mod bookings;
+mod calendar_agreement;
 mod concurrency;
 mod crash;
 mod demand;
