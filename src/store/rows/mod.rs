@@ -258,7 +258,8 @@ pub const PROGRAM_COLS: &str = "id, client_id, name, modality, storage, atmp, ph
     priority, allowed_suite_ids, created_at, updated_at";
 
 pub const BOOKING_COLS: &str =
-    "id, program_id, suite_id, line, starts_on, ends_on, status, hold_expires_at, note, at_risk, created_at";
+    "id, program_id, suite_id, line, starts_on, ends_on, status, hold_expires_at, note, \
+     at_risk, created_at";
 
 #[derive(sqlx::FromRow)]
 pub struct BookingRow {

@@ -32,8 +32,10 @@ impl AuditStore for Backend {
         page: Page,
     ) -> Result<Listed<AuditEntry>, StoreError> {
         let rows = sqlx::query_as::<_, AuditRow>(
-            "SELECT id, at, api_key_id, role, action, entity, entity_id, request_id, detail FROM audit_log \
-             WHERE ($1 IS NULL OR entity_id = $1) AND ($2 IS NULL OR at >= $2) AND ($3 IS NULL OR at < $3) \
+            "SELECT id, at, api_key_id, role, action, entity, entity_id, request_id, detail \
+             FROM audit_log \
+             WHERE ($1 IS NULL OR entity_id = $1) AND ($2 IS NULL OR at >= $2) AND ($3 IS NULL \
+             OR at < $3) \
              AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5",
         )
         .bind(filter.entity_id)

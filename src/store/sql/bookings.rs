@@ -14,7 +14,8 @@ async fn booking_for_update(
     scope: Option<Uuid>,
 ) -> Result<(Booking, Uuid), StoreError> {
     let sql = format!(
-        "SELECT b.id, b.program_id, b.suite_id, b.line, b.starts_on, b.ends_on, b.status, b.hold_expires_at, \
+        "SELECT b.id, b.program_id, b.suite_id, b.line, b.starts_on, b.ends_on, b.status, \
+         b.hold_expires_at, \
          b.note, b.at_risk, b.created_at FROM bookings b JOIN programs p ON p.id = b.program_id \
          WHERE b.id = $1 AND ($2 IS NULL OR p.client_id = $2){}",
         DIALECT.for_update_of_booking
@@ -62,7 +63,8 @@ impl BookingStore for Backend {
             BookingStatus::Held => {}
         }
         let sql = format!(
-            "UPDATE bookings SET status = 'confirmed', hold_expires_at = NULL, updated_at = $2 WHERE id = $1 RETURNING {BOOKING_COLS}"
+            "UPDATE bookings SET status = 'confirmed', hold_expires_at = NULL, updated_at = $2 \
+             WHERE id = $1 RETURNING {BOOKING_COLS}"
         );
         let booking: Booking = sqlx::query_as::<_, BookingRow>(&sql)
             .bind(id)
@@ -110,7 +112,8 @@ impl BookingStore for Backend {
             _ => {}
         }
         let sql = format!(
-            "UPDATE bookings SET status = 'cancelled', updated_at = $2 WHERE id = $1 RETURNING {BOOKING_COLS}"
+            "UPDATE bookings SET status = 'cancelled', updated_at = $2 WHERE id = $1 RETURNING \
+             {BOOKING_COLS}"
         );
         let booking: Booking = sqlx::query_as::<_, BookingRow>(&sql)
             .bind(id)
@@ -172,13 +175,16 @@ impl BookingStore for Backend {
             Some(BookingStatus::Cancelled) => " AND b.status = 'cancelled' AND $9 IS NOT NULL",
         };
         let sql = format!(
-            "SELECT b.id, b.program_id, b.suite_id, b.line, b.starts_on, b.ends_on, b.status, b.hold_expires_at, \
-             b.note, b.at_risk, b.created_at FROM bookings b JOIN programs p ON p.id = b.program_id \
+            "SELECT b.id, b.program_id, b.suite_id, b.line, b.starts_on, b.ends_on, b.status, \
+             b.hold_expires_at, \
+             b.note, b.at_risk, b.created_at FROM bookings b JOIN programs p ON p.id = \
+             b.program_id \
              WHERE ($1 IS NULL OR p.client_id = $1) AND ($2 IS NULL OR b.suite_id = $2) \
              AND ($3 IS NULL OR b.program_id = $3) AND ($4 IS NULL OR p.client_id = $4) \
              AND ($5 IS NULL OR b.ends_on > $5) AND ($6 IS NULL OR b.starts_on < $6) \
              AND ($7 IS NULL OR b.starts_on > (SELECT starts_on FROM bookings WHERE id = $7) \
-                  OR (b.starts_on = (SELECT starts_on FROM bookings WHERE id = $7) AND b.id > $7)){status_sql} \
+                  OR (b.starts_on = (SELECT starts_on FROM bookings WHERE id = $7) AND b.id > \
+                  $7)){status_sql} \
              ORDER BY b.starts_on, b.id LIMIT $8"
         );
         let mut q = sqlx::query_as::<_, BookingRow>(&sql)

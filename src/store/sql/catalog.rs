@@ -49,7 +49,8 @@ impl CatalogStore for Backend {
     #[tracing::instrument(skip_all)]
     async fn list_sites(&self, page: Page) -> Result<Listed<Site>, StoreError> {
         let rows = sqlx::query_as::<_, SiteRow>(
-            "SELECT id, name, timezone FROM sites WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
+            "SELECT id, name, timezone FROM sites WHERE ($1 IS NULL OR id > $1) ORDER BY id \
+             LIMIT $2",
         )
         .bind(page.after)
         .bind(fetch_limit(page))
@@ -84,7 +85,8 @@ impl CatalogStore for Backend {
         }
         let t = now();
         let sql = format!(
-            "INSERT INTO suites (id, site_id, name, grade, capabilities, lines, available_from, available_to, created_at, updated_at) \
+            "INSERT INTO suites (id, site_id, name, grade, capabilities, lines, available_from, \
+             available_to, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {SUITE_COLS}"
         );
         let suite: Suite = sqlx::query_as::<_, SuiteRow>(&sql)
@@ -171,7 +173,8 @@ impl CatalogStore for Backend {
             flag_at_risk(&mut tx, &affected.iter().map(|b| b.id).collect::<Vec<_>>()).await?;
         }
         let sql = format!(
-            "UPDATE suites SET name = $2, grade = $3, capabilities = $4, lines = $5, available_from = $6, \
+            "UPDATE suites SET name = $2, grade = $3, capabilities = $4, lines = $5, \
+             available_from = $6, \
              calendar_version = calendar_version + 1, \
              available_to = $7, updated_at = $8 WHERE id = $1 RETURNING {SUITE_COLS}"
         );
@@ -298,7 +301,8 @@ impl CatalogStore for Backend {
         page: Page,
     ) -> Result<Listed<Closure>, StoreError> {
         let sql = format!(
-            "SELECT {CLOSURE_COLS} FROM closures WHERE suite_id = $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+            "SELECT {CLOSURE_COLS} FROM closures WHERE suite_id = $1 AND ($2 IS NULL OR id > \
+             $2) ORDER BY id LIMIT $3"
         );
         let rows = sqlx::query_as::<_, ClosureRow>(&sql)
             .bind(suite_id)

@@ -24,7 +24,8 @@ pub(super) async fn audit(
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO audit_log (id, at, api_key_id, role, action, entity, entity_id, request_id, detail) \
+        "INSERT INTO audit_log (id, at, api_key_id, role, action, entity, entity_id, \
+         request_id, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(Uuid::now_v7())
@@ -110,7 +111,8 @@ pub(super) async fn live_bookings(
     sqlx::query_as::<_, LiveBookingRow>(
         "SELECT id, program_id, line, starts_on, ends_on FROM bookings \
          WHERE suite_id = $1 AND starts_on >= $5 AND starts_on < $3 AND ends_on > $2 \
-         AND (CASE WHEN status = 'confirmed' THEN 1 WHEN status = 'held' AND hold_expires_at > $4 THEN 1 ELSE 0 END) = 1 \
+         AND (CASE WHEN status = 'confirmed' THEN 1 WHEN status = 'held' AND hold_expires_at > \
+         $4 THEN 1 ELSE 0 END) = 1 \
          ORDER BY starts_on, id",
     )
     .bind(suite.suite.id)

@@ -39,7 +39,8 @@ impl FeedStore for Backend {
         }
         let id = Uuid::now_v7();
         sqlx::query(
-            "INSERT INTO calendar_feeds (id, token_hash, api_key_id, client_id, suite_id, program_id, created_at) \
+            "INSERT INTO calendar_feeds (id, token_hash, api_key_id, client_id, suite_id, \
+             program_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id)
@@ -67,7 +68,8 @@ impl FeedStore for Backend {
     #[tracing::instrument(skip_all)]
     async fn feed_scope(&self, token_hash: &str) -> Result<Option<FeedScope>, StoreError> {
         let row = sqlx::query_as::<_, FeedRow>(
-            "SELECT f.id, f.client_id, f.suite_id, f.program_id FROM calendar_feeds f JOIN api_keys k ON k.id = f.api_key_id \
+            "SELECT f.id, f.client_id, f.suite_id, f.program_id FROM calendar_feeds f JOIN \
+             api_keys k ON k.id = f.api_key_id \
              WHERE f.token_hash = $1 AND f.revoked_at IS NULL AND k.revoked_at IS NULL",
         )
         .bind(token_hash)
@@ -85,7 +87,8 @@ impl FeedStore for Backend {
     async fn revoke_feed(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let n = sqlx::query(
-            "UPDATE calendar_feeds SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL AND ($3 IS NULL OR client_id = $3)",
+            "UPDATE calendar_feeds SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL AND \
+             ($3 IS NULL OR client_id = $3)",
         )
         .bind(id)
         .bind(now())

@@ -21,7 +21,8 @@ impl IdempotencyStore for Backend {
             .execute(&mut *tx)
             .await?;
         let existing = sqlx::query_as::<_, IdemRow>(
-            "SELECT request_hash, status_code, response, created_at FROM idempotency_keys WHERE api_key_id = $1 AND key = $2",
+            "SELECT request_hash, status_code, response, created_at FROM idempotency_keys WHERE \
+             api_key_id = $1 AND key = $2",
         )
         .bind(key.api_key_id)
         .bind(&key.key)
@@ -41,17 +42,21 @@ impl IdempotencyStore for Backend {
             // then this request takes the key over.
             Some(row) if t - row.created_at < chrono::Duration::seconds(60) => IdemBegin::InFlight,
             Some(_) => {
-                sqlx::query("UPDATE idempotency_keys SET created_at = $3 WHERE api_key_id = $1 AND key = $2")
-                    .bind(key.api_key_id)
-                    .bind(&key.key)
-                    .bind(t)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE idempotency_keys SET created_at = $3 WHERE api_key_id = $1 \
+                     AND key = $2",
+                )
+                .bind(key.api_key_id)
+                .bind(&key.key)
+                .bind(t)
+                .execute(&mut *tx)
+                .await?;
                 IdemBegin::Fresh
             }
             None => {
                 sqlx::query(
-                    "INSERT INTO idempotency_keys (api_key_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO idempotency_keys (api_key_id, key, request_hash, created_at) \
+                     VALUES ($1, $2, $3, $4)",
                 )
                 .bind(key.api_key_id)
                 .bind(&key.key)
@@ -75,7 +80,8 @@ impl IdempotencyStore for Backend {
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
-            "UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE api_key_id = $1 AND key = $2 AND status_code IS NULL",
+            "UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE api_key_id = $1 \
+             AND key = $2 AND status_code IS NULL",
         )
         .bind(key.api_key_id)
         .bind(&key.key)
@@ -90,11 +96,14 @@ impl IdempotencyStore for Backend {
     #[tracing::instrument(skip_all)]
     async fn idempotency_forget(&self, key: &IdemKey) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("DELETE FROM idempotency_keys WHERE api_key_id = $1 AND key = $2 AND status_code IS NULL")
-            .bind(key.api_key_id)
-            .bind(&key.key)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE api_key_id = $1 AND key = $2 AND \
+             status_code IS NULL",
+        )
+        .bind(key.api_key_id)
+        .bind(&key.key)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -22,7 +22,8 @@ impl KeyStore for Backend {
     async fn ensure_admin_key(&self, key_hash: &str, prefix: &str) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let result = sqlx::query(
-            "INSERT INTO api_keys (id, name, role, client_id, prefix, key_hash, created_at, revoked_at) \
+            "INSERT INTO api_keys (id, name, role, client_id, prefix, key_hash, created_at, \
+             revoked_at) \
              VALUES ($1, $2, 'admin', NULL, $3, $4, $5, NULL) ON CONFLICT (key_hash) DO NOTHING",
         )
         .bind(Uuid::now_v7())
@@ -72,7 +73,8 @@ impl KeyStore for Backend {
         }
         let row = sqlx::query_as::<_, ApiKeyRow>(
             "INSERT INTO api_keys (id, name, role, client_id, prefix, key_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, name, role, client_id, prefix, created_at",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, name, role, client_id, prefix, \
+             created_at",
         )
         .bind(Uuid::now_v7())
         .bind(&input.name)
@@ -84,8 +86,10 @@ impl KeyStore for Backend {
         .fetch_one(&mut *tx)
         .await?;
         let key = ApiKey::try_from(row)?;
-        audit(&mut tx, actor, "create", "api_key", Some(key.id),
-            serde_json::json!({"name": key.name, "role": key.role, "client_id": key.client_id, "prefix": key.prefix})).await?;
+        let detail = serde_json::json!({
+            "name": key.name, "role": key.role, "client_id": key.client_id, "prefix": key.prefix,
+        });
+        audit(&mut tx, actor, "create", "api_key", Some(key.id), detail).await?;
         tx.commit().await?;
         Ok(key)
     }
@@ -160,7 +164,8 @@ impl KeyStore for Backend {
     #[tracing::instrument(skip_all)]
     async fn session_identity(&self, token_hash: &str) -> Result<Option<KeyIdentity>, StoreError> {
         let row = sqlx::query_as::<_, IdentityRow>(
-            "SELECT k.id, k.role, k.client_id FROM sessions s JOIN api_keys k ON k.id = s.api_key_id \
+            "SELECT k.id, k.role, k.client_id FROM sessions s JOIN api_keys k ON k.id = \
+             s.api_key_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND k.revoked_at IS NULL",
         )
         .bind(token_hash)

@@ -28,7 +28,8 @@ async fn hold_lease(
     lease_until: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let n = sqlx::query(
-        "UPDATE plans SET lease_expires_at = $3 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+        "UPDATE plans SET lease_expires_at = $3 WHERE id = $1 AND lease_owner = $2 AND status = \
+         'running'",
     )
     .bind(id)
     .bind(owner)
@@ -90,8 +91,10 @@ impl PlanStore for Backend {
             }
         }
         let sql = format!(
-            "INSERT INTO plans (id, status, scenario, horizon_from, horizon_to, program_ids, time_limit_s, \
-             created_by, created_at) VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8) RETURNING {PLAN_COLS}"
+            "INSERT INTO plans (id, status, scenario, horizon_from, horizon_to, program_ids, \
+             time_limit_s, \
+             created_by, created_at) VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8) \
+             RETURNING {PLAN_COLS}"
         );
         let record: PlanRecord = sqlx::query_as::<_, PlanRow>(&sql)
             .bind(Uuid::now_v7())
@@ -159,7 +162,8 @@ impl PlanStore for Backend {
         }
         detail.suggestions = sqlx::query_as::<_, SuggestionRow>(
             "SELECT id, program_id, client_id, suite_id, line, starts_on, ends_on, month \
-             FROM plan_suggestions WHERE plan_id = $1 AND ($2 IS NULL OR client_id = $2) ORDER BY seq",
+             FROM plan_suggestions WHERE plan_id = $1 AND ($2 IS NULL OR client_id = $2) ORDER \
+             BY seq",
         )
         .bind(id)
         .bind(scope)
@@ -182,8 +186,10 @@ impl PlanStore for Backend {
             detail.utilization = utilization_of(&mut tx, id).await?;
         }
         detail.programs = sqlx::query_as::<_, TotalsRow>(
-            "SELECT program_id, client_id, demand_batches, served_batches, demand_weighted, served_weighted \
-             FROM plan_programs WHERE plan_id = $1 AND ($2 IS NULL OR client_id = $2) ORDER BY program_id",
+            "SELECT program_id, client_id, demand_batches, served_batches, demand_weighted, \
+             served_weighted \
+             FROM plan_programs WHERE plan_id = $1 AND ($2 IS NULL OR client_id = $2) ORDER BY \
+             program_id",
         )
         .bind(id)
         .bind(scope)
@@ -213,7 +219,8 @@ impl PlanStore for Backend {
         let t = now();
         // A plan that keeps killing its workers is given up on, with a reason.
         sqlx::query(
-            "UPDATE plans SET status = 'failed', finished_at = $1, lease_owner = NULL, progress = NULL, \
+            "UPDATE plans SET status = 'failed', finished_at = $1, lease_owner = NULL, progress \
+             = NULL, \
              error = 'the plan was interrupted too many times (its worker stopped while solving)' \
              WHERE status = 'running' AND lease_expires_at < $1 AND attempts >= $2",
         )
@@ -222,7 +229,8 @@ impl PlanStore for Backend {
         .execute(&mut *tx)
         .await?;
         let sql = format!(
-            "SELECT id FROM plans WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < $1) \
+            "SELECT id FROM plans WHERE status = 'queued' OR (status = 'running' AND \
+             lease_expires_at < $1) \
              ORDER BY created_at, id LIMIT 1{}",
             DIALECT.claim
         );
@@ -236,7 +244,8 @@ impl PlanStore for Backend {
         };
         let sql = format!(
             "UPDATE plans SET status = 'running', lease_owner = $2, lease_expires_at = $3, \
-             started_at = COALESCE(started_at, $4), attempts = attempts + 1, progress = 'starting', error = NULL \
+             started_at = COALESCE(started_at, $4), attempts = attempts + 1, progress = \
+             'starting', error = NULL \
              WHERE id = $1 RETURNING {PLAN_COLS}"
         );
         let record: PlanRecord = sqlx::query_as::<_, PlanRow>(&sql)
@@ -303,7 +312,8 @@ impl PlanStore for Backend {
             .collect::<Result<_, StoreError>>()?;
         let forecasts = sqlx::query_as::<_, ForecastRow>(
             "SELECT f.program_id, f.version, f.entries, f.created_at FROM forecasts f \
-             WHERE f.version = (SELECT MAX(g.version) FROM forecasts g WHERE g.program_id = f.program_id) \
+             WHERE f.version = (SELECT MAX(g.version) FROM forecasts g WHERE g.program_id = \
+             f.program_id) \
              ORDER BY f.program_id",
         )
         .fetch_all(&mut *tx)
@@ -314,7 +324,8 @@ impl PlanStore for Backend {
         // Live = confirmed, or held and not yet expired (swept or not).
         let bookings = sqlx::query_as::<_, BookingSnapRow>(
             "SELECT program_id, suite_id, line, starts_on, ends_on, status FROM bookings \
-             WHERE ends_on > $1 AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $2)) \
+             WHERE ends_on > $1 AND (status = 'confirmed' OR (status = 'held' AND \
+             hold_expires_at > $2)) \
              ORDER BY suite_id, line, starts_on",
         )
         .bind(from)
@@ -355,7 +366,8 @@ impl PlanStore for Backend {
         }
         if !chunk.suggestions.is_empty() {
             let mut q = sqlx::QueryBuilder::<Db>::new(
-                "INSERT INTO plan_suggestions (id, plan_id, seq, program_id, client_id, suite_id, line, \
+                "INSERT INTO plan_suggestions (id, plan_id, seq, program_id, client_id, \
+                 suite_id, line, \
                  starts_on, ends_on, month) ",
             );
             q.push_values(&chunk.suggestions, |mut b, (seq, s)| {
@@ -374,7 +386,8 @@ impl PlanStore for Backend {
         }
         if !chunk.shortfalls.is_empty() {
             let mut q = sqlx::QueryBuilder::<Db>::new(
-                "INSERT INTO plan_shortfalls (plan_id, seq, program_id, client_id, month, phase, demand, \
+                "INSERT INTO plan_shortfalls (plan_id, seq, program_id, client_id, month, \
+                 phase, demand, \
                  booked, planned, shortfall, reason) ",
             );
             q.push_values(&chunk.shortfalls, |mut b, (seq, s)| {
@@ -410,7 +423,8 @@ impl PlanStore for Backend {
         }
         if !chunk.programs.is_empty() {
             let mut q = sqlx::QueryBuilder::<Db>::new(
-                "INSERT INTO plan_programs (plan_id, program_id, client_id, demand_batches, served_batches, \
+                "INSERT INTO plan_programs (plan_id, program_id, client_id, demand_batches, \
+                 served_batches, \
                  demand_weighted, served_weighted) ",
             );
             q.push_values(&chunk.programs, |mut b, t| {
@@ -437,8 +451,11 @@ impl PlanStore for Backend {
         utilization_threshold: f64,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        let sql = format!("SELECT {PLAN_COLS} FROM plans WHERE id = $1 AND lease_owner = $2 AND status = 'running'{}",
-            DIALECT.for_update);
+        let sql = format!(
+            "SELECT {PLAN_COLS} FROM plans WHERE id = $1 AND lease_owner = $2 AND \
+             status = 'running'{}",
+            DIALECT.for_update
+        );
         let record: PlanRecord = sqlx::query_as::<_, PlanRow>(&sql)
             .bind(id)
             .bind(owner)
@@ -505,9 +522,11 @@ impl PlanStore for Backend {
         scope: Option<Uuid>,
     ) -> Result<PlanSuggestion, StoreError> {
         sqlx::query_as::<_, SuggestionRow>(
-            "SELECT s.id, s.program_id, s.client_id, s.suite_id, s.line, s.starts_on, s.ends_on, s.month \
+            "SELECT s.id, s.program_id, s.client_id, s.suite_id, s.line, s.starts_on, \
+             s.ends_on, s.month \
              FROM plan_suggestions s JOIN plans p ON p.id = s.plan_id \
-             WHERE s.plan_id = $1 AND s.id = $2 AND p.status = 'done' AND ($3 IS NULL OR s.client_id = $3)",
+             WHERE s.plan_id = $1 AND s.id = $2 AND p.status = 'done' AND ($3 IS NULL OR \
+             s.client_id = $3)",
         )
         .bind(plan_id)
         .bind(suggestion_id)

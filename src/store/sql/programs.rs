@@ -55,7 +55,8 @@ impl ProgramStore for Backend {
         page: Page,
     ) -> Result<Listed<Client>, StoreError> {
         let rows = sqlx::query_as::<_, ClientRow>(
-            "SELECT id, name FROM clients WHERE ($1 IS NULL OR id = $1) AND ($2 IS NULL OR id > $2) \
+            "SELECT id, name FROM clients WHERE ($1 IS NULL OR id = $1) AND ($2 IS NULL OR id > \
+             $2) \
              ORDER BY id LIMIT $3",
         )
         .bind(scope)
@@ -105,10 +106,13 @@ impl ProgramStore for Backend {
         }
         let t = now();
         let sql = format!(
-            "INSERT INTO programs (id, client_id, name, modality, storage, atmp, phase, required_capabilities, \
-             min_grade, batch_days, changeover_days, earliest_start, phase_success, priority, allowed_suite_ids, \
+            "INSERT INTO programs (id, client_id, name, modality, storage, atmp, phase, \
+             required_capabilities, \
+             min_grade, batch_days, changeover_days, earliest_start, phase_success, priority, \
+             allowed_suite_ids, \
              created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING {PROGRAM_COLS}"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $16) RETURNING {PROGRAM_COLS}"
         );
         let program: Program = sqlx::query_as::<_, ProgramRow>(&sql)
             .bind(Uuid::now_v7())
@@ -150,7 +154,8 @@ impl ProgramStore for Backend {
         page: Page,
     ) -> Result<Listed<Program>, StoreError> {
         let sql = format!(
-            "SELECT {PROGRAM_COLS} FROM programs WHERE ($1 IS NULL OR client_id = $1) AND ($2 IS NULL OR id > $2) \
+            "SELECT {PROGRAM_COLS} FROM programs WHERE ($1 IS NULL OR client_id = $1) AND ($2 \
+             IS NULL OR id > $2) \
              ORDER BY id LIMIT $3"
         );
         let rows = sqlx::query_as::<_, ProgramRow>(&sql)
@@ -185,7 +190,11 @@ impl ProgramStore for Backend {
         input: &NewProgram,
     ) -> Result<Program, StoreError> {
         let mut tx = self.write_tx().await?;
-        let sql = format!("SELECT {PROGRAM_COLS} FROM programs WHERE id = $1 AND ($2 IS NULL OR client_id = $2){}", DIALECT.for_update);
+        let sql = format!(
+            "SELECT {PROGRAM_COLS} FROM programs WHERE id = $1 AND ($2 IS NULL OR \
+             client_id = $2){}",
+            DIALECT.for_update
+        );
         let before: Program = sqlx::query_as::<_, ProgramRow>(&sql)
             .bind(id)
             .bind(actor.scope())
@@ -206,7 +215,8 @@ impl ProgramStore for Backend {
         let sql = format!(
             "UPDATE programs SET name = $2, modality = $3, storage = $4, atmp = $5, phase = $6, \
              required_capabilities = $7, min_grade = $8, batch_days = $9, changeover_days = $10, \
-             earliest_start = $11, phase_success = $12, priority = $13, allowed_suite_ids = $14, updated_at = $15 \
+             earliest_start = $11, phase_success = $12, priority = $13, allowed_suite_ids = \
+             $14, updated_at = $15 \
              WHERE id = $1 RETURNING {PROGRAM_COLS}"
         );
         let program: Program = sqlx::query_as::<_, ProgramRow>(&sql)
@@ -268,7 +278,8 @@ impl ProgramStore for Backend {
         .fetch_one(&mut *tx)
         .await?;
         let forecast: Forecast = sqlx::query_as::<_, ForecastRow>(
-            "INSERT INTO forecasts (program_id, version, entries, created_at) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO forecasts (program_id, version, entries, created_at) VALUES ($1, $2, \
+             $3, $4) \
              RETURNING program_id, version, entries, created_at",
         )
         .bind(program_id)

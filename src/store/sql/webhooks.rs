@@ -269,7 +269,8 @@ impl WebhookStore for Backend {
                     continue;
                 }
                 created += sqlx::query(
-                    "INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, attempt, \
+                    "INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, \
+                     attempt, \
                      status, next_attempt_at, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, 0, 'pending', $5, $5, $5) \
                      ON CONFLICT (webhook_id, event_id) DO NOTHING",
@@ -344,7 +345,8 @@ impl WebhookStore for Backend {
             .await?;
             let row = sqlx::query_as::<_, DueRow>(
                 "SELECT d.id, d.event_id, d.webhook_id, w.url, w.secret, w.previous_secret, \
-                 w.previous_secret_until, e.type AS event_type, e.payload, e.created_at AS event_created_at \
+                 w.previous_secret_until, e.type AS event_type, e.payload, e.created_at AS \
+                 event_created_at \
                  FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
                  JOIN events e ON e.id = d.event_id WHERE d.id = $1",
             )
