@@ -89,6 +89,9 @@ mod idempotency;
 #[path = "sql/keys.rs"]
 #[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
 mod keys;
+#[path = "sql/plan_rows.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod plan_rows;
 #[path = "sql/plans.rs"]
 #[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
 mod plans;

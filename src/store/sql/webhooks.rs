@@ -18,7 +18,6 @@ async fn visible(tx: &mut Tx, id: Uuid, scope: Option<Uuid>) -> Result<Webhook, 
         .ok_or(StoreError::NotFound)
 }
 
-#[async_trait::async_trait]
 #[async_trait]
 impl WebhookStore for Backend {
     #[tracing::instrument(skip_all)]
