@@ -4,6 +4,7 @@
 mod common;
 mod helpers;
 
+mod availability_and_feeds;
 mod bad_input;
 mod bookings;
 mod calendar_agreement;
@@ -13,6 +14,7 @@ mod demand;
 mod isolation;
 mod operations;
 mod pages;
+mod plan_jobs;
 mod plans;
 mod resources;
 mod roles;
