@@ -231,3 +231,35 @@ pub fn availability(
     }
     out
 }
+
+/// Live bookings a suite edit would strand: on a line the edited suite no longer has, or on days
+/// outside its new qualification dates.
+pub fn stranded_by(edited: &SuiteRules<'_>, taken: impl IntoIterator<Item = Taken>) -> Vec<Taken> {
+    let bare: SuiteCalendar<()> = SuiteCalendar::new(edited, &[], []);
+    taken
+        .into_iter()
+        .filter(|t| {
+            !bare
+                .obstacles(line_number(t.line), t.start, t.end)
+                .is_empty()
+        })
+        .collect()
+}
+
+/// Live bookings a new closure of `[start, end)` on `lines` (all when `None`) falls on.
+pub fn closed_by(
+    start: NaiveDate,
+    end: NaiveDate,
+    lines: Option<&[i32]>,
+    taken: impl IntoIterator<Item = Taken>,
+) -> Vec<Taken> {
+    let closure = solver_models::Closure {
+        start,
+        end,
+        lines: lines.map(|ls| ls.iter().copied().map(line_number).collect()),
+    };
+    taken
+        .into_iter()
+        .filter(|t| t.start < end && start < t.end && rules::closes(&closure, line_number(t.line)))
+        .collect()
+}

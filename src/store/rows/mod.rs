@@ -224,15 +224,14 @@ pub struct LiveBookingRow {
     pub ends_on: NaiveDate,
 }
 
-impl LiveBookingRow {
-    pub fn conflict(&self) -> ConflictItem {
-        ConflictItem {
-            kind: "booking".into(),
-            line: self.line,
-            start: self.starts_on,
-            end: self.ends_on,
-            booking_id: Some(self.id),
-            program_id: Some(self.program_id),
+impl From<LiveBookingRow> for Taken {
+    fn from(r: LiveBookingRow) -> Taken {
+        Taken {
+            booking_id: r.id,
+            program_id: r.program_id,
+            line: r.line,
+            start: r.starts_on,
+            end: r.ends_on,
         }
     }
 }

@@ -52,14 +52,6 @@ pub(super) fn booking_event(status: BookingStatus) -> &'static str {
     }
 }
 
-/// Live bookings never last longer than the suite's longest booking, so an overlap scan of
-/// `[from, …)` may start that many days before `from` instead of at the suite's first booking.
-pub(super) fn scan_from(from: chrono::NaiveDate, longest: i32) -> chrono::NaiveDate {
-    from.checked_sub_days(chrono::Days::new(u64::try_from(longest).unwrap_or(0)))
-        .unwrap_or(chrono::NaiveDate::MIN)
-        .max(chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default())
-}
-
 const SCENE_SQL: &str = "SELECT s.id, s.site_id, s.name, s.grade, s.capabilities, s.lines, \
      s.available_from, s.available_to, s.max_booking_days, s.calendar_version, \
      p.id AS program_id, p.client_id, p.name AS program_name, p.modality, p.storage, p.atmp, \

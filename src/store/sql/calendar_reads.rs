@@ -3,7 +3,6 @@
 //!
 //! Compiled once per backend: `Backend`, `Db` and `DIALECT` are that backend's.
 
-use super::booking_path::scan_from;
 use super::common::*;
 use crate::domain::calendar::LineSpan;
 use chrono::NaiveDate;

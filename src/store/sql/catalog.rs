@@ -4,6 +4,7 @@
 //! own): `Backend`, `Db` and `DIALECT` are that backend's.
 
 use super::common::*;
+use crate::domain::calendar::{self as cal, SuiteRules};
 
 async fn flag_at_risk(tx: &mut Tx, ids: &[Uuid]) -> Result<(), StoreError> {
     for id in ids {
@@ -155,22 +156,26 @@ impl CatalogStore for Backend {
         // Every booking of the suite (PostgreSQL dates stop at year 294276; 1..9999 is all).
         let first = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default();
         let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
-        let affected: Vec<LiveBookingRow> = live_bookings(&mut tx, &locked, first, last)
-            .await?
-            .into_iter()
-            .filter(|b| {
-                b.line > input.lines as i32
-                    || b.starts_on < input.available_from
-                    || input.available_to.is_some_and(|to| b.ends_on > to)
-            })
-            .collect();
+        let edited = SuiteRules {
+            capabilities: &input.capabilities,
+            grade: input.grade,
+            lines: u32::try_from(input.lines).unwrap_or(0),
+            available_from: input.available_from,
+            available_to: input.available_to,
+        };
+        let affected =
+            cal::stranded_by(&edited, live_bookings(&mut tx, &locked, first, last).await?);
         if !affected.is_empty() {
             if !force {
                 return Err(StoreError::Conflict(
-                    affected.iter().map(LiveBookingRow::conflict).collect(),
+                    affected.iter().map(Taken::conflict).collect(),
                 ));
             }
-            flag_at_risk(&mut tx, &affected.iter().map(|b| b.id).collect::<Vec<_>>()).await?;
+            flag_at_risk(
+                &mut tx,
+                &affected.iter().map(|b| b.booking_id).collect::<Vec<_>>(),
+            )
+            .await?;
         }
         let sql = format!(
             "UPDATE suites SET name = $2, grade = $3, capabilities = $4, lines = $5, \
@@ -198,7 +203,7 @@ impl CatalogStore for Backend {
             Some(id),
             serde_json::json!({
                 "before": locked.suite, "after": suite, "force": force,
-                "at_risk_bookings": affected.iter().map(|b| b.id).collect::<Vec<_>>(),
+                "at_risk_bookings": affected.iter().map(|b| b.booking_id).collect::<Vec<_>>(),
             }),
         )
         .await?;
@@ -216,25 +221,22 @@ impl CatalogStore for Backend {
         let mut tx = self.write_tx().await?;
         let locked = lock_suite(&mut tx, suite_id).await?;
         calendar_changed(&mut tx, suite_id).await?;
-        let hits: Vec<LiveBookingRow> = live_bookings(&mut tx, &locked, input.start, input.end)
-            .await?
-            .into_iter()
-            .filter(|b| {
-                input
-                    .lines
-                    .as_ref()
-                    .is_none_or(|ls| ls.contains(&i64::from(b.line)))
-            })
-            .collect();
+        let lines: Option<Vec<i32>> = input.lines.as_ref().map(|ls| {
+            ls.iter()
+                .map(|l| i32::try_from(*l).unwrap_or(i32::MAX))
+                .collect()
+        });
+        let hits = cal::closed_by(
+            input.start,
+            input.end,
+            lines.as_deref(),
+            live_bookings(&mut tx, &locked, input.start, input.end).await?,
+        );
         if !hits.is_empty() && !input.force {
             return Err(StoreError::Conflict(
-                hits.iter().map(LiveBookingRow::conflict).collect(),
+                hits.iter().map(Taken::conflict).collect(),
             ));
         }
-        let lines: Option<Vec<i32>> = input
-            .lines
-            .as_ref()
-            .map(|ls| ls.iter().map(|l| *l as i32).collect());
         let sql = format!(
             "INSERT INTO closures (id, suite_id, starts_on, ends_on, reason, lines, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {CLOSURE_COLS}"
@@ -251,7 +253,11 @@ impl CatalogStore for Backend {
             .await?
             .into();
         if !hits.is_empty() {
-            flag_at_risk(&mut tx, &hits.iter().map(|b| b.id).collect::<Vec<_>>()).await?;
+            flag_at_risk(
+                &mut tx,
+                &hits.iter().map(|b| b.booking_id).collect::<Vec<_>>(),
+            )
+            .await?;
             // One event per affected client, so that a client-scoped subscription sees only
             // its own bookings.
             let mut by_client: std::collections::BTreeMap<Uuid, Vec<serde_json::Value>> =
@@ -262,8 +268,8 @@ impl CatalogStore for Backend {
                         .entry(client)
                         .or_default()
                         .push(serde_json::json!({
-                            "booking_id": b.id, "program_id": b.program_id, "line": b.line,
-                            "start": b.starts_on, "end": b.ends_on,
+                            "booking_id": b.booking_id, "program_id": b.program_id, "line": b.line,
+                            "start": b.start, "end": b.end,
                         }));
                 }
             }

@@ -103,12 +103,8 @@ pub(super) async fn live_bookings(
     suite: &LockedSuite,
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
-) -> Result<Vec<LiveBookingRow>, StoreError> {
-    let earliest = from
-        .checked_sub_days(chrono::Days::new(u64::try_from(suite.longest).unwrap_or(0)))
-        .unwrap_or(chrono::NaiveDate::MIN)
-        .max(chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
-    sqlx::query_as::<_, LiveBookingRow>(
+) -> Result<Vec<Taken>, StoreError> {
+    let rows = sqlx::query_as::<_, LiveBookingRow>(
         "SELECT id, program_id, line, starts_on, ends_on FROM bookings \
          WHERE suite_id = $1 AND starts_on >= $5 AND starts_on < $3 AND ends_on > $2 \
          AND (CASE WHEN status = 'confirmed' THEN 1 WHEN status = 'held' AND hold_expires_at > \
@@ -119,10 +115,18 @@ pub(super) async fn live_bookings(
     .bind(from)
     .bind(to)
     .bind(now())
-    .bind(earliest)
+    .bind(scan_from(from, suite.longest))
     .fetch_all(&mut **tx)
-    .await
-    .map_err(StoreError::from)
+    .await?;
+    Ok(rows.into_iter().map(Taken::from).collect())
+}
+
+/// Live bookings never last longer than the suite's longest booking, so an overlap scan of
+/// `[from, …)` may start that many days before `from` instead of at the suite's first booking.
+pub(super) fn scan_from(from: chrono::NaiveDate, longest: i32) -> chrono::NaiveDate {
+    from.checked_sub_days(chrono::Days::new(u64::try_from(longest).unwrap_or(0)))
+        .unwrap_or(chrono::NaiveDate::MIN)
+        .max(chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default())
 }
 
 pub(super) async fn program_client(
