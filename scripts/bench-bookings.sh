@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Booking load benchmark with wrk (Debian's package) against the release build.
-#   scripts/bench-bookings.sh sqlite|postgres [SECONDS] [CONNECTIONS]
-# Seeds one site, one 60-line autologous suite, one program, then runs 32 connections of
-# booking creation (mostly non-conflicting) and of two-year availability queries.
+#   [SUITES=N] [BIN=path] scripts/bench-bookings.sh sqlite|postgres [SECONDS] [CONNECTIONS]
+# Seeds one site, SUITES (default 1) 60-line autologous suites, one program, then runs 32
+# connections of booking creation (mostly non-conflicting; a random suite each) and of two-year
+# availability queries. BIN runs another build (e.g. an older commit's) instead of this one.
 set -euo pipefail
 backend=${1:-sqlite}; secs=${2:-15}; conns=${3:-32}
 root=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/suiteplan-target}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-(cd "$root" && cargo build --release --quiet --bin suiteplan)
+bin=${BIN:-$CARGO_TARGET_DIR/release/suiteplan}
+[ -n "${BIN:-}" ] || (cd "$root" && cargo build --release --quiet --bin suiteplan)
+nsuites=${SUITES:-1}
 dir=$(mktemp -d)
 case $backend in
   sqlite) url="sqlite://$dir/bench.db" ;;
@@ -17,7 +20,7 @@ case $backend in
 esac
 key="bench-admin-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 SUITEPLAN__AUTH__BOOTSTRAP_ADMIN_KEY=$key SUITEPLAN__LOG__FILTER=warn,suiteplan::startup=info SUITEPLAN__DATABASE__MAX_CONNECTIONS=${POOL:-8} \
-  "$CARGO_TARGET_DIR/release/suiteplan" serve --bind 127.0.0.1:0 --database-url "$url" 2>"$dir/log" &
+  "$bin" serve --bind 127.0.0.1:0 --database-url "$url" 2>"$dir/log" &
 pid=$!
 cleanup() {
   kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
@@ -31,10 +34,14 @@ base=http://$(grep -o 'listening on http://[0-9.:]*' "$dir/log" | head -1 | sed 
 post() { curl -sf "$base$1" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d "$2"; }
 id() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
 site=$(post /v1/sites '{"name":"Bench","timezone":"UTC"}' | id)
-suite=$(post /v1/suites "{\"site_id\":\"$site\",\"name\":\"B1\",\"grade\":\"B\",\"capabilities\":[\"autologous\"],\"lines\":60,\"available_from\":\"2026-01-01\",\"available_to\":null}" | id)
+suite=""
+for i in $(seq 1 "$nsuites"); do
+  s=$(post /v1/suites "{\"site_id\":\"$site\",\"name\":\"B$i\",\"grade\":\"B\",\"capabilities\":[\"autologous\"],\"lines\":60,\"available_from\":\"2026-01-01\",\"available_to\":null}" | id)
+  suite=${suite:+$suite,}$s
+done
 client=$(post /v1/clients '{"name":"Bench client"}' | id)
 program=$(post /v1/programs "{\"client_id\":\"$client\",\"name\":\"P\",\"modality\":\"autologous\",\"storage\":\"fresh\",\"atmp\":true,\"phase\":\"phase1\",\"required_capabilities\":[\"autologous\"],\"min_grade\":\"B\",\"batch_days\":2,\"changeover_days\":1}" | id)
-echo "== $backend: POST /v1/bookings, $conns connections, ${secs}s"
+echo "== $backend: POST /v1/bookings, $nsuites suite(s), $conns connections, ${secs}s"
 wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$root/scripts/wrk/book.lua" "$base" -- "$key" "$program" "$suite"
 echo "== $backend: GET /v1/availability (2 years, $(curl -sf "$base/v1/bookings?limit=1000" -H "Authorization: Bearer $key" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')+ bookings on file), $conns connections, ${secs}s"
 wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$root/scripts/wrk/availability.lua" "$base" -- "$key"

@@ -1,9 +1,11 @@
 -- POST /v1/bookings with random, mostly non-conflicting slots: 3-day bookings starting on a
 -- random day within 30 years, `line: null` over a suite with many lines.
--- usage: wrk ... -s book.lua URL -- KEY PROGRAM_ID SUITE_ID
+-- usage: wrk ... -s book.lua URL -- KEY PROGRAM_ID SUITE_ID[,SUITE_ID...] (a random suite each time)
 local counter = 0
+local suites = {}
 function init(args)
-  key, program, suite = args[1], args[2], args[3]
+  key, program = args[1], args[2]
+  for id in string.gmatch(args[3], "[^,]+") do suites[#suites + 1] = id end
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
 end
 local function date(offset)
@@ -12,6 +14,7 @@ end
 function request()
   counter = counter + 1
   local d = math.random(0, 365 * 30)
+  local suite = suites[math.random(1, #suites)]
   local body = string.format(
     '{"program_id":"%s","suite_id":"%s","line":null,"start":"%s","end":"%s","status":"confirmed","hold_expires_at":null,"note":null}',
     program, suite, date(d), date(d + 3))
