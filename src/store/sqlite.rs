@@ -3,6 +3,8 @@
 use crate::config::DatabaseSettings;
 use crate::store::{Dialect, Store, StoreError};
 use booking_path::BookingWrite;
+
+mod booking_writer;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -18,6 +20,8 @@ pub struct SqliteStore {
     /// writers here (async, first come first served) instead of in SQLite's busy handler, which
     /// sleeps in growing steps, keeps write latency flat under concurrency.
     write_pool: SqlitePool,
+    /// Bookings' writes, committed in groups (see `booking_writer`).
+    bookings: booking_writer::BookingWriter,
 }
 
 impl SqliteStore {
@@ -41,10 +45,18 @@ impl SqliteStore {
         MIGRATOR.run(&write_pool).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(settings.max_connections.max(1))
-            .connect_with(options)
+            // Readers read through a memory map instead of a read() call per page (availability
+            // reads thousands of rows per request); the writer keeps plain I/O, where a growing
+            // map would cost remaps.
+            .connect_with(options.pragma("mmap_size", "268435456"))
             .await
             .map_err(StoreError::Database)?;
-        Ok(SqliteStore { pool, write_pool })
+        let bookings = booking_writer::BookingWriter::start(write_pool.clone());
+        Ok(SqliteStore {
+            pool,
+            write_pool,
+            bookings,
+        })
     }
 
     /// Every write use case starts with `BEGIN IMMEDIATE`: the write lock is taken before the
@@ -115,85 +127,9 @@ impl Store for SqliteStore {
     }
 }
 
-/// Inserts the decided booking only if, under the write lock, the suite's calendar is as it was
-/// read (same version, no longer booking since) and no live booking overlaps on its line. SQLite
-/// has no exclusion constraint: this check, under the database's only write lock, is what keeps
-/// two bookings apart.
-const INSERT_IF_FREE: &str = "INSERT INTO bookings (id, program_id, suite_id, line, starts_on, \
-     ends_on, status, hold_expires_at, note, at_risk, created_at, updated_at) \
-     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11 \
-     WHERE EXISTS (SELECT 1 FROM suites WHERE id = $3 AND calendar_version = $12 \
-                   AND max_booking_days <= $13) \
-     AND NOT EXISTS (SELECT 1 FROM bookings WHERE suite_id = $3 AND line = $4 \
-         AND starts_on >= $14 AND starts_on < $6 AND ends_on > $5 \
-         AND (CASE WHEN status = 'confirmed' THEN 1 \
-                   WHEN status = 'held' AND hold_expires_at > $15 THEN 1 ELSE 0 END) = 1)";
-
 impl SqliteStore {
-    /// One write transaction: the checked insert, its event, its audit row, the idempotent
-    /// answer and the suite's scan bound. `false`: the calendar changed since it was read.
+    /// `false`: the calendar changed since it was read.
     async fn write_booking(&self, w: &BookingWrite<'_>) -> Result<bool, StoreError> {
-        let b = w.booking;
-        let mut tx = self.write_tx().await?;
-        let inserted = sqlx::query(INSERT_IF_FREE)
-            .bind(b.id)
-            .bind(b.program_id)
-            .bind(b.suite_id)
-            .bind(b.line)
-            .bind(b.start)
-            .bind(b.end)
-            .bind(b.status.as_str())
-            .bind(b.hold_expires_at)
-            .bind(b.note.as_deref())
-            .bind(b.at_risk)
-            .bind(b.created_at)
-            .bind(w.calendar_version)
-            .bind(w.longest)
-            .bind(w.scan_from())
-            .bind(crate::store::now())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if inserted == 0 {
-            return Ok(false);
-        }
-        common::emit(
-            &mut tx,
-            w.event_type(),
-            Some(w.client_id),
-            w.event_payload(),
-        )
-        .await?;
-        common::audit(
-            &mut tx,
-            w.actor,
-            "create",
-            "booking",
-            Some(b.id),
-            w.audit_detail(),
-        )
-        .await?;
-        if let Some(idem) = w.idem {
-            sqlx::query(
-                "UPDATE idempotency_keys SET status_code = 201, response = $3 \
-                 WHERE api_key_id = $1 AND key = $2",
-            )
-            .bind(idem.api_key_id)
-            .bind(&idem.key)
-            .bind(sqlx::types::Json(w.audit_detail()))
-            .execute(&mut *tx)
-            .await?;
-        }
-        if w.days() > w.longest {
-            sqlx::query(
-                "UPDATE suites SET max_booking_days = $2 WHERE id = $1 AND max_booking_days < $2",
-            )
-            .bind(b.suite_id)
-            .bind(w.days())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(true)
+        self.bookings.write(booking_writer::Book::from(w)).await
     }
 }
