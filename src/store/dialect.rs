@@ -14,6 +14,11 @@ pub struct Dialect {
     /// Appended to a queue read so that replicas share the work instead of waiting on each
     /// other (plan jobs, webhook deliveries). SQLite has one writer: nothing to skip.
     pub claim: &'static str,
+    /// A UUID column as text (prefix, suffix around the column): PostgreSQL casts, SQLite stores
+    /// UUIDs as 16-byte blobs and shows them in hex.
+    pub uuid_text: (&'static str, &'static str),
+    /// `$4` (a date) minus `s.max_booking_days` days, in SQL: where a booking scan starts.
+    pub scan_from: &'static str,
 }
 
 impl Dialect {
@@ -22,11 +27,15 @@ impl Dialect {
         for_update: "",
         for_update_of_booking: "",
         claim: "",
+        uuid_text: ("hex(", ")"),
+        scan_from: "date($4, '-' || s.max_booking_days || ' days')",
     };
     pub const POSTGRES: Dialect = Dialect {
         name: "postgres",
         for_update: " FOR UPDATE",
         for_update_of_booking: " FOR UPDATE OF b",
         claim: " FOR UPDATE SKIP LOCKED",
+        uuid_text: ("CAST(", " AS text)"),
+        scan_from: "(CAST($4 AS date) - s.max_booking_days)",
     };
 }

@@ -348,6 +348,10 @@ pub struct SceneRow {
     pub allowed_suite_ids: Option<Json<Vec<Uuid>>>,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// The suite's closures in the window, aggregated (see `booking_path.rs`).
+    pub closed: Option<String>,
+    /// The suite's held and confirmed bookings in the window, aggregated.
+    pub taken: Option<String>,
 }
 
 impl SceneRow {
@@ -408,20 +412,6 @@ impl SceneRow {
         };
         Ok((suite, program))
     }
-}
-
-/// A closure or a held/confirmed booking on a suite's calendar (see `booking_path.rs`).
-#[derive(sqlx::FromRow)]
-pub struct OccupancyRow {
-    pub kind: String,
-    pub id: Uuid,
-    pub program_id: Option<Uuid>,
-    pub line: Option<i32>,
-    pub lines: Option<Json<Vec<i32>>>,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-    pub status: Option<String>,
-    pub hold_expires_at: Option<DateTime<Utc>>,
 }
 
 /// A live booking on the pages' calendar.
