@@ -22,6 +22,8 @@ pub struct SqliteStore {
     write_pool: SqlitePool,
     /// Bookings' writes, committed in groups (see `booking_writer`).
     bookings: booking_writer::BookingWriter,
+    /// Alive while the store is: the WAL checkpointer stops when it is dropped.
+    _alive: std::sync::Arc<()>,
 }
 
 impl SqliteStore {
@@ -39,7 +41,9 @@ impl SqliteStore {
         let write_pool = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_millis(settings.busy_timeout_ms.max(1000)))
-            .connect_with(options.clone())
+            // The writer never checkpoints the WAL itself (that would stall the commit that
+            // crosses the threshold, and every write queued behind it); `checkpoint` does it.
+            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
             .await
             .map_err(StoreError::Database)?;
         MIGRATOR.run(&write_pool).await?;
@@ -52,10 +56,13 @@ impl SqliteStore {
             .await
             .map_err(StoreError::Database)?;
         let bookings = booking_writer::BookingWriter::start(write_pool.clone());
+        let alive = std::sync::Arc::new(());
+        tokio::spawn(checkpoint(pool.clone(), std::sync::Arc::downgrade(&alive)));
         Ok(SqliteStore {
             pool,
             write_pool,
             bookings,
+            _alive: alive,
         })
     }
 
@@ -67,6 +74,23 @@ impl SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(StoreError::from)
+    }
+}
+
+/// Copies the WAL back into the database every half second from a reader connection, with a
+/// PASSIVE checkpoint: it waits for no reader or writer, so commits never pay for it, and the WAL
+/// stays small (the writer restarts it once it has been copied).
+async fn checkpoint(pool: SqlitePool, alive: std::sync::Weak<()>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while alive.strong_count() > 0 {
+        tick.tick().await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::debug!(error = %e, "WAL checkpoint failed; the next tick tries again");
+        }
     }
 }
 
