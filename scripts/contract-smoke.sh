@@ -26,7 +26,9 @@ command -v python3 >/dev/null 2>&1 || {
   exit 1
 }
 target=${CARGO_TARGET_DIR:-$root/target}
-cargo build --quiet --bin suiteplan
+# With the same targets as `cargo test --workspace`, so that features unify the same way and the
+# binary the tests already built is reused (a lone `--bin` build would compile HiGHS again).
+cargo build --quiet --workspace --all-targets
 dir=$(mktemp -d)
 key="smoke-admin-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 SUITEPLAN__AUTH__BOOTSTRAP_ADMIN_KEY=$key SUITEPLAN__LOG__FORMAT=json \

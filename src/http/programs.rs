@@ -27,8 +27,24 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn create_program(
     State(state): State<AppState>,
     auth: Auth,
-    ApiJson(input): ApiJson<NewProgram>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<Program>), ApiError> {
+    if !auth.0.is_staff() {
+        // A client proposes its program (its `phase` included, which planners confirm later);
+        // its priority, phase-success figures and filed suites are the CDMO's to set.
+        for (field, unset) in [
+            ("priority", serde_json::json!(0)),
+            ("phase_success", serde_json::Value::Null),
+            ("allowed_suite_ids", serde_json::Value::Null),
+        ] {
+            if body.get(field).is_some_and(|v| *v != unset) {
+                return Err(ApiError::Forbidden(format!(
+                    "`{field}` is set by the CDMO's planners"
+                )));
+            }
+        }
+    }
+    let input: NewProgram = super::from_json_value(body)?;
     let mut input = input.validate()?;
     if let Some(own) = auth.0.scope() {
         match input.client_id {

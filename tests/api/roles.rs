@@ -206,3 +206,48 @@ both_backends!(
         .invalid("/role");
     }
 );
+
+// A client proposes its own program, but its priority, phase-success figures and filed suites
+// are the planners' to set: naming any of them at creation is refused like a PATCH would be, and
+// nothing is created. The client's own phase is accepted (planners confirm it later).
+both_backends!(
+    a_client_cannot_set_planner_fields_when_creating_a_program,
+    |app: TestApp| async move {
+        let client = app.client("Helix").await;
+        let key = app.key("client", client["id"].as_str()).await;
+        let site = app.site("Leiden").await;
+        let suite = app.suite(&site["id"], "CT-1", &["autologous"], 2).await;
+        for (field, value) in [
+            ("priority", json!(5)),
+            (
+                "phase_success",
+                json!({"preclinical": 0.9, "phase1": 0.9, "phase2": 0.9, "phase3": 0.9}),
+            ),
+            ("allowed_suite_ids", json!([suite["id"]])),
+        ] {
+            let mut body = TestApp::program_body(&client["id"], &format!("P-{field}"));
+            body[field] = value;
+            let p = app.post("/v1/programs", &key, body).await.problem(403);
+            assert!(
+                p["detail"].as_str().unwrap().contains(field),
+                "the answer names `{field}`: {p}"
+            );
+        }
+        let listed = app.get("/v1/programs", &key).await.expect(200);
+        assert_eq!(listed["items"].as_array().unwrap().len(), 0, "{listed}");
+        // Unset (or the default) is fine, and so is the client's own phase.
+        let mut body = TestApp::program_body(&client["id"], "P");
+        body["priority"] = json!(0);
+        body["phase"] = json!("phase2");
+        let created = app.post("/v1/programs", &key, body).await.expect(201);
+        assert_eq!(created["phase"], "phase2");
+        // Planners set them at creation as before.
+        let mut body = TestApp::program_body(&client["id"], "Q");
+        body["priority"] = json!(5);
+        let planned = app
+            .post("/v1/programs", &app.admin_key, body)
+            .await
+            .expect(201);
+        assert_eq!(planned["priority"], 5);
+    }
+);
