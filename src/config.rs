@@ -17,6 +17,7 @@ pub struct Settings {
     pub alerts: AlertSettings,
     pub webhooks: WebhookSettings,
     pub log: LogSettings,
+    pub metrics: MetricsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -85,6 +86,12 @@ impl WebhookSettings {
             })
             .collect()
     }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetricsSettings {
+    /// When set, `/metrics` answers only `Authorization: Bearer <this>`; empty leaves it open.
+    pub bearer_token: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

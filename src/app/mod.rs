@@ -96,6 +96,18 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The metrics label of a request method: the methods HTTP defines, and `other` for the rest, so
+/// that made-up methods cannot make new series.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|m| *m == method.as_str())
+        .unwrap_or("other")
+}
+
 /// Records metrics by matched route and logs the hidden cause of any 5xx.
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -104,18 +116,18 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let response = next.run(req).await;
     let status = response.status();
     state
         .metrics
         .requests
-        .with_label_values(&[&route, &method, status.as_str()])
+        .with_label_values(&[&route, method, status.as_str()])
         .inc();
     state
         .metrics
         .latency
-        .with_label_values(&[&route, &method])
+        .with_label_values(&[&route, method])
         .observe(started.elapsed().as_secs_f64());
     if let Some(cause) = response.extensions().get::<InternalCause>() {
         tracing::error!(route, cause = %cause.0, "internal error");

@@ -227,3 +227,57 @@ async fn demo_forecasts_outgrow_autologous_capacity() {
         by_month.values().cloned().fold(0.0, f64::max)
     );
 }
+
+/// Lines of the request counter: one per series.
+fn request_series(text: &str) -> usize {
+    text.lines()
+        .filter(|l| l.starts_with("suiteplan_http_requests_total{"))
+        .count()
+}
+
+// An anonymous caller cannot grow the metrics: made-up methods count as `other` and unknown
+// paths as `unmatched`, so 300 of each add at most those two labels, not 600 series.
+#[tokio::test]
+async fn made_up_methods_and_paths_do_not_make_new_metric_series() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let m = Method::from_bytes(b"WARMUP").unwrap();
+    app.request(m, "/v1/sites", None, None).await;
+    app.request(Method::GET, "/no/such/path", None, None).await;
+    // The first scrape is counted after it answers: scrape once so that /metrics has its line.
+    app.request(Method::GET, "/metrics", None, None).await;
+    let before = request_series(&app.request(Method::GET, "/metrics", None, None).await.text);
+    for i in 0..300 {
+        let m = Method::from_bytes(format!("FROB{i}").as_bytes()).unwrap();
+        app.request(m, "/v1/sites", None, None).await;
+        app.request(Method::GET, &format!("/no/such/path/{i}"), None, None)
+            .await;
+    }
+    let text = app.request(Method::GET, "/metrics", None, None).await.text;
+    assert_eq!(request_series(&text), before, "{text}");
+    assert!(text.contains("method=\"other\""), "{text}");
+    assert!(!text.contains("FROB"), "{text}");
+    assert!(!text.contains("/no/such/path/"), "{text}");
+}
+
+// With `metrics.bearer_token` set, /metrics answers only that token (problem+json 401 else).
+#[tokio::test]
+async fn metrics_behind_a_bearer_token_when_one_is_set() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.metrics.bearer_token = "scrape-me".into();
+    })
+    .await;
+    let open = app.request(Method::GET, "/metrics", None, None).await;
+    assert_eq!(open.status, 401);
+    assert!(open.content_type.starts_with("application/problem+json"));
+    assert_eq!(
+        app.request(Method::GET, "/metrics", Some("wrong"), None)
+            .await
+            .status,
+        401
+    );
+    let scraped = app
+        .request(Method::GET, "/metrics", Some("scrape-me"), None)
+        .await;
+    assert_eq!(scraped.status, 200);
+    assert!(scraped.text.contains("suiteplan_http_requests_total"));
+}
