@@ -68,11 +68,13 @@ pub struct NewBooking {
     /// A line number; null picks the lowest free line.
     #[serde(default)]
     pub line: Option<i64>,
+    #[serde(deserialize_with = "super::dates::date")]
     pub start: NaiveDate,
+    #[serde(deserialize_with = "super::dates::date")]
     pub end: NaiveDate,
     /// `held` or `confirmed`.
     pub status: BookingStatus,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::dates::opt_instant")]
     pub hold_expires_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub note: Option<String>,

@@ -82,8 +82,9 @@ pub struct NewSuite {
     #[serde(default)]
     pub capabilities: Vec<String>,
     pub lines: i64,
+    #[serde(deserialize_with = "super::dates::date")]
     pub available_from: NaiveDate,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::dates::opt_date")]
     pub available_to: Option<NaiveDate>,
 }
 
@@ -106,7 +107,9 @@ impl NewSuite {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClosure {
+    #[serde(deserialize_with = "super::dates::date")]
     pub start: NaiveDate,
+    #[serde(deserialize_with = "super::dates::date")]
     pub end: NaiveDate,
     pub reason: String,
     /// Lines closed (1-based); null closes every line.
@@ -231,7 +234,7 @@ pub struct NewProgram {
     pub min_grade: Grade,
     pub batch_days: i64,
     pub changeover_days: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::dates::opt_date")]
     pub earliest_start: Option<NaiveDate>,
     #[serde(default)]
     #[schema(value_type = Option<Object>)]

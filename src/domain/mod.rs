@@ -4,6 +4,7 @@
 pub mod alerts;
 mod bookings;
 pub mod calendar;
+pub mod dates;
 mod errors;
 mod inputs;
 mod keys;

@@ -15,8 +15,10 @@ pub const MAX_TIME_LIMIT_S: f64 = 3600.0;
 #[serde(deny_unknown_fields)]
 pub struct PlanInput {
     /// First day of the first month planned.
+    #[serde(deserialize_with = "super::dates::date")]
     pub from: NaiveDate,
     /// First day of the month after the last one planned (exclusive).
+    #[serde(deserialize_with = "super::dates::date")]
     pub to: NaiveDate,
     /// `committed`, `expected` (default) or `maximum`.
     #[serde(default)]

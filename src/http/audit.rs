@@ -18,8 +18,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct AuditQuery {
     entity_id: Option<Uuid>,
     /// RFC 3339 instant (inclusive).
+    #[serde(default, deserialize_with = "crate::domain::dates::opt_instant")]
     from: Option<DateTime<Utc>>,
     /// RFC 3339 instant (exclusive).
+    #[serde(default, deserialize_with = "crate::domain::dates::opt_instant")]
     to: Option<DateTime<Utc>>,
     limit: Option<i64>,
     cursor: Option<String>,

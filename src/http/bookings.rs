@@ -113,7 +113,9 @@ struct BookingQuery {
     /// held, confirmed, cancelled or expired.
     status: Option<String>,
     /// Bookings overlapping `[from, to)`.
+    #[serde(default, deserialize_with = "crate::domain::dates::opt_date")]
     from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::domain::dates::opt_date")]
     to: Option<NaiveDate>,
     limit: Option<i64>,
     cursor: Option<String>,
@@ -309,7 +311,9 @@ async fn render_ics(state: &AppState, scope: &FeedScope) -> Result<String, ApiEr
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 struct AvailabilityQuery {
+    #[serde(deserialize_with = "crate::domain::dates::date")]
     from: NaiveDate,
+    #[serde(deserialize_with = "crate::domain::dates::date")]
     to: NaiveDate,
     /// Comma-separated capabilities the suite must have.
     capabilities: Option<String>,
