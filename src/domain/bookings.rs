@@ -110,6 +110,7 @@ impl NewBooking {
             if note.chars().count() > 2000 {
                 e.push("/note", "must be at most 2000 characters");
             }
+            super::inputs::check_text(note, "/note", true, &mut e);
         }
         let latest = rules.now + chrono::Duration::days(rules.hold_ttl_days);
         match self.status {

@@ -14,11 +14,34 @@ const MAX_NAME: usize = 200;
 const MAX_LINES: i64 = 1000;
 const MAX_DAYS: i64 = 3650;
 
-fn check_name(name: &str, field: &str, errors: &mut ValidationErrors) {
+pub(super) fn check_name(name: &str, field: &str, errors: &mut ValidationErrors) {
     if name.trim().is_empty() {
         errors.push(field, "must not be empty");
     } else if name.chars().count() > MAX_NAME {
         errors.push(field, format!("must be at most {MAX_NAME} characters"));
+    } else {
+        check_text(name, field, false, errors);
+    }
+}
+
+/// Names and notes end up in calendar files, page titles and logs, where a carriage return, a
+/// NUL or another control character can end a line, forge one or hide text. Names take none;
+/// notes and reasons (`multiline`) may hold tabs and line feeds, nothing else.
+pub(super) fn check_text(text: &str, field: &str, multiline: bool, errors: &mut ValidationErrors) {
+    let allowed = |c: char| multiline && (c == '\t' || c == '\n');
+    if let Some(c) = text.chars().find(|c| c.is_control() && !allowed(*c)) {
+        errors.push(
+            field,
+            format!(
+                "must not contain control characters (found U+{:04X}){}",
+                u32::from(c),
+                if multiline {
+                    "; tabs and line feeds are allowed"
+                } else {
+                    ""
+                }
+            ),
+        );
     }
 }
 
@@ -133,6 +156,7 @@ impl NewClosure {
         if self.reason.chars().count() > 500 {
             e.push("/reason", "must be at most 500 characters");
         }
+        check_text(&self.reason, "/reason", true, &mut e);
         if let Some(lines) = &mut self.lines {
             if lines.is_empty() {
                 e.push(

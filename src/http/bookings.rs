@@ -290,7 +290,7 @@ async fn render_ics(state: &AppState, scope: &FeedScope) -> Result<String, ApiEr
             let mut event = icalendar::Event::new();
             event
                 .uid(&format!("{}@suiteplan", b.id))
-                .summary(&format!("{program} — {suite} line {}", b.line))
+                .summary(&format!("{program} — {suite} line {}", b.line).replace('\r', ""))
                 .starts(b.start)
                 .ends(b.end)
                 .timestamp(b.created_at)
@@ -300,7 +300,9 @@ async fn render_ics(state: &AppState, scope: &FeedScope) -> Result<String, ApiEr
                     EventStatus::Confirmed
                 });
             if let Some(note) = &b.note {
-                event.description(note);
+                // Notes are refused with a carriage return at the API; one written before that
+                // rule (or by hand) still never reaches the file as a bare CR.
+                event.description(&note.replace('\r', ""));
             }
             calendar.push(event.done());
         }

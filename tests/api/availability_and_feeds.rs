@@ -270,3 +270,62 @@ both_backends!(
         assert_eq!(held.len(), 2);
     }
 );
+
+// Text that ends up in calendar files: names take no control characters, notes and closure
+// reasons only tabs and line feeds; CR and NUL are 422 naming the field and nothing is written.
+// The feed of a booking whose note has line feeds parses strictly: every line ends in CRLF, no
+// bare CR anywhere, and the note comes back whole.
+both_backends!(
+    control_characters_are_refused_and_feeds_stay_well_formed,
+    |app: TestApp| async move {
+        let w = world(&app, 2).await;
+        let k = w.planner_key.clone();
+        for (bad, what) in [("a\rb", "CR"), ("a\u{0}b", "NUL"), ("a\u{1b}[2Jb", "ESC")] {
+            let mut b = booking(&w, Some(1), "2030-03-01", "2030-03-05", "confirmed");
+            b["note"] = json!(bad);
+            app.post("/v1/bookings", &k, b).await.invalid("/note");
+            let mut p = TestApp::program_body(&json!(w.client), &format!("P {what}"));
+            p["name"] = json!(format!("P{bad}"));
+            app.post("/v1/programs", &app.admin_key, p)
+                .await
+                .invalid("/name");
+            app.post(
+                &format!("/v1/suites/{}/closures", w.suite),
+                &app.admin_key,
+                json!({"start": "2030-06-01", "end": "2030-06-03", "reason": bad}),
+            )
+            .await
+            .invalid("/reason");
+        }
+        let mut p = TestApp::program_body(&json!(w.client), "P");
+        p["name"] = json!("two\nlines");
+        app.post("/v1/programs", &app.admin_key, p)
+            .await
+            .invalid("/name");
+        let listed = app.get("/v1/bookings", &k).await.expect(200);
+        assert_eq!(listed["items"].as_array().unwrap().len(), 0, "{listed}");
+
+        let note = "pick-up at 06:00\n\tcourier: Kryo\nsecond shift";
+        let mut b = booking(&w, Some(1), "2030-03-01", "2030-03-05", "confirmed");
+        b["note"] = json!(note);
+        app.post("/v1/bookings", &k, b).await.expect(201);
+        let r = app
+            .request(reqwest::Method::GET, "/v1/bookings.ics", Some(&k), None)
+            .await;
+        assert_eq!(r.status, 200);
+        let text = r.text;
+        for (i, line) in text.split("\r\n").enumerate() {
+            assert!(!line.contains('\r'), "bare CR on line {i}: {text:?}");
+            assert!(!line.contains('\n'), "bare LF on line {i}: {text:?}");
+        }
+        assert!(text.ends_with("\r\n"), "{text:?}");
+        let cal: icalendar::Calendar = text.parse().expect("a parseable iCalendar document");
+        use icalendar::Component;
+        let event = cal
+            .components
+            .iter()
+            .find_map(|c| c.as_event())
+            .expect("one event");
+        assert_eq!(event.get_description(), Some(note));
+    }
+);
