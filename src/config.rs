@@ -23,6 +23,9 @@ pub struct Settings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServerSettings {
     pub bind: String,
+    /// The service's address as the outside world reaches it (`https://plan.example.com`):
+    /// feed URLs are built from it. Empty: from the request's `Host` (fine on 127.0.0.1 only).
+    pub public_url: String,
     pub request_timeout_s: u64,
     pub max_body_bytes: usize,
 }

@@ -14,7 +14,7 @@ pub use retry::retry_busy;
 use crate::config::Settings;
 use crate::store::{DynStore, StoreError};
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
@@ -22,6 +22,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -65,35 +66,60 @@ pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.settings.server.request_timeout_s.max(1));
     let max_body = state.settings.server.max_body_bytes;
     let request_id = HeaderName::from_static("x-request-id");
+    // Answers that carry a tenant's data are never to be kept by a browser or a proxy.
+    let no_store = || {
+        SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        )
+    };
     Router::new()
-        .merge(api)
-        .merge(crate::http::feeds())
+        .merge(api.layer(no_store()))
+        .merge(crate::http::feeds().layer(no_store()))
         .merge(ops::router(openapi))
         .fallback(crate::http::not_found)
-        .layer(middleware::map_response(crate::http::problem_for_bare_errors))
+        .layer(middleware::map_response(
+            crate::http::problem_for_bare_errors,
+        ))
         .merge(crate::ui::router()) // pages: HTML errors, so after the problem+json layer
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                let route = req
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map(|m| m.as_str().to_owned())
-                    .unwrap_or_default();
-                let request_id = req
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned();
-                tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), route, request_id)
-            }),
-        )
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(|m| m.as_str().to_owned())
+                .unwrap_or_default();
+            let request_id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            let uri = log_path(req.uri().path());
+            tracing::info_span!("request", method = %req.method(), uri, route, request_id)
+        }))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// A request path as logs may show it: a calendar feed's path is its secret token, so it is
+/// never written out.
+fn log_path(path: &str) -> &str {
+    if path.starts_with("/feeds/") {
+        "/feeds/[token]"
+    } else {
+        path
+    }
 }
 
 /// The metrics label of a request method: the methods HTTP defines, and `other` for the rest, so

@@ -408,15 +408,21 @@ async fn create_feed(
     let id = state
         .write(|store| store.create_feed(&actor, input.suite_id, input.program_id, &token_hash))
         .await?;
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
+    let public = state.settings.server.public_url.trim_end_matches('/');
+    let base = if public.is_empty() {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        format!("http://{host}")
+    } else {
+        public.to_string()
+    };
     Ok((
         StatusCode::CREATED,
         Json(CreatedFeed {
             id,
-            url: format!("http://{host}/feeds/{token}.ics"),
+            url: format!("{base}/feeds/{token}.ics"),
         }),
     ))
 }

@@ -281,3 +281,132 @@ async fn metrics_behind_a_bearer_token_when_one_is_set() {
     assert_eq!(scraped.status, 200);
     assert!(scraped.text.contains("suiteplan_http_requests_total"));
 }
+
+// Every answer says `nosniff`; answers that carry a tenant's data (the API and the feeds) are
+// `no-store`, problems included.
+both_backends!(
+    tenant_answers_are_not_stored_and_nothing_is_sniffed,
+    |app: TestApp| async move {
+        let k = app.admin_key.clone();
+        let get = |path: &'static str, key: Option<String>| {
+            let app = &app;
+            async move {
+                let mut req = app.http.get(format!("{}{path}", app.base));
+                if let Some(key) = key {
+                    req = req.bearer_auth(key);
+                }
+                req.send().await.unwrap()
+            }
+        };
+        for (path, key, store) in [
+            ("/v1/sites", Some(k.clone()), true),
+            ("/v1/bookings", Some(k.clone()), true),
+            ("/v1/sites/not-a-uuid", Some(k.clone()), true),
+            ("/v1/sites", None, true),
+            ("/healthz", None, false),
+            ("/no/such/page", None, false),
+            ("/login", None, true),
+        ] {
+            let r = get(path, key).await;
+            let h = r.headers();
+            assert_eq!(
+                h.get("x-content-type-options").map(|v| v.to_str().unwrap()),
+                Some("nosniff"),
+                "{path}"
+            );
+            if store {
+                assert_eq!(
+                    h.get("cache-control").map(|v| v.to_str().unwrap()),
+                    Some("no-store"),
+                    "{path}"
+                );
+            }
+        }
+    }
+);
+
+// With `server.public_url` set, feed URLs are built from it, whatever Host a client sends.
+#[tokio::test]
+async fn feed_urls_come_from_the_public_url_not_the_host_header() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.server.public_url = "https://plan.example-cdmo.com/".into();
+    })
+    .await;
+    let r = app
+        .http
+        .post(format!("{}/v1/calendar-feeds", app.base))
+        .bearer_auth(&app.admin_key)
+        .header("host", "attacker.example")
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let body: serde_json::Value = r.json().await.unwrap();
+    let url = body["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://plan.example-cdmo.com/feeds/") && url.ends_with(".ics"),
+        "{url}"
+    );
+    assert!(!url.contains("attacker"), "{url}");
+}
+
+// A feed's URL is its secret: the request log shows `/feeds/[token]`, never the token.
+#[tokio::test]
+async fn feed_tokens_never_reach_the_log() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let key = format!("ops-admin-{}", uuid::Uuid::new_v4().simple());
+    let server = spawn_binary(|cmd| {
+        cmd.args(["--database-url", db.url()])
+            .env("SUITEPLAN__AUTH__BOOTSTRAP_ADMIN_KEY", &key)
+            .env(
+                "SUITEPLAN__LOG__FILTER",
+                "debug,sqlx=warn,hyper=warn,reqwest=warn",
+            );
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let feed: serde_json::Value = http
+        .post(format!("{}/v1/calendar-feeds", server.base()))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = feed["url"].as_str().unwrap();
+    let token = url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_end_matches(".ics")
+        .to_string();
+    let path = format!("/feeds/{token}.ics");
+    let r = http
+        .get(format!("{}{path}", server.base()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The request was logged (so the check below means something), without its token.
+    let mut log = Vec::new();
+    for _ in 0..50 {
+        log = server.stderr_tail();
+        if log.iter().any(|l| l.contains("/feeds/[token]")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        log.iter().any(|l| l.contains("/feeds/[token]")),
+        "{}",
+        log.join("\n")
+    );
+    assert!(
+        !log.iter().any(|l| l.contains(&token)),
+        "{}",
+        log.join("\n")
+    );
+}

@@ -20,6 +20,8 @@ pub struct Binary {
     pub addr: String,
     /// In a mutex only so that a `TestApp` holding this stays `Sync`.
     stdout: Mutex<Receiver<String>>,
+    /// Its last stderr lines (its log).
+    tail: Arc<Mutex<VecDeque<String>>>,
 }
 
 /// Starts `suiteplan serve --bind 127.0.0.1:0` with what `tweak` adds (arguments, environment,
@@ -81,6 +83,7 @@ pub async fn spawn_binary(tweak: impl FnOnce(&mut Command)) -> Binary {
             child,
             addr,
             stdout: Mutex::new(stdout),
+            tail: tail.clone(),
         },
         Err(why) => {
             let _ = child.kill();
@@ -128,6 +131,12 @@ impl Binary {
                     .unwrap_or_else(|e| panic!("stdout line {}: {e}", i + 1))
             })
             .collect()
+    }
+
+    /// Its last stderr lines so far (at most `TAIL`).
+    pub fn stderr_tail(&self) -> Vec<String> {
+        let tail = self.tail.lock().unwrap_or_else(|e| e.into_inner());
+        Vec::from(tail.clone())
     }
 
     /// `kill -9`, then reaps it.
