@@ -277,6 +277,12 @@ with_receivers!(retries_gone_dead_redeliver, |app: TestApp| async move {
     down.wait_for(4).await;
     let d = wait_status(&app, &h_down, "delivered").await;
     assert_eq!(d["response_status"], 200);
+    // Only failed or dead deliveries are redelivered.
+    let p = app
+        .post(&path, &w.planner_key, json!({}))
+        .await
+        .problem(409);
+    assert!(p["detail"].as_str().unwrap().contains("delivered"), "{p}");
     // Unknown delivery: 404.
     let missing = format!(
         "/v1/webhooks/{}/deliveries/{}/redeliver",
@@ -479,3 +485,50 @@ async fn webhook_paths_in_openapi() {
         );
     }
 }
+
+// A dead delivery is redelivered on request, but at most once a minute: a second request while
+// the receiver is still down is refused (409, saying so) and sends nothing more.
+with_receivers!(redeliver_at_most_once_a_minute, |app: TestApp| async move {
+    let w = world(&app, 2).await;
+    let down = receiver(&[], 500).await;
+    let hook = subscribe(&app, &w.planner_key, &down.url, json!(["booking.held"])).await;
+    app.post(
+        "/v1/bookings",
+        &w.planner_key,
+        booking(&w, None, "2030-03-01", "2030-03-15", "held"),
+    )
+    .await
+    .expect(201);
+    let d = wait_status(&app, &hook, "dead").await;
+    let path = format!(
+        "/v1/webhooks/{}/deliveries/{}/redeliver",
+        hook["id"].as_str().unwrap(),
+        d["id"].as_str().unwrap()
+    );
+    let r = app.post(&path, &w.planner_key, json!({})).await;
+    assert_eq!(r.status.as_u16(), 202, "{:?}", r.body);
+    down.wait_for(4).await;
+    // Dead (or failed) again after the redelivered attempt.
+    let mut again = Value::Null;
+    for _ in 0..200 {
+        again = deliveries(&app, &hook).await[0].clone();
+        if again["attempt"].as_i64() == Some(4) && again["status"] != "pending" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        again["status"] == "dead" || again["status"] == "failed",
+        "{again}"
+    );
+    let p = app
+        .post(&path, &w.planner_key, json!({}))
+        .await
+        .problem(409);
+    assert!(
+        p["detail"].as_str().unwrap().contains("once a minute"),
+        "{p}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(down.hits().len(), 4, "nothing more was sent");
+});

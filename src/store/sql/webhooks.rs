@@ -466,19 +466,38 @@ impl WebhookStore for Backend {
         let mut tx = self.write_tx().await?;
         visible(&mut tx, webhook_id, scope).await?;
         let t = now();
-        let n = sqlx::query(
+        let sql = format!(
+            "SELECT status, redelivered_at FROM webhook_deliveries \
+             WHERE id = $1 AND webhook_id = $2{}",
+            DIALECT.for_update
+        );
+        let (status, last): (String, Option<DateTime<Utc>>) = sqlx::query_as(&sql)
+            .bind(delivery_id)
+            .bind(webhook_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if !matches!(status.as_str(), "failed" | "dead") {
+            return Err(StoreError::State(format!(
+                "the delivery is {status}: only failed or dead deliveries are redelivered"
+            )));
+        }
+        if let Some(last) = last.filter(|l| t - *l < chrono::Duration::seconds(60)) {
+            return Err(StoreError::State(format!(
+                "the delivery was redelivered at {last}; a delivery is redelivered at most \
+                 once a minute"
+            )));
+        }
+        sqlx::query(
             "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, \
-             lease_until = NULL, updated_at = $3 WHERE id = $1 AND webhook_id = $2",
+             lease_until = NULL, updated_at = $3, redelivered_at = $3 \
+             WHERE id = $1 AND webhook_id = $2",
         )
         .bind(delivery_id)
         .bind(webhook_id)
         .bind(t)
         .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
+        .await?;
         audit(
             &mut tx,
             actor,
