@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    webhook_client: reqwest::Client,
 }
 
 impl Application {
@@ -19,10 +20,14 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let store = store::connect(&settings.database).await?;
         ensure_bootstrap_key(&store, &settings).await?;
+        // Built here, so that a delivery client without its protections never runs.
+        let webhook_client = crate::webhooks::dispatcher::client(&settings)
+            .map_err(|e| anyhow::anyhow!("the webhook delivery client cannot be built: {e}"))?;
         let listener = TcpListener::bind(&settings.server.bind).await?;
         Ok(Application {
             listener,
             state: AppState::new(store, Arc::new(settings)),
+            webhook_client,
         })
     }
 
@@ -61,6 +66,7 @@ impl Application {
         let dispatcher = tokio::spawn(crate::webhooks::dispatcher::run(
             self.state.store.clone(),
             self.state.settings.clone(),
+            self.webhook_client,
         ));
         let app = app::router(self.state);
         tracing::info!("listening on http://{addr}");

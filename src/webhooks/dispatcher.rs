@@ -28,15 +28,20 @@ pub fn body(d: &DueDelivery) -> Vec<u8> {
     .unwrap_or_default()
 }
 
-pub fn client(settings: &Settings) -> reqwest::Client {
+/// The delivery client: no redirects, no proxy from the environment (a proxy would connect for
+/// us, past the address checks), and — unless private targets are allowed — a resolver that
+/// returns public addresses only. Start-up fails when it cannot be built: there is no falling
+/// back to a client without those protections.
+pub fn client(settings: &Settings) -> Result<reqwest::Client, reqwest::Error> {
     let mut builder = reqwest::Client::builder()
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(settings.webhooks.timeout_s.max(1)))
         .user_agent("suiteplan-webhooks");
     if !settings.webhooks.allow_private_targets {
         builder = builder.dns_resolver(Arc::new(PublicOnly));
     }
-    builder.build().unwrap_or_default()
+    builder.build()
 }
 
 /// Resolves host names to their public addresses only, so that a name pointing at a loopback
@@ -61,8 +66,7 @@ impl reqwest::dns::Resolve for PublicOnly {
     }
 }
 
-pub async fn run(store: DynStore, settings: Arc<Settings>) {
-    let http = client(&settings);
+pub async fn run(store: DynStore, settings: Arc<Settings>, http: reqwest::Client) {
     // Validated at startup; an unreadable schedule here means no retries rather than a panic.
     let delays = settings.webhooks.retry_delays().unwrap_or_default();
     let lease = chrono::Duration::seconds(settings.webhooks.timeout_s.max(1) as i64 + 30);

@@ -532,3 +532,45 @@ with_receivers!(redeliver_at_most_once_a_minute, |app: TestApp| async move {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(down.hits().len(), 4, "nothing more was sent");
 });
+
+// Every special-purpose address is refused as a webhook target (422 on /url), in IPv4 and in the
+// IPv6 forms that embed an IPv4 address, and nothing is subscribed.
+#[tokio::test]
+async fn special_purpose_addresses_are_refused_as_targets() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let key = app.admin_key.clone();
+    for url in [
+        "http://0.0.0.0/hook",
+        "http://0.1.2.3/hook",
+        "http://100.64.0.1/hook",
+        "http://192.0.0.8/hook",
+        "http://198.18.0.1/hook",
+        "http://240.0.0.1/hook",
+        "http://224.0.0.251/hook",
+        "http://[::]/hook",
+        "http://[::127.0.0.1]/hook",
+        "http://[::10.0.0.1]/hook",
+        "http://[64:ff9b::10.0.0.1]/hook",
+        "http://[64:ff9b::7f00:1]/hook",
+        "http://[2002:c0a8:0101::1]/hook",
+        "http://[2002:7f00:0001::]/hook",
+        "http://[ff02::1]/hook",
+    ] {
+        app.post(
+            "/v1/webhooks",
+            &key,
+            json!({"url": url, "events": ["booking.held"]}),
+        )
+        .await
+        .invalid("/url");
+    }
+    let listed = app.get("/v1/webhooks", &key).await.expect(200);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 0, "{listed}");
+    app.post(
+        "/v1/webhooks",
+        &key,
+        json!({"url": "https://hooks.example.com/x", "events": ["booking.held"]}),
+    )
+    .await
+    .expect(201);
+}
