@@ -105,6 +105,12 @@ async fn ensure_bootstrap_key(store: &DynStore, settings: &Settings) -> anyhow::
         store
             .ensure_admin_key(&hash_key(key), &key_prefix(key))
             .await?;
+        if store.authenticate(&hash_key(key)).await?.is_none() {
+            tracing::warn!(
+                "auth.bootstrap_admin_key was revoked and stays revoked; set a new value to get \
+                 an admin key"
+            );
+        }
     }
     Ok(())
 }

@@ -15,8 +15,11 @@ pub struct Webhook {
     pub events: Vec<String>,
     /// Set: the subscription receives only this client's events.
     pub client_id: Option<Uuid>,
-    /// Set when the receiver answered 410 Gone.
+    /// Set when the subscription stopped receiving: its receiver answered 410 Gone, or the API
+    /// key that created it was revoked.
     pub disabled_at: Option<DateTime<Utc>>,
+    /// Why, in words, when `disabled_at` is set.
+    pub disabled_reason: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -251,3 +251,58 @@ both_backends!(
         assert_eq!(planned["priority"], 5);
     }
 );
+
+// The bootstrap admin key, once revoked, stays revoked when the service starts again with the
+// same value: revocation outlives a restart. A new value makes a new admin key.
+#[tokio::test]
+async fn a_revoked_bootstrap_key_stays_revoked_after_a_restart() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let keys = app.get("/v1/api-keys", &app.admin_key).await.expect(200);
+    let bootstrap = keys["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "bootstrap admin")
+        .unwrap()
+        .clone();
+    let other = app.key("admin", None).await;
+    app.delete(
+        &format!("/v1/api-keys/{}", bootstrap["id"].as_str().unwrap()),
+        &other,
+    )
+    .await
+    .expect(204);
+    let restart = |admin: String| {
+        let url = app.db.url().to_string();
+        async move {
+            let mut settings = suiteplan::config::Settings::load(None).unwrap();
+            settings.server.bind = "127.0.0.1:0".into();
+            settings.database.url = url;
+            settings.auth.bootstrap_admin_key = admin;
+            let again = suiteplan::startup::Application::build(settings)
+                .await
+                .unwrap();
+            let base = format!("http://127.0.0.1:{}", again.port());
+            tokio::spawn(again.run_until(std::future::pending()));
+            base
+        }
+    };
+    let base = restart(app.admin_key.clone()).await;
+    let http = reqwest::Client::new();
+    let status = |base: String, key: String| {
+        let http = http.clone();
+        async move {
+            http.get(format!("{base}/v1/sites"))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(status(base.clone(), app.admin_key.clone()).await, 401);
+    let fresh = format!("test-admin-{}", uuid::Uuid::new_v4().simple());
+    let base = restart(fresh.clone()).await;
+    assert_eq!(status(base, fresh).await, 200);
+}

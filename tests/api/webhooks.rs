@@ -574,3 +574,55 @@ async fn special_purpose_addresses_are_refused_as_targets() {
     .await
     .expect(201);
 }
+
+// Revoking a key reaches what it made: its webhook subscriptions stop receiving (disabled, with
+// the reason shown to staff), while another key's subscription to the same events still does.
+with_receivers!(
+    a_revoked_keys_subscriptions_stop_receiving,
+    |app: TestApp| async move {
+        let w = world(&app, 2).await;
+        let made = app
+            .post(
+                "/v1/api-keys",
+                &app.admin_key,
+                json!({"name": "integration", "role": "planner", "client_id": null}),
+            )
+            .await
+            .expect(201);
+        let revoked_key = made["key"].as_str().unwrap().to_string();
+        let theirs = receiver(&[], 200).await;
+        let ours = receiver(&[], 200).await;
+        let h_theirs = subscribe(&app, &revoked_key, &theirs.url, json!(["booking.held"])).await;
+        let h_ours = subscribe(&app, &w.planner_key, &ours.url, json!(["booking.held"])).await;
+        app.delete(
+            &format!("/v1/api-keys/{}", made["id"].as_str().unwrap()),
+            &app.admin_key,
+        )
+        .await
+        .expect(204);
+        app.post(
+            "/v1/bookings",
+            &w.planner_key,
+            booking(&w, None, "2030-03-01", "2030-03-15", "held"),
+        )
+        .await
+        .expect(201);
+        ours.wait_for(1).await;
+        // Bounded look for a stray delivery after the other one has arrived.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(theirs.hits().is_empty(), "{:?}", theirs.hits());
+        let listed = app.get("/v1/webhooks", &app.admin_key).await.expect(200);
+        let items = listed["items"].as_array().unwrap();
+        let find = |h: &Value| items.iter().find(|i| i["id"] == h["id"]).unwrap().clone();
+        let gone = find(&h_theirs);
+        assert!(gone["disabled_at"].is_string(), "{gone}");
+        assert!(
+            gone["disabled_reason"]
+                .as_str()
+                .unwrap()
+                .contains("revoked"),
+            "{gone}"
+        );
+        assert!(find(&h_ours)["disabled_at"].is_null());
+    }
+);

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-pub const WEBHOOK_COLS: &str = "id, url, events, client_id, disabled_at, created_at";
+pub const WEBHOOK_COLS: &str =
+    "id, url, events, client_id, disabled_at, disabled_reason, created_at";
 pub const DELIVERY_COLS: &str =
     "id, event_id, event_type, attempt, status, response_status, next_attempt_at, created_at";
 
@@ -16,6 +17,7 @@ pub struct WebhookRow {
     pub events: Json<Vec<String>>,
     pub client_id: Option<Uuid>,
     pub disabled_at: Option<DateTime<Utc>>,
+    pub disabled_reason: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -27,6 +29,7 @@ impl From<WebhookRow> for Webhook {
             events: r.events.0,
             client_id: r.client_id,
             disabled_at: r.disabled_at,
+            disabled_reason: r.disabled_reason,
             created_at: r.created_at,
         }
     }

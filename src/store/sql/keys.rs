@@ -44,11 +44,8 @@ impl KeyStore for Backend {
             )
             .await?;
         }
-        // A revoked bootstrap key comes back: the operator asked for it by setting the variable.
-        sqlx::query("UPDATE api_keys SET revoked_at = NULL WHERE key_hash = $1")
-            .bind(key_hash)
-            .execute(&mut *tx)
-            .await?;
+        // A revoked bootstrap key stays revoked: revocation must outlive a restart. An operator
+        // who wants an admin key back sets a new value.
         tx.commit().await?;
         Ok(())
     }
@@ -120,6 +117,17 @@ impl KeyStore for Backend {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
+        // What the key made stops acting for it: its page sessions end, and its webhook
+        // subscriptions stop receiving (calendar feeds check their key on every read).
+        sqlx::query(
+            "UPDATE webhooks SET disabled_at = $2, \
+             disabled_reason = 'the API key that created it was revoked' \
+             WHERE created_by = $1 AND disabled_at IS NULL",
+        )
+        .bind(id)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM sessions WHERE api_key_id = $1")
             .bind(id)
             .execute(&mut *tx)

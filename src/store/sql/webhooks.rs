@@ -397,7 +397,9 @@ impl WebhookStore for Backend {
             AttemptOutcome::Delivered(s) => ("delivered", Some(i32::from(s)), None),
             AttemptOutcome::Gone => {
                 sqlx::query(
-                    "UPDATE webhooks SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL",
+                    "UPDATE webhooks SET disabled_at = $2, \
+                     disabled_reason = 'the receiver answered 410 Gone' \
+                     WHERE id = $1 AND disabled_at IS NULL",
                 )
                 .bind(webhook_id)
                 .bind(t)
