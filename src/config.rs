@@ -18,6 +18,7 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     pub log: LogSettings,
     pub metrics: MetricsSettings,
+    pub ratelimit: RateLimitSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -89,6 +90,18 @@ impl WebhookSettings {
             })
             .collect()
     }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSettings {
+    /// Requests per second one API key (or page session) may make, sustained.
+    pub per_key_per_second: u32,
+    /// How many it may make at once above that.
+    pub per_key_burst: u32,
+    /// Failed authentications (unknown keys, wrong logins) per minute from one address.
+    pub failed_auth_per_minute: u32,
+    /// How many in a row before the first 429.
+    pub failed_auth_burst: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

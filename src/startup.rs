@@ -70,9 +70,12 @@ impl Application {
         ));
         let app = app::router(self.state);
         tracing::info!("listening on http://{addr}");
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
         // An interrupted plan is claimed again once its lease expires.
         planner.abort();
         sweeper.abort();

@@ -6,6 +6,7 @@
 //! operations and unknown paths; an HTML page for the pages.
 
 mod ops;
+pub mod ratelimit;
 mod retry;
 
 pub use ops::Metrics;
@@ -31,11 +32,13 @@ pub struct AppState {
     pub store: DynStore,
     pub settings: Arc<Settings>,
     pub metrics: Metrics,
+    pub limits: ratelimit::RateLimits,
 }
 
 impl AppState {
     pub fn new(store: DynStore, settings: Arc<Settings>) -> AppState {
         AppState {
+            limits: ratelimit::RateLimits::new(&settings.ratelimit),
             store,
             settings,
             metrics: Metrics::new(),

@@ -33,7 +33,17 @@ impl FromRequestParts<AppState> for Auth {
         } else {
             crate::session::identity(&state.store, &parts.headers).await?
         };
-        let identity = identity.ok_or(ApiError::Unauthorized)?;
+        let Some(identity) = identity else {
+            // A failed authentication counts against the caller's address.
+            return Err(match state.limits.failed_auth(client_addr(parts)) {
+                Ok(()) => ApiError::Unauthorized,
+                Err(wait) => ApiError::RateLimited(wait),
+            });
+        };
+        state
+            .limits
+            .key(identity.id)
+            .map_err(ApiError::RateLimited)?;
         Ok(Auth(Actor {
             api_key_id: Some(identity.id),
             role: identity.role,
@@ -41,6 +51,15 @@ impl FromRequestParts<AppState> for Auth {
             request_id,
         }))
     }
+}
+
+/// The caller's address (the peer of the connection; `0.0.0.0` when unknown).
+pub fn client_addr(parts: &Parts) -> std::net::IpAddr {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
 }
 
 impl Auth {

@@ -38,6 +38,9 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// Too many requests from this key or address; retry after this many seconds.
+    #[error("rate limited")]
+    RateLimited(u64),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -73,6 +76,7 @@ impl ApiError {
             }
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,6 +108,11 @@ impl ApiError {
                 "request bodies are limited to 1 MiB".to_string(),
             ),
             ApiError::Unavailable(d) => ("unavailable", "Service unavailable", d.clone()),
+            ApiError::RateLimited(s) => (
+                "rate-limited",
+                "Too many requests",
+                format!("too many requests from this key or address; retry in {s} s"),
+            ),
             ApiError::Internal(_) => (
                 "internal",
                 "Internal error",
@@ -178,6 +187,11 @@ pub fn problem_response(problem: &Problem) -> Response {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = problem_response(&self.problem());
+        if let ApiError::RateLimited(s) = &self {
+            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
         if let ApiError::Internal(cause) = &self {
             // Logged by the middleware that sees the request id; the body stays opaque.
             response

@@ -158,6 +158,7 @@ pub struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     jar: CookieJar,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, PageError> {
@@ -175,6 +176,17 @@ async fn login(
         state.store.authenticate(&hash_key(key)).await?
     };
     let Some(identity) = identity else {
+        // Wrong keys count against the address they come from.
+        if let Err(wait) = state.limits.failed_auth(peer.ip()) {
+            return Ok((
+                StatusCode::TOO_MANY_REQUESTS,
+                [(axum::http::header::RETRY_AFTER, wait.to_string())],
+                login_page(Some(
+                    "Too many wrong keys from here; wait a minute and try again.",
+                )),
+            )
+                .into_response());
+        }
         return Ok((
             StatusCode::UNAUTHORIZED,
             login_page(Some("That key is not valid.")),

@@ -12,6 +12,7 @@ mod concurrency;
 mod crash;
 mod demand;
 mod isolation;
+mod limits;
 mod operations;
 mod pages;
 mod plan_jobs;
