@@ -36,6 +36,9 @@ pub enum ApiError {
     State(String),
     #[error("payload too large")]
     PayloadTooLarge,
+    /// A body sent with a content type other than JSON.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
     #[error("unavailable: {0}")]
     Unavailable(String),
     /// Too many requests from this key or address; retry after this many seconds.
@@ -75,6 +78,7 @@ impl ApiError {
                 StatusCode::CONFLICT
             }
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -102,6 +106,11 @@ impl ApiError {
             } => (*problem, "Conflict", detail.clone()),
             ApiError::Duplicate { message, .. } => ("duplicate", "Already exists", message.clone()),
             ApiError::State(d) => ("state", "Not allowed in this state", d.clone()),
+            ApiError::UnsupportedMediaType => (
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the body as JSON, with Content-Type: application/json".to_string(),
+            ),
             ApiError::PayloadTooLarge => (
                 "too-large",
                 "Payload too large",

@@ -55,20 +55,32 @@ both_backends!(
     a_plan_left_running_by_a_dead_worker_is_picked_up_again,
     |app: TestApp| async move {
         let _ = cdmo(&app).await;
-        // What a killed worker leaves behind: `running`, its lease expired, a partial row.
+        // What a killed worker leaves behind: `running`, a partial row, and a lease that runs
+        // out (3 s from now, so that the partial row is surely in place before the live worker
+        // may claim the plan: a claim between the two inserts would find nothing to clear).
         let id = Uuid::now_v7();
         let past = chrono::Utc::now() - chrono::Duration::minutes(5);
+        let lease_end = chrono::Utc::now() + chrono::Duration::seconds(3);
         let from = chrono::NaiveDate::from_ymd_opt(2029, 1, 1).unwrap();
         let to = chrono::NaiveDate::from_ymd_opt(2029, 3, 1).unwrap();
         let insert = "INSERT INTO plans (id, status, scenario, horizon_from, horizon_to, created_at, \
                       started_at, lease_owner, lease_expires_at, attempts, progress) \
-                      VALUES ($1, 'running', 'maximum', $2, $3, $4, $4, 'dead-worker', $4, 1, 'mip: …')";
+                      VALUES ($1, 'running', 'maximum', $2, $3, $4, $4, 'dead-worker', $5, 1, 'mip: …')";
         let partial =
             "INSERT INTO plan_utilization (plan_id, seq, suite_id, month, open_line_days, \
                        booked_line_days, planned_line_days) VALUES ($1, 0, $2, '2029-01', 1, 1, 1)";
         let inserted = app
             .db
-            .execute(insert, &[id.into(), from.into(), to.into(), past.into()])
+            .execute(
+                insert,
+                &[
+                    id.into(),
+                    from.into(),
+                    to.into(),
+                    past.into(),
+                    lease_end.into(),
+                ],
+            )
             .await;
         assert_eq!(inserted, 1);
         let inserted = app
