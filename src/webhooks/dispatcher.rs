@@ -93,19 +93,21 @@ pub async fn run(store: DynStore, settings: Arc<Settings>, http: reqwest::Client
         if due.is_empty() {
             continue;
         }
-        let sends = due.into_iter().map(|d| {
+        // Each delivery goes out on its own task: a receiver that hangs until the timeout holds
+        // up only its own deliveries (they stay leased meanwhile), never the next tick's claims
+        // for everyone else.
+        for d in due {
             let http = http.clone();
             let store = store.clone();
             let delays = delays.clone();
-            async move {
+            tokio::spawn(async move {
                 let outcome = attempt(&http, &d).await;
                 // Busy or unreachable: the lease runs out and the delivery is tried again.
                 if let Err(e) = store.record_delivery_attempt(d.id, outcome, &delays).await {
                     tracing::warn!(error = %e, delivery = %d.id, "recording a webhook attempt failed");
                 }
-            }
-        });
-        futures::future::join_all(sends).await;
+            });
+        }
     }
 }
 

@@ -17,6 +17,8 @@ use std::time::Duration;
 
 #[derive(Debug, Clone)]
 struct Hit {
+    /// When it arrived.
+    at: std::time::Instant,
     id: String,
     timestamp: String,
     signature: String,
@@ -59,6 +61,7 @@ async fn record(
             .to_string()
     };
     s.hits.lock().unwrap().push(Hit {
+        at: std::time::Instant::now(),
         id: h("webhook-id"),
         timestamp: h("webhook-timestamp"),
         signature: h("webhook-signature"),
@@ -626,3 +629,74 @@ with_receivers!(
         assert!(find(&h_ours)["disabled_at"].is_null());
     }
 );
+
+// A receiver that accepts connections and never answers (a black hole) must not delay anyone
+// else's deliveries: with it subscribed beside a healthy receiver, every booking event reaches
+// the healthy one well within 2 s of its commit, while the black hole's attempts time out.
+#[tokio::test]
+async fn a_hung_receiver_does_not_delay_a_healthy_one() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.webhooks.allow_private_targets = true;
+        s.webhooks.retry_schedule = "1,1".into();
+        s.webhooks.timeout_s = 4;
+    })
+    .await;
+    let hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hole_url = format!(
+        "http://127.0.0.1:{}/hook",
+        hole.local_addr().unwrap().port()
+    );
+    let accepted = Arc::new(Mutex::new(Vec::new()));
+    tokio::spawn({
+        let accepted = accepted.clone();
+        async move {
+            // Keep every connection open and silent.
+            while let Ok((socket, _)) = hole.accept().await {
+                accepted.lock().unwrap().push(socket);
+            }
+        }
+    });
+    let w = world(&app, 20).await;
+    let healthy = receiver(&[], 200).await;
+    subscribe(&app, &w.planner_key, &hole_url, json!(["booking.held"])).await;
+    subscribe(&app, &w.planner_key, &healthy.url, json!(["booking.held"])).await;
+    let mut committed = Vec::new();
+    for i in 0..12 {
+        let day = format!("2030-03-{:02}", i + 1);
+        let end = format!("2030-03-{:02}", i + 2);
+        let b = app
+            .post(
+                "/v1/bookings",
+                &w.planner_key,
+                booking(&w, None, &day, &end, "held"),
+            )
+            .await
+            .expect(201);
+        committed.push((
+            b["id"].as_str().unwrap().to_string(),
+            std::time::Instant::now(),
+        ));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let hits = healthy.wait_for(12).await;
+    let mut latencies: Vec<Duration> = committed
+        .iter()
+        .map(|(id, at)| {
+            let hit = hits
+                .iter()
+                .find(|h| h.json()["data"]["booking"]["id"] == json!(id))
+                .unwrap_or_else(|| panic!("no delivery of booking {id}"));
+            hit.at.saturating_duration_since(*at)
+        })
+        .collect();
+    latencies.sort();
+    let worst = *latencies.last().unwrap();
+    assert!(
+        worst < Duration::from_secs(2),
+        "commit→delivery for the healthy receiver: {latencies:?}"
+    );
+    assert!(
+        !accepted.lock().unwrap().is_empty(),
+        "the black hole was tried"
+    );
+}
