@@ -49,6 +49,8 @@ pub struct AuthSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct BookingSettings {
     pub hold_ttl_days: i64,
+    pub client_hold_max_span_days: i64,
+    pub client_hold_quota_line_days: i64,
     pub hold_warning_days: i64,
     pub sweep_interval_s: u64,
 }
@@ -72,6 +74,7 @@ pub struct AlertSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct WebhookSettings {
     pub allow_private_targets: bool,
+    pub max_subscriptions_per_client: usize,
     pub timeout_s: u64,
     pub retry_schedule: String,
 }

@@ -243,6 +243,8 @@ async fn run(backend: Backend, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 .validate(
                     &BookingRules {
                         hold_ttl_days: 14,
+                        client_hold_max_span_days: 180,
+                        client_hold_quota_line_days: 730,
                         today: now.date_naive(),
                         now,
                     },
@@ -251,6 +253,8 @@ async fn run(backend: Backend, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 .unwrap();
                 let rules = BookingRules {
                     hold_ttl_days: 14,
+                    client_hold_max_span_days: 180,
+                    client_hold_quota_line_days: 730,
                     today: now.date_naive(),
                     now,
                 };

@@ -84,6 +84,10 @@ pub struct NewBooking {
 #[derive(Debug, Clone, Copy)]
 pub struct BookingRules {
     pub hold_ttl_days: i64,
+    /// The longest hold a client may make, in days.
+    pub client_hold_max_span_days: i64,
+    /// A client's live holds together, in line-days (one line for one day).
+    pub client_hold_quota_line_days: i64,
     pub today: NaiveDate,
     pub now: DateTime<Utc>,
 }
@@ -100,6 +104,14 @@ impl NewBooking {
         check_interval(self.start, self.end, "/end", &mut e);
         if (self.end - self.start).num_days() > 3650 {
             e.push("/end", "a booking may last at most 10 years");
+        } else if client && (self.end - self.start).num_days() > rules.client_hold_max_span_days {
+            e.push(
+                "/end",
+                format!(
+                    "a client's hold spans at most {} days (bookings.client_hold_max_span_days)",
+                    rules.client_hold_max_span_days
+                ),
+            );
         }
         if let Some(line) = self.line {
             if line < 1 {

@@ -40,6 +40,8 @@ pub(super) fn rules(state: &AppState) -> BookingRules {
     let now = crate::store::now();
     BookingRules {
         hold_ttl_days: state.settings.bookings.hold_ttl_days,
+        client_hold_max_span_days: state.settings.bookings.client_hold_max_span_days,
+        client_hold_quota_line_days: state.settings.bookings.client_hold_quota_line_days,
         today: now.date_naive(),
         now,
     }

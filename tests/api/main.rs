@@ -17,6 +17,7 @@ mod operations;
 mod pages;
 mod plan_jobs;
 mod plans;
+mod quotas;
 mod resources;
 mod roles;
 mod webhooks;

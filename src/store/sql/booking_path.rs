@@ -209,6 +209,23 @@ fn decide(scene: &Scene, input: &NewBooking, rules: &BookingRules) -> Result<Boo
     })
 }
 
+/// Line-days a client's live holds take (one line for one day each).
+async fn client_held_line_days(
+    pool: &sqlx::Pool<Db>,
+    client: Uuid,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let spans: Vec<(chrono::NaiveDate, chrono::NaiveDate)> = sqlx::query_as(
+        "SELECT b.starts_on, b.ends_on FROM bookings b JOIN programs p ON p.id = b.program_id \
+         WHERE p.client_id = $1 AND b.status = 'held' AND b.hold_expires_at > $2",
+    )
+    .bind(client)
+    .bind(now)
+    .fetch_all(pool)
+    .await?;
+    Ok(spans.iter().map(|(s, e)| (*e - *s).num_days()).sum())
+}
+
 /// How many times a booking is decided again after its calendar changed under it (a closure,
 /// or a concurrent booking on the chosen line) before the caller is told to retry later.
 const ATTEMPTS: usize = 8;
@@ -222,6 +239,22 @@ impl Backend {
         rules: &BookingRules,
         idem: Option<&IdemKey>,
     ) -> Result<Booking, StoreError> {
+        if let (Role::Client, Some(client), BookingStatus::Held) =
+            (actor.role, actor.scope(), input.status)
+        {
+            let held = client_held_line_days(&self.pool, client, now()).await?;
+            let asked = (input.end - input.start).num_days();
+            if held + asked > rules.client_hold_quota_line_days {
+                return Err(StoreError::invalid(
+                    "/end",
+                    &format!(
+                        "a client's live holds take at most {} line-days together \
+                         (bookings.client_hold_quota_line_days); {held} are held, this asks {asked}",
+                        rules.client_hold_quota_line_days
+                    ),
+                ));
+            }
+        }
         for _ in 0..ATTEMPTS {
             let scene = read_scene(&self.pool, input, actor.scope(), now()).await?;
             if scene.due_holds {
