@@ -31,7 +31,11 @@ impl FromRequestParts<AppState> for Auth {
                 .trim();
             state.store.authenticate(&hash_key(key)).await?
         } else {
-            crate::session::identity(&state.store, &parts.headers).await?
+            let identity = crate::session::identity(&state.store, &parts.headers).await?;
+            if identity.is_some() && !parts.method.is_safe() {
+                same_origin(parts, &state.settings.server.public_url)?;
+            }
+            identity
         };
         let Some(identity) = identity else {
             // A failed authentication counts against the caller's address.
@@ -50,6 +54,46 @@ impl FromRequestParts<AppState> for Auth {
             client_id: identity.client_id,
             request_id,
         }))
+    }
+}
+
+/// A write made with the page session cookie must come from our own pages: the browser says so
+/// with `Sec-Fetch-Site: same-origin`, or (older browsers) with an `Origin` naming this service.
+/// Without either it is refused: programs other than browsers use bearer keys. A page on another
+/// origin — another port of the same host, a sibling subdomain — is refused even though
+/// `SameSite=Strict` let its request carry the cookie.
+fn same_origin(parts: &Parts, public_url: &str) -> Result<(), ApiError> {
+    let refuse = |why: &str| {
+        Err(ApiError::Forbidden(format!(
+            "cross-site request refused: {why}; use a bearer key outside suiteplan's own pages"
+        )))
+    };
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return if site == "same-origin" {
+            Ok(())
+        } else {
+            refuse(&format!("Sec-Fetch-Site is {site}"))
+        };
+    }
+    let Some(origin) = header("origin") else {
+        return refuse("the request names no Origin");
+    };
+    let ours = if public_url.is_empty() {
+        header("host").map(str::to_string)
+    } else {
+        url::Url::parse(public_url).ok().and_then(|u| {
+            u.host_str()
+                .map(|h| u.port().map_or(h.to_string(), |p| format!("{h}:{p}")))
+        })
+    };
+    let theirs = url::Url::parse(origin).ok().and_then(|u| {
+        u.host_str()
+            .map(|h| u.port().map_or(h.to_string(), |p| format!("{h}:{p}")))
+    });
+    match (theirs, ours) {
+        (Some(t), Some(o)) if t.eq_ignore_ascii_case(&o) => Ok(()),
+        _ => refuse(&format!("Origin {origin} is not this service")),
     }
 }
 

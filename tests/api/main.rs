@@ -10,6 +10,7 @@ mod bookings;
 mod calendar_agreement;
 mod concurrency;
 mod crash;
+mod cross_site;
 mod demand;
 mod isolation;
 mod limits;
