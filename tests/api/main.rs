@@ -19,6 +19,7 @@ mod pages;
 mod plan_jobs;
 mod plans;
 mod quotas;
+mod replicas;
 mod resources;
 mod roles;
 mod webhooks;
