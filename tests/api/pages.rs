@@ -372,10 +372,11 @@ async fn seed(app: &TestApp) -> (Value, String) {
 
 #[tokio::test]
 async fn a_browser_logs_in_and_sees_the_capacity_picture() {
-    if !std::path::Path::new(CHROMIUM).exists() {
-        eprintln!("SKIPPED: {CHROMIUM} is missing (scripts/setup.sh --test installs chromium)");
-        return;
-    }
+    assert!(
+        std::path::Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: this test needs a real browser (scripts/setup.sh --test installs \
+         chromium)"
+    );
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (helix, _) = seed(&app).await;
     let dir = tempfile::tempdir().expect("temp dir");
