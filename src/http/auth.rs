@@ -79,18 +79,19 @@ fn same_origin(parts: &Parts, public_url: &str) -> Result<(), ApiError> {
     let Some(origin) = header("origin") else {
         return refuse("the request names no Origin");
     };
-    let ours = if public_url.is_empty() {
-        header("host").map(str::to_string)
-    } else {
-        url::Url::parse(public_url).ok().and_then(|u| {
+    // `host[:port]` of a URL, as a Host header writes it.
+    let authority = |url: &str| {
+        url::Url::parse(url).ok().and_then(|u| {
             u.host_str()
                 .map(|h| u.port().map_or(h.to_string(), |p| format!("{h}:{p}")))
         })
     };
-    let theirs = url::Url::parse(origin).ok().and_then(|u| {
-        u.host_str()
-            .map(|h| u.port().map_or(h.to_string(), |p| format!("{h}:{p}")))
-    });
+    let ours = if public_url.is_empty() {
+        header("host").map(str::to_string)
+    } else {
+        authority(public_url)
+    };
+    let theirs = authority(origin);
     match (theirs, ours) {
         (Some(t), Some(o)) if t.eq_ignore_ascii_case(&o) => Ok(()),
         _ => refuse(&format!("Origin {origin} is not this service")),

@@ -29,6 +29,17 @@ use uuid::Uuid;
 
 pub type DynStore = Arc<dyn Store>;
 
+/// SQL for "this booking is live": confirmed, or held and not expired at `now` (a placeholder
+/// such as `$3`) — `Booking::effective`'s rule, stated once for every query that needs it. A
+/// CASE, so that no planner answers it from the status index (SQLite without statistics did,
+/// reading every confirmed booking).
+pub(crate) fn live_at(now: &str) -> String {
+    format!(
+        "(CASE WHEN status = 'confirmed' THEN 1 \
+         WHEN status = 'held' AND hold_expires_at > {now} THEN 1 ELSE 0 END) = 1"
+    )
+}
+
 /// Use cases of the service, each one transaction. `actor` is who asked (for scoping and the
 /// audit row written in the same transaction).
 #[async_trait]

@@ -34,6 +34,50 @@ async fn booking_for_update(
     Ok((booking, client))
 }
 
+/// Moves a locked booking to `status` (a confirmed booking has no hold expiry any more).
+async fn move_booking(tx: &mut Tx, id: Uuid, status: BookingStatus) -> Result<Booking, StoreError> {
+    let sql = format!(
+        "UPDATE bookings SET status = $2, updated_at = $3, \
+         hold_expires_at = CASE WHEN $2 = 'confirmed' THEN NULL ELSE hold_expires_at END \
+         WHERE id = $1 RETURNING {BOOKING_COLS}"
+    );
+    sqlx::query_as::<_, BookingRow>(&sql)
+        .bind(id)
+        .bind(status.as_str())
+        .bind(now())
+        .fetch_one(&mut **tx)
+        .await?
+        .try_into()
+}
+
+/// The booking's event (for its client's subscriptions) and audit row, in the caller's
+/// transaction.
+async fn announce(
+    tx: &mut Tx,
+    actor: &Actor,
+    booking: &Booking,
+    client: Uuid,
+    action: &str,
+) -> Result<(), StoreError> {
+    let event = super::booking_path::booking_event(booking.status);
+    emit(
+        tx,
+        event,
+        Some(client),
+        serde_json::json!({"booking": booking}),
+    )
+    .await?;
+    audit(
+        tx,
+        actor,
+        action,
+        "booking",
+        Some(booking.id),
+        serde_json::json!({}),
+    )
+    .await
+}
+
 #[async_trait]
 impl BookingStore for Backend {
     #[tracing::instrument(skip_all)]
@@ -62,32 +106,8 @@ impl BookingStore for Backend {
             }
             BookingStatus::Held => {}
         }
-        let sql = format!(
-            "UPDATE bookings SET status = 'confirmed', hold_expires_at = NULL, updated_at = $2 \
-             WHERE id = $1 RETURNING {BOOKING_COLS}"
-        );
-        let booking: Booking = sqlx::query_as::<_, BookingRow>(&sql)
-            .bind(id)
-            .bind(now())
-            .fetch_one(&mut *tx)
-            .await?
-            .try_into()?;
-        emit(
-            &mut tx,
-            "booking.confirmed",
-            Some(client),
-            serde_json::json!({"booking": booking}),
-        )
-        .await?;
-        audit(
-            &mut tx,
-            actor,
-            "confirm",
-            "booking",
-            Some(id),
-            serde_json::json!({}),
-        )
-        .await?;
+        let booking = move_booking(&mut tx, id, BookingStatus::Confirmed).await?;
+        announce(&mut tx, actor, &booking, client, "confirm").await?;
         tx.commit().await?;
         Ok(booking)
     }
@@ -111,32 +131,8 @@ impl BookingStore for Backend {
             }
             _ => {}
         }
-        let sql = format!(
-            "UPDATE bookings SET status = 'cancelled', updated_at = $2 WHERE id = $1 RETURNING \
-             {BOOKING_COLS}"
-        );
-        let booking: Booking = sqlx::query_as::<_, BookingRow>(&sql)
-            .bind(id)
-            .bind(now())
-            .fetch_one(&mut *tx)
-            .await?
-            .try_into()?;
-        emit(
-            &mut tx,
-            "booking.cancelled",
-            Some(client),
-            serde_json::json!({"booking": booking}),
-        )
-        .await?;
-        audit(
-            &mut tx,
-            actor,
-            "cancel",
-            "booking",
-            Some(id),
-            serde_json::json!({}),
-        )
-        .await?;
+        let booking = move_booking(&mut tx, id, BookingStatus::Cancelled).await?;
+        announce(&mut tx, actor, &booking, client, "cancel").await?;
         tx.commit().await?;
         Ok(booking)
     }

@@ -7,11 +7,6 @@ use super::common::*;
 use crate::domain::calendar::LineSpan;
 use chrono::NaiveDate;
 
-/// Live: confirmed, or held and not yet expired at `$3`. A CASE, so that no planner answers it
-/// from the status index (SQLite without statistics did, reading every confirmed booking).
-const LIVE_AT_3: &str = "(CASE WHEN status = 'confirmed' THEN 1 \
-     WHEN status = 'held' AND hold_expires_at > $3 THEN 1 ELSE 0 END) = 1";
-
 /// Every suite (with its longest booking) and the closures overlapping `[from, to)`; the
 /// longest booking of all bounds the booking scans that follow.
 async fn suites_and_closures(
@@ -45,7 +40,8 @@ pub(super) async fn calendar(
     let (suites, closures, longest) = suites_and_closures(pool, from, to).await?;
     let sql = format!(
         "SELECT id, program_id, suite_id, line, starts_on, ends_on FROM bookings \
-         WHERE starts_on >= $4 AND starts_on < $2 AND ends_on > $1 AND {LIVE_AT_3}"
+         WHERE starts_on >= $4 AND starts_on < $2 AND ends_on > $1 AND {live}",
+        live = live_at("$3")
     );
     let bookings = sqlx::query_as::<_, CalendarBookingRow>(&sql)
         .bind(from)
@@ -82,8 +78,9 @@ pub(super) async fn occupancy(
     let (suites, closures, longest) = suites_and_closures(pool, from, to).await?;
     let sql = format!(
         "SELECT suite_id, string_agg(line || ' ' || starts_on || ' ' || ends_on, ',') \
-         FROM bookings WHERE starts_on >= $4 AND starts_on < $2 AND ends_on > $1 AND {LIVE_AT_3} \
-         GROUP BY suite_id"
+         FROM bookings WHERE starts_on >= $4 AND starts_on < $2 AND ends_on > $1 AND {live} \
+         GROUP BY suite_id",
+        live = live_at("$3")
     );
     let rows = sqlx::query_as::<_, (Uuid, String)>(&sql)
         .bind(from)

@@ -104,20 +104,20 @@ pub(super) async fn live_bookings(
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
 ) -> Result<Vec<Taken>, StoreError> {
-    let rows = sqlx::query_as::<_, LiveBookingRow>(
+    let sql = format!(
         "SELECT id, program_id, line, starts_on, ends_on FROM bookings \
-         WHERE suite_id = $1 AND starts_on >= $5 AND starts_on < $3 AND ends_on > $2 \
-         AND (CASE WHEN status = 'confirmed' THEN 1 WHEN status = 'held' AND hold_expires_at > \
-         $4 THEN 1 ELSE 0 END) = 1 \
+         WHERE suite_id = $1 AND starts_on >= $5 AND starts_on < $3 AND ends_on > $2 AND {} \
          ORDER BY starts_on, id",
-    )
-    .bind(suite.suite.id)
-    .bind(from)
-    .bind(to)
-    .bind(now())
-    .bind(scan_from(from, suite.longest))
-    .fetch_all(&mut **tx)
-    .await?;
+        live_at("$4")
+    );
+    let rows = sqlx::query_as::<_, LiveBookingRow>(&sql)
+        .bind(suite.suite.id)
+        .bind(from)
+        .bind(to)
+        .bind(now())
+        .bind(scan_from(from, suite.longest))
+        .fetch_all(&mut **tx)
+        .await?;
     Ok(rows.into_iter().map(Taken::from).collect())
 }
 

@@ -113,26 +113,26 @@ pub(super) async fn snapshot(
     .map(|r| (r.program_id, r.entries.0))
     .collect();
     // Live = confirmed, or held and not yet expired (swept or not).
-    let bookings = sqlx::query_as::<_, BookingSnapRow>(
+    let sql = format!(
         "SELECT program_id, suite_id, line, starts_on, ends_on, status FROM bookings \
-         WHERE ends_on > $1 AND (status = 'confirmed' OR (status = 'held' AND \
-         hold_expires_at > $2)) \
-         ORDER BY suite_id, line, starts_on",
-    )
-    .bind(from)
-    .bind(now())
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|r| SnapshotBooking {
-        program_id: r.program_id,
-        suite_id: r.suite_id,
-        line: r.line,
-        start: r.starts_on,
-        end: r.ends_on,
-        confirmed: r.status == "confirmed",
-    })
-    .collect();
+         WHERE ends_on > $1 AND {} ORDER BY suite_id, line, starts_on",
+        live_at("$2")
+    );
+    let bookings = sqlx::query_as::<_, BookingSnapRow>(&sql)
+        .bind(from)
+        .bind(now())
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| SnapshotBooking {
+            program_id: r.program_id,
+            suite_id: r.suite_id,
+            line: r.line,
+            start: r.starts_on,
+            end: r.ends_on,
+            confirmed: r.status == "confirmed",
+        })
+        .collect();
     tx.commit().await?;
     Ok(PlanSnapshot {
         suites,

@@ -23,16 +23,16 @@ use super::booking_path::BookingWrite;
 /// two bookings apart — and the event, audit row, idempotent answer and scan bound follow only
 /// if it was. One call instead of five: on SQLite each statement is a round trip to the
 /// connection's worker thread, and those hand-offs, not SQL, were most of a booking's cost.
-pub(super) const BOOK: &str =
-    "INSERT INTO bookings (id, program_id, suite_id, line, starts_on, ends_on, \
+static BOOK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO bookings (id, program_id, suite_id, line, starts_on, ends_on, \
      status, hold_expires_at, note, at_risk, created_at, updated_at) \
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11 \
      WHERE EXISTS (SELECT 1 FROM suites WHERE id = $3 AND calendar_version = $12 \
                    AND max_booking_days <= $13) \
      AND NOT EXISTS (SELECT 1 FROM bookings WHERE suite_id = $3 AND line = $4 \
          AND starts_on >= $14 AND starts_on < $6 AND ends_on > $5 \
-         AND (CASE WHEN status = 'confirmed' THEN 1 \
-                   WHEN status = 'held' AND hold_expires_at > $15 THEN 1 ELSE 0 END) = 1); \
+         AND {live}); \
      INSERT INTO events (id, type, client_id, payload, created_at) \
      SELECT $16, $17, $18, $19, $11 WHERE EXISTS (SELECT 1 FROM bookings WHERE id = $1); \
      INSERT INTO audit_log (id, at, api_key_id, role, action, entity, entity_id, request_id, \
@@ -42,7 +42,10 @@ pub(super) const BOOK: &str =
      UPDATE idempotency_keys SET status_code = 201, response = $24 \
      WHERE api_key_id = $25 AND key = $26 AND EXISTS (SELECT 1 FROM bookings WHERE id = $1); \
      UPDATE suites SET max_booking_days = $27 \
-     WHERE id = $3 AND max_booking_days < $27 AND EXISTS (SELECT 1 FROM bookings WHERE id = $1)";
+     WHERE id = $3 AND max_booking_days < $27 AND EXISTS (SELECT 1 FROM bookings WHERE id = $1)",
+        live = crate::store::live_at("$15")
+    )
+});
 
 /// Most writes in one group: a group holds the write lock while it runs.
 const GROUP: usize = 64;
@@ -170,7 +173,7 @@ async fn write_group(pool: &SqlitePool, books: &[&Book]) -> Result<Vec<bool>, St
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut written = Vec::with_capacity(books.len());
     for b in books {
-        let n = sqlx::query(BOOK)
+        let n = sqlx::query(&BOOK)
             .bind(b.id)
             .bind(b.program_id)
             .bind(b.suite_id)
