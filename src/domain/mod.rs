@@ -158,7 +158,7 @@ pub struct DemandItem {
     pub batches: u32,
 }
 
-/// Integer demand of a program's forecast under `scenario` (DESIGN.md "Scenarios").
+/// Integer demand of a program's forecast under `scenario` (docs/planning-model.md).
 pub fn program_demand(
     program: &Program,
     forecast: &[ForecastEntry],

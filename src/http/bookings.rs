@@ -1,4 +1,4 @@
-//! Bookings, availability and calendar feeds (API.md "Bookings and availability").
+//! Bookings, availability and calendar feeds (docs/api-guide.md).
 
 use super::idempotency::{idempotent, IdempotencyKey};
 use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, Auth, Staff};

@@ -1,4 +1,4 @@
-//! `Idempotency-Key` (API.md "Idempotency"): a write sent again under the same key answers what
+//! `Idempotency-Key` (docs/api-guide.md, "Idempotency"): a write sent again under the same key answers what
 //! the first one answered instead of running again.
 
 use super::error::{problem_response, ApiError, PROBLEM_JSON};

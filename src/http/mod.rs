@@ -28,7 +28,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "suiteplan", description = "Capacity and slot-booking scheduler for CGT CDMOs. The contract is API.md."),
+    info(title = "suiteplan", description = "Capacity and slot-booking scheduler for CGT CDMOs. The guide is docs/api-guide.md."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     components(schemas(error::Problem, crate::domain::FieldError, crate::domain::ConflictItem))

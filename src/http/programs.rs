@@ -198,7 +198,7 @@ struct DemandList {
     next_cursor: Option<String>,
 }
 
-/// Integer demand per month under a scenario (DESIGN.md "Scenarios").
+/// Integer demand per month under a scenario (docs/planning-model.md).
 #[utoipa::path(get, path = "/v1/programs/{id}/demand", tag = "programs",
     params(("id" = Uuid, Path), DemandQuery),
     responses((status = 200, body = DemandList), (status = 422, body = super::error::Problem)))]

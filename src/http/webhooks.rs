@@ -36,7 +36,7 @@ pub struct WebhookInput {
     /// http(s); loopback and private targets are refused unless
     /// `webhooks.allow_private_targets`.
     pub url: String,
-    /// Event types (see API.md), or `*` for all.
+    /// Event types (see docs/api-guide.md), or `*` for all.
     pub events: Vec<String>,
     /// Only this client's events. A client key's subscriptions are always its own.
     #[serde(default)]

@@ -1,4 +1,4 @@
-//! Server-rendered pages (API.md "Pages"): `/login`, `/logout`, `/ui/` (the planner's capacity
+//! Server-rendered pages (docs/api-guide.md, "Pages and sessions"): `/login`, `/logout`, `/ui/` (the planner's capacity
 //! picture) and `/ui/client` (a client's own programs and bookings). HTML from maud (escaped),
 //! charts as inline SVG (`svg.rs`), numbers from plain functions (`capacity.rs`).
 //!

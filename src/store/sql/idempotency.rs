@@ -15,7 +15,7 @@ impl IdempotencyStore for Backend {
     ) -> Result<IdemBegin, StoreError> {
         let mut tx = self.write_tx().await?;
         let t = now();
-        // Keys are kept at least 24 hours (API.md); older ones are dropped lazily.
+        // Keys are kept at least 24 hours (docs/api-guide.md); older ones are dropped lazily.
         sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
             .bind(t - chrono::Duration::hours(48))
             .execute(&mut *tx)
