@@ -11,7 +11,8 @@ dpkg -s libclang-dev >/dev/null 2>&1 || need+=(libclang-dev)
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 if [ "${1:-}" = "--test" ]; then
   command -v python3 >/dev/null 2>&1 || need+=(python3)
-  [ -x /usr/bin/chromium ] || need+=(chromium)  # the headless-browser page test
+  [ -x /usr/bin/chromium ] || need+=(chromium)  # the headless-browser page test...
+  [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)  # ...drives it through WebDriver
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2

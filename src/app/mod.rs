@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
         ))
+        .layer(middleware::from_fn(explain_timeouts))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let route = req
@@ -113,6 +114,26 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// The timeout layer answers a bare 503; this gives it the body of the part that was asked: an
+/// HTML page for the pages, problem+json (`/problems/unavailable`, Retry-After) for the rest.
+async fn explain_timeouts(request: Request, next: Next) -> Response {
+    use axum::response::IntoResponse;
+    let page = crate::ui::is_page_path(request.uri().path());
+    let response = next.run(request).await;
+    let bare = !response.headers().contains_key(header::CONTENT_TYPE);
+    if response.status() != StatusCode::SERVICE_UNAVAILABLE || !bare {
+        return response;
+    }
+    if page {
+        crate::ui::unavailable_page()
+    } else {
+        crate::http::ApiError::Unavailable(
+            "the request took longer than the server allows (server.request_timeout_s)".into(),
+        )
+        .into_response()
+    }
 }
 
 /// A request path as logs may show it: a calendar feed's path is its secret token, so it is

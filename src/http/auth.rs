@@ -33,7 +33,20 @@ impl FromRequestParts<AppState> for Auth {
         } else {
             let identity = crate::session::identity(&state.store, &parts.headers).await?;
             if identity.is_some() && !parts.method.is_safe() {
-                same_origin(parts, &state.settings.server.public_url)?;
+                let presented = parts
+                    .headers
+                    .get(crate::session::CSRF_HEADER)
+                    .and_then(|v| v.to_str().ok());
+                crate::session::check_write(
+                    &parts.headers,
+                    &state.settings.server.public_url,
+                    presented,
+                )
+                .map_err(|e| {
+                    ApiError::Forbidden(format!(
+                        "{e}; use a bearer key outside suiteplan's own pages"
+                    ))
+                })?;
             }
             identity
         };
@@ -54,47 +67,6 @@ impl FromRequestParts<AppState> for Auth {
             client_id: identity.client_id,
             request_id,
         }))
-    }
-}
-
-/// A write made with the page session cookie must come from our own pages: the browser says so
-/// with `Sec-Fetch-Site: same-origin`, or (older browsers) with an `Origin` naming this service.
-/// Without either it is refused: programs other than browsers use bearer keys. A page on another
-/// origin — another port of the same host, a sibling subdomain — is refused even though
-/// `SameSite=Strict` let its request carry the cookie.
-fn same_origin(parts: &Parts, public_url: &str) -> Result<(), ApiError> {
-    let refuse = |why: &str| {
-        Err(ApiError::Forbidden(format!(
-            "cross-site request refused: {why}; use a bearer key outside suiteplan's own pages"
-        )))
-    };
-    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = header("sec-fetch-site") {
-        return if site == "same-origin" {
-            Ok(())
-        } else {
-            refuse(&format!("Sec-Fetch-Site is {site}"))
-        };
-    }
-    let Some(origin) = header("origin") else {
-        return refuse("the request names no Origin");
-    };
-    // `host[:port]` of a URL, as a Host header writes it.
-    let authority = |url: &str| {
-        url::Url::parse(url).ok().and_then(|u| {
-            u.host_str()
-                .map(|h| u.port().map_or(h.to_string(), |p| format!("{h}:{p}")))
-        })
-    };
-    let ours = if public_url.is_empty() {
-        header("host").map(str::to_string)
-    } else {
-        authority(public_url)
-    };
-    let theirs = authority(origin);
-    match (theirs, ours) {
-        (Some(t), Some(o)) if t.eq_ignore_ascii_case(&o) => Ok(()),
-        _ => refuse(&format!("Origin {origin} is not this service")),
     }
 }
 

@@ -36,6 +36,11 @@ impl PageError {
         }
     }
 
+    /// A message of its own instead of the status's usual one.
+    pub fn with_message(self, message: &'static str) -> PageError {
+        PageError { message, ..self }
+    }
+
     pub fn not_found() -> PageError {
         PageError::new(StatusCode::NOT_FOUND)
     }
@@ -65,7 +70,7 @@ impl IntoResponse for PageError {
         let reason = self.status.canonical_reason().unwrap_or("Error");
         let page = layout(
             reason,
-            false,
+            None,
             html! {
                 h2 { (self.status.as_u16()) " · " (reason) }
                 p { (self.message) }

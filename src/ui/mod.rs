@@ -40,6 +40,16 @@ pub fn router() -> Router<AppState> {
         .layer(axum::middleware::map_response(page_headers))
 }
 
+/// Whether `path` is one of the pages (errors there answer HTML, not problem+json).
+pub fn is_page_path(path: &str) -> bool {
+    matches!(path, "/" | "/login" | "/logout" | "/ui") || path.starts_with("/ui/")
+}
+
+/// The page a person sees when the service could not answer in time (503, Retry-After).
+pub fn unavailable_page() -> Response {
+    PageError::new(StatusCode::SERVICE_UNAVAILABLE).into_response()
+}
+
 /// Pages hold private data and run no script: not cached, not framed, nothing loaded from
 /// elsewhere.
 async fn page_headers(mut response: Response) -> Response {
@@ -60,12 +70,16 @@ async fn page_headers(mut response: Response) -> Response {
     response
 }
 
-/// The page's caller, from the session cookie. No or unknown session → 303 to `/login`.
-pub struct PageUser(pub KeyIdentity);
+/// The page's caller, from the session cookie, with the session's CSRF token for its forms. No
+/// or unknown session → 303 to `/login`.
+pub struct PageUser {
+    pub identity: KeyIdentity,
+    pub csrf: String,
+}
 
 impl PageUser {
     pub fn is_staff(&self) -> bool {
-        matches!(self.0.role, Role::Admin | Role::Planner)
+        matches!(self.identity.role, Role::Admin | Role::Planner)
     }
 }
 
@@ -76,16 +90,24 @@ impl FromRequestParts<AppState> for PageUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let to_login = || Redirect::to("/login").into_response();
+        let Some(token) = session::token(&parts.headers) else {
+            return Err(to_login());
+        };
         match session::identity(&state.store, &parts.headers).await {
-            Ok(Some(identity)) => Ok(PageUser(identity)),
-            Ok(None) => Err(Redirect::to("/login").into_response()),
+            Ok(Some(identity)) => Ok(PageUser {
+                identity,
+                csrf: session::csrf_token(&token),
+            }),
+            Ok(None) => Err(to_login()),
             Err(e) => Err(PageError::from(e).into_response()),
         }
     }
 }
 
-/// The page frame: title, a little CSS, and a logout button when someone is logged in.
-pub fn layout(title: &str, logged_in: bool, body: Markup) -> Markup {
+/// The page frame: title, a little CSS, and, when someone is logged in (`csrf` is their
+/// session's token), a logout button and the token in `<meta name="csrf-token">`.
+pub fn layout(title: &str, csrf: Option<&str>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -93,20 +115,29 @@ pub fn layout(title: &str, logged_in: bool, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · suiteplan" }
+                @if let Some(token) = csrf { meta name="csrf-token" content=(token); }
                 style { (CSS) }
             }
             body {
                 header {
                     span.brand { "suiteplan" }
                     span.title { (title) }
-                    @if logged_in {
-                        form method="post" action="/logout" { button type="submit" { "Log out" } }
+                    @if let Some(token) = csrf {
+                        form method="post" action="/logout" {
+                            (csrf_field(token))
+                            button type="submit" { "Log out" }
+                        }
                     }
                 }
                 main { (body) }
             }
         }
     }
+}
+
+/// The hidden field that every page form carries ([`session::CSRF_FIELD`]).
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name=(session::CSRF_FIELD) value=(token); }
 }
 
 const CSS: &str = "
@@ -130,12 +161,13 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .error{color:#a3200b;background:#fdecea;padding:.5rem .7rem;border-radius:4px}
 ";
 
-fn login_page(error: Option<&str>) -> Markup {
+fn login_page(form_token: &str, error: Option<&str>) -> Markup {
     layout(
         "Log in",
-        false,
+        None,
         html! {
             form.login method="post" action="/login" {
+                (csrf_field(form_token))
                 h2 { "Log in" }
                 p.note { "Use your suiteplan API key. The session lasts until you log out or it expires." }
                 @if let Some(e) = error { p.error role="alert" { (e) } }
@@ -147,28 +179,56 @@ fn login_page(error: Option<&str>) -> Markup {
     )
 }
 
-async fn login_form() -> Markup {
-    login_page(None)
+/// The login page with a fresh login-form token (cookie and hidden field), answered with `status`.
+fn login_answer(
+    state: &AppState,
+    jar: CookieJar,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Response {
+    let (jar, token) = session::login_form_token(jar, state.settings.auth.secure_cookies);
+    (status, jar, login_page(&token, error)).into_response()
+}
+
+async fn login_form(State(state): State<AppState>, jar: CookieJar) -> Response {
+    login_answer(&state, jar, StatusCode::OK, None)
 }
 
 #[derive(Deserialize)]
 pub struct LoginForm {
     key: String,
+    #[serde(default)]
+    csrf_token: Option<String>,
 }
 
 async fn login(
     State(state): State<AppState>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
     jar: CookieJar,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, PageError> {
     let Ok(Form(form)) = form else {
-        return Ok((
+        return Ok(login_answer(
+            &state,
+            jar,
             StatusCode::BAD_REQUEST,
-            login_page(Some("Send the form with a key.")),
-        )
-            .into_response());
+            Some("Send the form with a key."),
+        ));
     };
+    // Login CSRF: a form posted from another site would log this browser in as someone else.
+    let public_url = &state.settings.server.public_url;
+    if let Err(e) = session::check_login(&headers, public_url, form.csrf_token.as_deref()) {
+        tracing::info!(reason = %e, "login refused");
+        return Ok(login_answer(
+            &state,
+            jar,
+            StatusCode::FORBIDDEN,
+            Some(
+                "This login form came from elsewhere or has expired. Log in again from this page.",
+            ),
+        ));
+    }
     let key = form.key.trim();
     let identity = if key.is_empty() || key.len() > 512 {
         None
@@ -178,20 +238,23 @@ async fn login(
     let Some(identity) = identity else {
         // Wrong keys count against the address they come from.
         if let Err(wait) = state.limits.failed_auth(peer.ip()) {
-            return Ok((
+            let mut response = login_answer(
+                &state,
+                jar,
                 StatusCode::TOO_MANY_REQUESTS,
-                [(axum::http::header::RETRY_AFTER, wait.to_string())],
-                login_page(Some(
-                    "Too many wrong keys from here; wait a minute and try again.",
-                )),
-            )
-                .into_response());
+                Some("Too many wrong keys from here; wait a minute and try again."),
+            );
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, wait.into());
+            return Ok(response);
         }
-        return Ok((
+        return Ok(login_answer(
+            &state,
+            jar,
             StatusCode::UNAUTHORIZED,
-            login_page(Some("That key is not valid.")),
-        )
-            .into_response());
+            Some("That key is not valid."),
+        ));
     };
     let ttl = chrono::Duration::hours(state.settings.auth.session_ttl_hours.clamp(1, 24 * 365));
     let new = NewSession::new(crate::store::now() + ttl);
@@ -204,15 +267,33 @@ async fn login(
     } else {
         "/ui/"
     };
+    let jar = jar
+        .remove(axum_extra::extract::cookie::Cookie::build(session::LOGIN_COOKIE).path("/login"));
     Ok((jar.add(cookie), Redirect::to(target)).into_response())
 }
 
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    #[serde(default)]
+    csrf_token: Option<String>,
+}
+
+/// Ends the session; the form must carry the session's CSRF token (a forged logout is refused).
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     jar: CookieJar,
+    form: Result<Form<LogoutForm>, FormRejection>,
 ) -> Result<Response, PageError> {
     if let Some(token_hash) = session::token_hash(&headers) {
+        let presented = form.as_ref().ok().and_then(|f| f.csrf_token.as_deref());
+        if let Err(e) = session::check_write(&headers, &state.settings.server.public_url, presented)
+        {
+            tracing::info!(reason = %e, "logout refused");
+            return Err(PageError::new(StatusCode::FORBIDDEN).with_message(
+                "This request came from another site or without the page's token; nothing changed.",
+            ));
+        }
         state
             .write(|store| store.delete_session(&token_hash))
             .await?;

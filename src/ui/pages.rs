@@ -356,7 +356,11 @@ pub async fn planner_home(
             }
         }
     };
-    Ok(html_response(layout("Capacity picture", true, body)))
+    Ok(html_response(layout(
+        "Capacity picture",
+        Some(&user.csrf),
+        body,
+    )))
 }
 
 /// `/ui/client`: the client's programs and demand, its bookings (others' only as "unavailable")
@@ -368,7 +372,7 @@ pub async fn client_home(
     if user.is_staff() {
         return Ok(Redirect::to("/ui/").into_response());
     }
-    let Some(client_id) = user.0.client_id else {
+    let Some(client_id) = user.identity.client_id else {
         return Ok(Redirect::to("/login").into_response());
     };
     let store = &state.store;
@@ -477,5 +481,9 @@ pub async fn client_home(
             }
         }
     };
-    Ok(html_response(layout("Your programs", true, body)))
+    Ok(html_response(layout(
+        "Your programs",
+        Some(&user.csrf),
+        body,
+    )))
 }

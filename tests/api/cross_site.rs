@@ -4,7 +4,7 @@
 use crate::bookings::{booking, world};
 use crate::both_backends;
 use crate::helpers::*;
-use crate::pages::login;
+use crate::pages::{csrf_of, login};
 use serde_json::json;
 
 // A page on another origin can make a logged-in planner's browser post a `text/plain` (or form)
@@ -17,6 +17,7 @@ both_backends!(
         let (status, _, set_cookie, _) = login(&app, &planner).await;
         assert_eq!(status, 303);
         let cookie = set_cookie.split(';').next().unwrap().to_string();
+        let token = csrf_of(&app, &cookie).await;
         let body = r#"{"url": "https://attacker.example/hook", "events": ["*"]}"#;
         // Even from this service's own origin (a form of our own), only JSON is taken.
         let own = format!("http://{}", app.base.trim_start_matches("http://"));
@@ -30,6 +31,7 @@ both_backends!(
                 .post(format!("{}/v1/webhooks", app.base))
                 .header("cookie", &cookie)
                 .header("origin", &own)
+                .header("x-csrf-token", &token)
                 .header("content-type", content_type)
                 .body(body)
                 .send()
@@ -130,12 +132,49 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 200);
-        // From this service's own origin the write goes through.
+        // From this service's own origin it still needs the session's CSRF token: none, a wrong
+        // one, or another session's are refused.
+        let token = csrf_of(&app, &cookie).await;
+        let other_cookie = login(&app, &w.planner_key).await.2;
+        let other = csrf_of(&app, other_cookie.split(';').next().unwrap()).await;
+        assert_ne!(token, other);
+        for presented in [
+            None,
+            Some("00".repeat(32)),
+            Some("not hex".into()),
+            Some(other),
+        ] {
+            let mut req = app
+                .http
+                .post(&cancel)
+                .header("cookie", &cookie)
+                .header("origin", format!("http://{host}"));
+            if let Some(p) = &presented {
+                req = req.header("x-csrf-token", p);
+            }
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 403, "{presented:?}");
+            let problem: serde_json::Value = r.json().await.unwrap();
+            assert!(
+                problem["detail"].as_str().unwrap().contains("CSRF"),
+                "{problem}"
+            );
+        }
+        let still = app
+            .get(
+                &format!("/v1/bookings/{}", hold["id"].as_str().unwrap()),
+                &w.planner_key,
+            )
+            .await
+            .expect(200);
+        assert_eq!(still["status"], "held", "{still}");
+        // With its token, from this service's own origin, the write goes through.
         let r = app
             .http
             .post(&cancel)
             .header("cookie", &cookie)
             .header("origin", format!("http://{host}"))
+            .header("x-csrf-token", &token)
             .send()
             .await
             .unwrap();

@@ -6,12 +6,47 @@ use crate::helpers::*;
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
-/// Logs in with `key`; returns the status, the Location and the Set-Cookie header.
+/// The login form as a browser gets it: the `suiteplan_login` cookie pair and the form's token.
+pub async fn login_form(app: &TestApp) -> (String, String) {
+    let r = app
+        .http
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .expect("login form");
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("suiteplan_login="))
+        .map(cookie_pair)
+        .expect("the login form sets its token cookie");
+    let html = r.text().await.unwrap_or_default();
+    (cookie, hidden_csrf(&html))
+}
+
+/// The value of the form's hidden `csrf_token` field in `html`.
+pub fn hidden_csrf(html: &str) -> String {
+    let marker = r#"name="csrf_token" value=""#;
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no CSRF field: {html}"))
+        + marker.len();
+    html[at..].split('"').next().unwrap_or("").to_string()
+}
+
+/// Posts the login form with `key`, as the browser would from the page (its token cookie and
+/// field, and this service's Origin); returns the status, the Location, the session's Set-Cookie
+/// header and the body.
 pub async fn login(app: &TestApp, key: &str) -> (u16, String, String, String) {
+    let (form_cookie, token) = login_form(app).await;
     let r = app
         .http
         .post(format!("{}/login", app.base))
-        .form(&[("key", key)])
+        .header("cookie", form_cookie)
+        .header("origin", &app.base)
+        .form(&[("key", key), ("csrf_token", &token)])
         .send()
         .await
         .expect("login sent");
@@ -22,14 +57,38 @@ pub async fn login(app: &TestApp, key: &str) -> (u16, String, String, String) {
             .unwrap_or("")
             .to_string()
     };
-    let (location, cookie) = (header("location"), header("set-cookie"));
+    let location = header("location");
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("suiteplan_session="))
+        .unwrap_or("")
+        .to_string();
     let status = r.status().as_u16();
     let body = r.text().await.unwrap_or_default();
     (status, location, cookie, body)
 }
 
+/// The session's CSRF token, as the pages give it (`<meta name="csrf-token">`).
+pub async fn csrf_of(app: &TestApp, cookie: &str) -> String {
+    let (status, location, _, html) = page(app, "/ui/", cookie).await;
+    let html = if status == 303 && location == "/ui/client" {
+        page(app, "/ui/client", cookie).await.3
+    } else {
+        html
+    };
+    let marker = r#"<meta name="csrf-token" content=""#;
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no CSRF meta: {html}"))
+        + marker.len();
+    html[at..].split('"').next().unwrap_or("").to_string()
+}
+
 /// The `name=value` part of a Set-Cookie header.
-fn cookie_pair(set_cookie: &str) -> String {
+pub fn cookie_pair(set_cookie: &str) -> String {
     set_cookie
         .split(';')
         .next()
@@ -39,7 +98,7 @@ fn cookie_pair(set_cookie: &str) -> String {
 }
 
 /// GET `path` with a cookie: status, Location, content type and body.
-async fn page(app: &TestApp, path: &str, cookie: &str) -> (u16, String, String, String) {
+pub async fn page(app: &TestApp, path: &str, cookie: &str) -> (u16, String, String, String) {
     let r = app
         .http
         .get(format!("{}{}", app.base, path))
@@ -139,11 +198,31 @@ both_backends!(login_sessions_and_logout, |app: TestApp| async move {
     let (status, location, _, _) = page(&app, "/ui/client", &cookie).await;
     assert_eq!((status, location.as_str()), (303, "/ui/"));
 
+    // A forged logout (no token, or from another origin) changes nothing.
+    let token = csrf_of(&app, &cookie).await;
+    for (origin, field) in [
+        (app.base.clone(), None),
+        ("http://127.0.0.1:1".to_string(), Some(token.as_str())),
+    ] {
+        let r = app
+            .http
+            .post(format!("{}/logout", app.base))
+            .header("cookie", &cookie)
+            .header("origin", origin)
+            .form(&[("csrf_token", field.unwrap_or(""))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+        assert_eq!(page(&app, "/ui/", &cookie).await.0, 200);
+    }
     // Logging out ends the session server-side: the old cookie no longer opens pages.
     let r = app
         .http
         .post(format!("{}/logout", app.base))
         .header("cookie", &cookie)
+        .header("origin", &app.base)
+        .form(&[("csrf_token", &token)])
         .send()
         .await
         .unwrap();
@@ -251,33 +330,115 @@ both_backends!(a_client_sees_only_its_own, |app: TestApp| async move {
 });
 
 const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// Runs headless Chromium on `url` with `extra` arguments; returns its stdout.
-async fn chromium(profile: &std::path::Path, extra: &[String], url: &str) -> String {
-    let out = tokio::process::Command::new(CHROMIUM)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--virtual-time-budget=5000",
-            "--window-size=1400,1000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(url)
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(std::time::Duration::from_secs(90), out)
-        .await
-        .expect("chromium finished within 90 s")
-        .expect("chromium runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+/// A real headless Chromium driven through chromedriver (WebDriver). Both are killed on drop.
+struct Browser {
+    client: fantoccini::Client,
+    _driver: tokio::process::Child,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        for tool in [CHROMIUM, CHROMEDRIVER] {
+            assert!(
+                std::path::Path::new(tool).exists(),
+                "{tool} is missing: this test needs a real browser (scripts/setup.sh --test \
+                 installs chromium and chromium-driver)"
+            );
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let driver = tokio::process::Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromedriver starts");
+        let caps: serde_json::Map<String, Value> = serde_json::from_value(json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                         "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                         "--window-size=1400,1000"]
+            }
+        }))
+        .unwrap();
+        let started = std::time::Instant::now();
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match fantoccini::ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if started.elapsed().as_secs() < 30 => {
+                    let _ = e;
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("chromedriver gave no browser in 30 s: {e}"),
+            }
+        };
+        Browser {
+            client,
+            _driver: driver,
+        }
+    }
+
+    /// Opens `url` and returns the DOM once loaded.
+    async fn open(&self, url: &str) -> String {
+        self.client.goto(url).await.expect("page loads");
+        self.client.source().await.expect("page source")
+    }
+
+    /// Types `key` into the login form on screen and submits it, as a person would; returns
+    /// the path the browser lands on and its DOM.
+    async fn log_in(&self, base: &str, key: &str) -> (String, String) {
+        use fantoccini::Locator;
+        self.open(&format!("{base}/login")).await;
+        let field = self
+            .client
+            .find(Locator::Css("input[name=key]"))
+            .await
+            .expect("key field");
+        field.send_keys(key).await.expect("typing");
+        self.client
+            .find(Locator::Css("form.login button[type=submit]"))
+            .await
+            .expect("login button")
+            .click()
+            .await
+            .expect("click");
+        self.landed().await
+    }
+
+    /// The path and DOM of the page on screen, once it has loaded.
+    async fn landed(&self) -> (String, String) {
+        let _ = self
+            .client
+            .wait()
+            .for_element(fantoccini::Locator::Css("main"))
+            .await;
+        let url = self.client.current_url().await.expect("url");
+        let dom = self.client.source().await.expect("source");
+        (url.path().to_string(), dom)
+    }
+
+    /// A PNG of the page on screen, `height` pixels tall.
+    async fn screenshot(&self, path: &std::path::Path, height: u32) -> u64 {
+        self.client
+            .set_window_size(1400, height)
+            .await
+            .expect("resize");
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(path, &png).expect("screenshot written");
+        png.len() as u64
+    }
 }
 
 /// A page on another port of 127.0.0.1 (so the same site) that logs in with `key` as soon as it
@@ -372,11 +533,6 @@ async fn seed(app: &TestApp) -> (Value, String) {
 
 #[tokio::test]
 async fn a_browser_logs_in_and_sees_the_capacity_picture() {
-    assert!(
-        std::path::Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing: this test needs a real browser (scripts/setup.sh --test installs \
-         chromium)"
-    );
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (helix, _) = seed(&app).await;
     let dir = tempfile::tempdir().expect("temp dir");
@@ -385,63 +541,75 @@ async fn a_browser_logs_in_and_sees_the_capacity_picture() {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| dir.path().to_path_buf());
     std::fs::create_dir_all(&shots).expect("screenshot dir");
+    let browser = Browser::start().await;
 
     // The login form, rendered.
-    let login_png = shots.join("login.png");
-    chromium(
-        &dir.path().join("p1"),
-        &[format!("--screenshot={}", login_png.display())],
-        &format!("{}/login", app.base),
-    )
-    .await;
-    let size = std::fs::metadata(&login_png).map(|m| m.len()).unwrap_or(0);
+    let dom = browser.open(&format!("{}/login", app.base)).await;
+    assert!(
+        dom.contains(r#"name="key""#) && dom.contains(r#"name="csrf_token""#),
+        "{dom}"
+    );
+    let size = browser.screenshot(&shots.join("login.png"), 1000).await;
     assert!(size > 1000, "login screenshot is {size} bytes");
-    let dom = chromium(
-        &dir.path().join("p1"),
-        &["--dump-dom".into()],
-        &format!("{}/login", app.base),
-    )
-    .await;
-    assert!(dom.contains(r#"name="key""#), "{dom}");
 
-    // A planner logs in through the form; the browser follows the redirect with its cookie.
+    // A page on another port that posts a login form as soon as it loads (login CSRF): the
+    // browser is refused and holds no session afterwards.
     let planner = app.key("planner", None).await;
-    let entry = serve_login_page(&app.base, &planner).await;
-    let dom = chromium(&dir.path().join("p2"), &["--dump-dom".into()], &entry).await;
+    let forged = serve_login_page(&app.base, &planner).await;
+    browser.client.goto(&forged).await.expect("forged page");
+    let (path, dom) = browser.landed().await;
+    assert_eq!(path, "/login", "{dom}");
+    assert!(dom.contains("came from elsewhere"), "{dom}");
+    let (path, _) = {
+        browser
+            .client
+            .goto(&format!("{}/ui/", app.base))
+            .await
+            .unwrap();
+        browser.landed().await
+    };
+    assert_eq!(path, "/login", "the forged login made a session");
+
+    // A planner types the key into the form; the browser follows the redirect with its cookie.
+    let (path, dom) = browser.log_in(&app.base, &planner).await;
+    assert_eq!(path, "/ui/", "{dom}");
     assert!(
         dom.contains("Capacity picture"),
         "not on the planner home: {dom}"
     );
     assert!(dom.contains("<svg") && dom.contains("CT-North") && dom.contains("RVL-Beta"));
-    let ui_png = shots.join("planner.png");
-    chromium(
-        &dir.path().join("p3"),
-        &[
-            format!("--screenshot={}", ui_png.display()),
-            "--window-size=1400,2600".into(),
-        ],
-        &entry,
-    )
-    .await;
-    assert!(std::fs::metadata(&ui_png).map(|m| m.len()).unwrap_or(0) > 10_000);
+    assert!(browser.screenshot(&shots.join("planner.png"), 2600).await > 10_000);
+    // The logout button (a form with the session's CSRF token) ends the session.
+    browser
+        .client
+        .find(fantoccini::Locator::Css("header form button"))
+        .await
+        .expect("logout button")
+        .click()
+        .await
+        .expect("click");
+    let (path, _) = browser.landed().await;
+    assert_eq!(path, "/login");
+    browser
+        .client
+        .goto(&format!("{}/ui/", app.base))
+        .await
+        .unwrap();
+    assert_eq!(browser.landed().await.0, "/login", "logged out");
 
     // A client's browser lands on its own page, without the other client's work.
     let client = app.key("client", helix["id"].as_str()).await;
-    let entry = serve_login_page(&app.base, &client).await;
-    let dom = chromium(&dir.path().join("p4"), &["--dump-dom".into()], &entry).await;
+    let (path, dom) = browser.log_in(&app.base, &client).await;
+    assert_eq!(path, "/ui/client", "{dom}");
     assert!(dom.contains("HLX-Alpha"), "not on the client home: {dom}");
     assert!(!dom.contains("RVL-Beta") && !dom.contains("Rival"));
-    let client_png = shots.join("client.png");
-    chromium(
-        &dir.path().join("p5"),
-        &[
-            format!("--screenshot={}", client_png.display()),
-            "--window-size=1400,2000".into(),
-        ],
-        &entry,
-    )
-    .await;
-    assert!(std::fs::metadata(&client_png).map(|m| m.len()).unwrap_or(0) > 10_000);
+    assert!(browser.screenshot(&shots.join("client.png"), 2000).await > 10_000);
+    browser
+        .client
+        .clone()
+        .close()
+        .await
+        .expect("browser closes");
 }
 
 #[tokio::test]
@@ -499,5 +667,76 @@ both_backends!(
         }
         let problem = app.get("/v1/suites", &planner).await.problem(500);
         assert!(!problem.to_string().contains("suites_gone"), "{problem}");
+    }
+);
+
+// Login CSRF: a form posted from elsewhere would log the victim's browser in as the attacker (and
+// the victim's work would land in the attacker's account). A login needs the login form's own
+// token, in its cookie and its field, and this service's origin; otherwise 403 and no session.
+both_backends!(
+    a_login_from_another_site_is_refused,
+    |app: TestApp| async move {
+        let planner = app.key("planner", None).await;
+        let (form_cookie, token) = login_form(&app).await;
+        let other_form = login_form(&app).await;
+        let cases: Vec<(&str, Option<&str>, Vec<(&str, String)>)> = vec![
+            ("no token at all", None, vec![("origin", app.base.clone())]),
+            (
+                "the field without its cookie",
+                None,
+                vec![("origin", app.base.clone())],
+            ),
+            (
+                "another form's cookie",
+                Some(&other_form.0),
+                vec![("origin", app.base.clone())],
+            ),
+            (
+                "another port",
+                Some(&form_cookie),
+                vec![("origin", "http://127.0.0.1:1".into())],
+            ),
+            (
+                "cross-site fetch",
+                Some(&form_cookie),
+                vec![("sec-fetch-site", "cross-site".into())],
+            ),
+            (
+                "same-site fetch",
+                Some(&form_cookie),
+                vec![("sec-fetch-site", "same-site".into())],
+            ),
+            ("no origin", Some(&form_cookie), vec![]),
+        ];
+        for (i, (what, cookie, headers)) in cases.into_iter().enumerate() {
+            let mut req = app.http.post(format!("{}/login", app.base));
+            if let Some(cookie) = cookie {
+                req = req.header("cookie", cookie);
+            }
+            for (name, value) in headers {
+                req = req.header(name, value);
+            }
+            let field = if i == 0 { String::new() } else { token.clone() };
+            let r = req
+                .form(&[("key", planner.as_str()), ("csrf_token", &field)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 403, "{what}");
+            let session = r
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .any(|c| c.to_str().unwrap_or("").starts_with("suiteplan_session="));
+            assert!(!session, "{what}: a session was made");
+            let html = r.text().await.unwrap();
+            assert!(
+                html.contains("came from elsewhere") && html.contains(r#"name="key""#),
+                "{html}"
+            );
+        }
+        // The real form, from this service, logs in.
+        let (status, location, cookie, _) = login(&app, &planner).await;
+        assert_eq!((status, location.as_str()), (303, "/ui/"), "{cookie}");
     }
 );
