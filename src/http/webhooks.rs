@@ -121,28 +121,11 @@ async fn create_webhook(
     ApiJson(input): ApiJson<WebhookInput>,
 ) -> Result<(StatusCode, Json<WebhookCreated>), ApiError> {
     let input = validate(input, &actor, state.settings.webhooks.allow_private_targets)?;
-    if let Some(client) = input.client_id {
-        // A client's live subscriptions are capped, so that one tenant cannot fill the
-        // dispatcher (checked before the write: concurrent requests may pass it together).
-        let max = state.settings.webhooks.max_subscriptions_per_client;
-        let live = crate::store::all_pages(|page| state.store.list_webhooks(Some(client), page))
-            .await?
-            .iter()
-            .filter(|h| h.disabled_at.is_none())
-            .count();
-        if live >= max {
-            return Err(ApiError::invalid(
-                "/url",
-                format!(
-                    "a client has at most {max} live webhook subscriptions \
-                     (webhooks.max_subscriptions_per_client); delete one first"
-                ),
-            ));
-        }
-    }
+    // A client's live subscriptions are capped, so that one tenant cannot fill the dispatcher.
+    let max = state.settings.webhooks.max_subscriptions_per_client;
     let secret = signer::generate_secret();
     let hook = state
-        .write(|store| store.create_webhook(&actor, &input, &secret))
+        .write(|store| store.create_webhook(&actor, &input, &secret, max))
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -19,6 +19,8 @@ pub struct Dialect {
     pub uuid_text: (&'static str, &'static str),
     /// `$4` (a date) minus `s.max_booking_days` days, in SQL: where a booking scan starts.
     pub scan_from: &'static str,
+    /// The days a booking row aliased `h` spans (`ends_on` - `starts_on`, an integer).
+    pub held_days: &'static str,
 }
 
 impl Dialect {
@@ -29,6 +31,7 @@ impl Dialect {
         claim: "",
         uuid_text: ("hex(", ")"),
         scan_from: "date($4, '-' || s.max_booking_days || ' days')",
+        held_days: "CAST(julianday(h.ends_on) - julianday(h.starts_on) AS INTEGER)",
     };
     pub const POSTGRES: Dialect = Dialect {
         name: "postgres",
@@ -37,5 +40,6 @@ impl Dialect {
         claim: " FOR UPDATE SKIP LOCKED",
         uuid_text: ("CAST(", " AS text)"),
         scan_from: "(CAST($4 AS date) - s.max_booking_days)",
+        held_days: "(h.ends_on - h.starts_on)",
     };
 }

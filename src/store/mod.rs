@@ -295,12 +295,16 @@ pub trait PlanStore: Send + Sync + 'static {
 
 #[async_trait]
 pub trait WebhookStore: Send + Sync + 'static {
-    /// Unknown `client_id` → `Validation` naming `/client_id`.
+    /// Unknown `client_id` → `Validation` naming `/client_id`. A client's subscription is
+    /// refused (`Validation` naming `/url`) when the client already has `max_per_client` live
+    /// ones; the count and the insert are one transaction under the client's row lock, so
+    /// concurrent requests cannot pass the cap together.
     async fn create_webhook(
         &self,
         actor: &Actor,
         input: &NewWebhook,
         secret: &str,
+        max_per_client: usize,
     ) -> Result<Webhook, StoreError>;
     /// `scope` (a client) lists only its own subscriptions.
     async fn list_webhooks(

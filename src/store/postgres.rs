@@ -92,12 +92,18 @@ impl Store for PgStore {
 /// calendar version the booking was decided on; the exclusion constraint `bookings_no_overlap`
 /// refuses an overlap with a concurrent booking. The event, the audit row, the idempotent answer
 /// and the scan bound are written by the same statement, only when the booking was.
-const BOOK: &str = "WITH s AS ( \
+/// A client's hold is written only while the client's live holds stay within `$25` line-days;
+/// that count is exact because [`PgStore::write_booking`] first takes the client's row lock in
+/// the same transaction (the statement then sees every hold committed before it).
+static BOOK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "WITH s AS ( \
          SELECT id FROM suites WHERE id = $3 AND calendar_version = $12 FOR KEY SHARE \
      ), b AS ( \
          INSERT INTO bookings (id, program_id, suite_id, line, starts_on, ends_on, status, \
              hold_expires_at, note, at_risk, created_at, updated_at) \
          SELECT $1, $2, s.id, $4, $5, $6, $7, $8, $9, $10, $11, $11 FROM s \
+         WHERE CAST($25 AS bigint) IS NULL OR {held} + $24 <= $25 \
          RETURNING id \
      ), e AS ( \
          INSERT INTO events (id, type, client_id, payload, created_at) \
@@ -113,7 +119,10 @@ const BOOK: &str = "WITH s AS ( \
          UPDATE suites SET max_booking_days = $24 \
          WHERE id = $3 AND max_booking_days < $24 AND EXISTS (SELECT 1 FROM b) \
      ) \
-     SELECT count(*) FROM b";
+     SELECT count(*) FROM b",
+        held = booking_path::client_held_sql("$15", "$11"),
+    )
+});
 
 /// exclusion_violation: a concurrent booking took the line first.
 const EXCLUSION_VIOLATION: &str = "23P01";
@@ -122,7 +131,7 @@ impl PgStore {
     /// `false`: the calendar changed since it was read, or a concurrent booking took the line.
     async fn write_booking(&self, w: &BookingWrite<'_>) -> Result<bool, StoreError> {
         let b = w.booking;
-        let written = sqlx::query_scalar::<_, i64>(BOOK)
+        let query = sqlx::query_scalar::<_, i64>(&BOOK)
             .bind(b.id)
             .bind(b.program_id)
             .bind(b.suite_id)
@@ -147,8 +156,21 @@ impl PgStore {
             .bind(w.idem.map(|k| k.api_key_id))
             .bind(w.idem.map(|k| k.key.as_str()))
             .bind(w.days())
-            .fetch_one(&self.pool)
-            .await;
+            .bind(w.hold_quota);
+        let written = if w.hold_quota.is_some() {
+            // A client's hold: its row lock first, so that its holds are counted one at a time.
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("SELECT id FROM clients WHERE id = $1 FOR UPDATE")
+                .bind(w.client_id)
+                .execute(&mut *tx)
+                .await?;
+            match query.fetch_one(&mut *tx).await {
+                Ok(n) => tx.commit().await.map(|()| n),
+                Err(e) => Err(e),
+            }
+        } else {
+            query.fetch_one(&self.pool).await
+        };
         match written {
             Ok(n) => Ok(n == 1),
             Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some(EXCLUSION_VIOLATION) => {

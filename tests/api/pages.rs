@@ -679,7 +679,8 @@ both_backends!(
         let planner = app.key("planner", None).await;
         let (form_cookie, token) = login_form(&app).await;
         let other_form = login_form(&app).await;
-        let cases: Vec<(&str, Option<&str>, Vec<(&str, String)>)> = vec![
+        type Case<'a> = (&'a str, Option<&'a str>, Vec<(&'a str, String)>);
+        let cases: Vec<Case> = vec![
             ("no token at all", None, vec![("origin", app.base.clone())]),
             (
                 "the field without its cookie",

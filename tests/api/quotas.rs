@@ -117,3 +117,107 @@ both_backends!(
         .expect(201);
     }
 );
+
+/// Sends every body at once (one task each) with `key`; returns the statuses.
+async fn all_at_once(
+    app: &TestApp,
+    path: &str,
+    key: &str,
+    bodies: Vec<serde_json::Value>,
+) -> Vec<u16> {
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let (http, url, key) = (
+                app.http.clone(),
+                format!("{}{path}", app.base),
+                key.to_string(),
+            );
+            tokio::spawn(async move {
+                let r = http
+                    .post(url)
+                    .bearer_auth(key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                r.status().as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    statuses
+}
+
+// Forty holds of 30 days sent at once by one client (no two on the same line at once): the quota
+// (730 line-days) lets exactly 24 through, however they interleave, and the rest are 422.
+both_backends!(
+    concurrent_client_holds_cannot_pass_the_quota_together,
+    |app: TestApp| async move {
+        let w = world(&app, 4).await;
+        let base: chrono::NaiveDate = "2031-01-01".parse().unwrap();
+        let bodies = (0..40u64)
+            .map(|i| {
+                let start = base + chrono::Days::new((i / 4) * 31);
+                let end = start + chrono::Days::new(30);
+                booking(
+                    &w,
+                    Some((i % 4 + 1) as i64),
+                    &start.to_string(),
+                    &end.to_string(),
+                    "held",
+                )
+            })
+            .collect();
+        let statuses = all_at_once(&app, "/v1/bookings", &w.client_key, bodies).await;
+        let ok = statuses.iter().filter(|s| **s == 201).count();
+        assert_eq!(ok, 24, "{statuses:?}");
+        assert!(
+            statuses.iter().all(|s| *s == 201 || *s == 422),
+            "{statuses:?}"
+        );
+        let held = app
+            .get("/v1/bookings?status=held&limit=100", &w.client_key)
+            .await
+            .expect(200);
+        let days: i64 = held["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                let d = |k: &str| b[k].as_str().unwrap().parse::<chrono::NaiveDate>().unwrap();
+                (d("end") - d("start")).num_days()
+            })
+            .sum();
+        assert_eq!(days, 720, "{held}");
+    }
+);
+
+// Twenty-five subscriptions sent at once by one client: exactly ten (the cap) are made.
+both_backends!(
+    concurrent_subscriptions_cannot_pass_the_cap_together,
+    |app: TestApp| async move {
+        let w = world(&app, 1).await;
+        let bodies = (0..25)
+            .map(|i| json!({"url": format!("https://hooks.example.com/h{i}"), "events": ["*"]}))
+            .collect();
+        let statuses = all_at_once(&app, "/v1/webhooks", &w.client_key, bodies).await;
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 201).count(),
+            10,
+            "{statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| *s == 201 || *s == 422),
+            "{statuses:?}"
+        );
+        let listed = app
+            .get("/v1/webhooks?limit=100", &w.client_key)
+            .await
+            .expect(200);
+        assert_eq!(listed["items"].as_array().unwrap().len(), 10, "{listed}");
+    }
+);

@@ -21,6 +21,9 @@ pub(in super::super) struct BookingWrite<'a> {
     /// The suite's longest booking when read: the overlap scan starts that far back.
     #[allow(dead_code)] // SQLite's locked overlap check only; PostgreSQL has its constraint
     pub longest: i32,
+    /// A client's hold: the line-days its live holds may take with this one (the write refuses
+    /// to go past it).
+    pub hold_quota: Option<i64>,
 }
 
 impl BookingWrite<'_> {
@@ -209,21 +212,28 @@ fn decide(scene: &Scene, input: &NewBooking, rules: &BookingRules) -> Result<Boo
     })
 }
 
-/// Line-days a client's live holds take (one line for one day each).
+/// Line-days a client's live holds take (one line for one day each), as a SQL scalar of the
+/// client and the time given as placeholders: the one home of the hold quota's count, read
+/// before a booking is decided and checked again by the write itself.
+pub(in super::super) fn client_held_sql(client: &str, now: &str) -> String {
+    format!(
+        "(SELECT COALESCE(SUM({days}), 0) FROM bookings h JOIN programs hp ON hp.id = h.program_id \
+         WHERE hp.client_id = {client} AND h.status = 'held' AND h.hold_expires_at > {now})",
+        days = DIALECT.held_days
+    )
+}
+
 async fn client_held_line_days(
     pool: &sqlx::Pool<Db>,
     client: Uuid,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let spans: Vec<(chrono::NaiveDate, chrono::NaiveDate)> = sqlx::query_as(
-        "SELECT b.starts_on, b.ends_on FROM bookings b JOIN programs p ON p.id = b.program_id \
-         WHERE p.client_id = $1 AND b.status = 'held' AND b.hold_expires_at > $2",
-    )
-    .bind(client)
-    .bind(now)
-    .fetch_all(pool)
-    .await?;
-    Ok(spans.iter().map(|(s, e)| (*e - *s).num_days()).sum())
+    let sql = format!("SELECT {}", client_held_sql("$1", "$2"));
+    Ok(sqlx::query_scalar::<_, i64>(&sql)
+        .bind(client)
+        .bind(now)
+        .fetch_one(pool)
+        .await?)
 }
 
 /// How many times a booking is decided again after its calendar changed under it (a closure,
@@ -239,23 +249,29 @@ impl Backend {
         rules: &BookingRules,
         idem: Option<&IdemKey>,
     ) -> Result<Booking, StoreError> {
-        if let (Role::Client, Some(client), BookingStatus::Held) =
-            (actor.role, actor.scope(), input.status)
-        {
-            let held = client_held_line_days(&self.pool, client, now()).await?;
-            let asked = (input.end - input.start).num_days();
-            if held + asked > rules.client_hold_quota_line_days {
-                return Err(StoreError::invalid(
-                    "/end",
-                    &format!(
-                        "a client's live holds take at most {} line-days together \
-                         (bookings.client_hold_quota_line_days); {held} are held, this asks {asked}",
-                        rules.client_hold_quota_line_days
-                    ),
-                ));
+        // A client's hold counts against its quota: checked here for a clear answer, and again
+        // by the write (under the client's lock), so that concurrent holds cannot pass together.
+        let quota = match (actor.role, actor.scope(), input.status) {
+            (Role::Client, Some(client), BookingStatus::Held) => {
+                Some((client, rules.client_hold_quota_line_days))
             }
-        }
+            _ => None,
+        };
         for _ in 0..ATTEMPTS {
+            if let Some((client, quota)) = quota {
+                let held = client_held_line_days(&self.pool, client, now()).await?;
+                let asked = (input.end - input.start).num_days();
+                if held + asked > quota {
+                    return Err(StoreError::invalid(
+                        "/end",
+                        &format!(
+                            "a client's live holds take at most {quota} line-days together \
+                             (bookings.client_hold_quota_line_days); {held} are held, this asks \
+                             {asked}"
+                        ),
+                    ));
+                }
+            }
             let scene = read_scene(&self.pool, input, actor.scope(), now()).await?;
             if scene.due_holds {
                 let mut tx = self.write_tx().await?;
@@ -271,6 +287,7 @@ impl Backend {
                 idem,
                 calendar_version: scene.calendar_version,
                 longest: scene.longest,
+                hold_quota: quota.map(|(_, q)| q),
             };
             if self.write_booking(&write).await? {
                 return Ok(booking);

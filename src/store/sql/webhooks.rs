@@ -26,15 +26,33 @@ impl WebhookStore for Backend {
         actor: &Actor,
         input: &NewWebhook,
         secret: &str,
+        max_per_client: usize,
     ) -> Result<Webhook, StoreError> {
         let mut tx = self.write_tx().await?;
         if let Some(client) = input.client_id {
-            let found = sqlx::query_scalar::<_, Uuid>("SELECT id FROM clients WHERE id = $1")
+            // The client's row lock serialises its subscriptions, so the count below is exact.
+            let sql = format!("SELECT id FROM clients WHERE id = $1{}", DIALECT.for_update);
+            let found = sqlx::query_scalar::<_, Uuid>(&sql)
                 .bind(client)
                 .fetch_optional(&mut *tx)
                 .await?;
             if found.is_none() {
                 return Err(StoreError::invalid("/client_id", "no such client"));
+            }
+            let live: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM webhooks WHERE client_id = $1 AND disabled_at IS NULL",
+            )
+            .bind(client)
+            .fetch_one(&mut *tx)
+            .await?;
+            if live >= i64::try_from(max_per_client).unwrap_or(i64::MAX) {
+                return Err(StoreError::invalid(
+                    "/url",
+                    &format!(
+                        "a client has at most {max_per_client} live webhook subscriptions \
+                         (webhooks.max_subscriptions_per_client); delete one first"
+                    ),
+                ));
             }
         }
         let sql = format!(

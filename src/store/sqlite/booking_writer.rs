@@ -18,9 +18,9 @@ use super::booking_path::BookingWrite;
 
 /// One booking's write as one batch of statements, run by SQLite's worker in one call under
 /// `BEGIN IMMEDIATE` (the one writer): the booking is inserted only if the suite's calendar is as
-/// it was read (same version, no longer booking since) and no live booking overlaps on its line
+/// it was read (same version, no longer booking since), no live booking overlaps on its line
 /// — SQLite has no exclusion constraint, so this check under the only write lock is what keeps
-/// two bookings apart — and the event, audit row, idempotent answer and scan bound follow only
+/// two bookings apart — and a client's hold keeps within its quota; and the event, audit row, idempotent answer and scan bound follow only
 /// if it was. One call instead of five: on SQLite each statement is a round trip to the
 /// connection's worker thread, and those hand-offs, not SQL, were most of a booking's cost.
 static BOOK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -32,7 +32,8 @@ static BOOK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
                    AND max_booking_days <= $13) \
      AND NOT EXISTS (SELECT 1 FROM bookings WHERE suite_id = $3 AND line = $4 \
          AND starts_on >= $14 AND starts_on < $6 AND ends_on > $5 \
-         AND {live}); \
+         AND {live}) \
+     AND ($28 IS NULL OR {held} + $27 <= $28); \
      INSERT INTO events (id, type, client_id, payload, created_at) \
      SELECT $16, $17, $18, $19, $11 WHERE EXISTS (SELECT 1 FROM bookings WHERE id = $1); \
      INSERT INTO audit_log (id, at, api_key_id, role, action, entity, entity_id, request_id, \
@@ -43,7 +44,8 @@ static BOOK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
      WHERE api_key_id = $25 AND key = $26 AND EXISTS (SELECT 1 FROM bookings WHERE id = $1); \
      UPDATE suites SET max_booking_days = $27 \
      WHERE id = $3 AND max_booking_days < $27 AND EXISTS (SELECT 1 FROM bookings WHERE id = $1)",
-        live = crate::store::live_at("$15")
+        live = crate::store::live_at("$15"),
+        held = super::booking_path::client_held_sql("$18", "$15"),
     )
 });
 
@@ -75,6 +77,7 @@ pub(super) struct Book {
     detail: serde_json::Value,
     idem: Option<(Uuid, String)>,
     days: i32,
+    hold_quota: Option<i64>,
 }
 
 impl From<&BookingWrite<'_>> for Book {
@@ -104,6 +107,7 @@ impl From<&BookingWrite<'_>> for Book {
             detail: w.audit_detail(),
             idem: w.idem.map(|k| (k.api_key_id, k.key.clone())),
             days: w.days(),
+            hold_quota: w.hold_quota,
         }
     }
 }
@@ -201,6 +205,7 @@ async fn write_group(pool: &SqlitePool, books: &[&Book]) -> Result<Vec<bool>, St
             .bind(b.idem.as_ref().map(|(k, _)| *k))
             .bind(b.idem.as_ref().map(|(_, key)| key.as_str()))
             .bind(b.days)
+            .bind(b.hold_quota)
             .execute(&mut *tx)
             .await?
             .rows_affected();
