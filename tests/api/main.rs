@@ -18,6 +18,7 @@ mod operations;
 mod pages;
 mod plan_jobs;
 mod plans;
+mod proxy;
 mod quotas;
 mod replicas;
 mod resources;
