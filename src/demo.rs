@@ -377,6 +377,7 @@ async fn seed_data(store: &DynStore, actor: &Actor) -> Result<Vec<Client>, Store
             ramp: &[(0, Preclinical, 1), (6, Phase1, 2), (24, Phase2, 4)],
         },
     ];
+    let mut program_ids = Vec::new();
     for spec in programs {
         let input = NewProgram {
             client_id: Some(clients[spec.client].id),
@@ -401,6 +402,7 @@ async fn seed_data(store: &DynStore, actor: &Actor) -> Result<Vec<Client>, Store
         .validate()
         .map_err(invalid)?;
         let program = store.create_program(actor, &input).await?;
+        program_ids.push(program.id);
         let mut entries = Vec::new();
         for (i, step) in spec.ramp.iter().enumerate() {
             let until = spec.ramp.get(i + 1).map(|s| s.0).unwrap_or(60);
@@ -421,5 +423,78 @@ async fn seed_data(store: &DynStore, actor: &Actor) -> Result<Vec<Client>, Store
         }
         store.put_forecast(actor, program.id, &entries).await?;
     }
+    seed_bookings(store, actor, &suite_ids, &program_ids).await?;
+    // A plan of the next 30 months if every program succeeds (the planner's question "when do
+    // we run out?"): made by the plan worker as soon as the service runs, it finds the
+    // autologous shortfall and advises lines.
+    let plan = NewPlan {
+        from: month_start(0).first_day(),
+        to: month_start(30).first_day(),
+        scenario: Scenario::Maximum,
+        program_ids: None,
+        time_limit_s: Some(20.0),
+    };
+    store.create_plan(actor, &plan).await?;
     Ok(clients)
+}
+
+/// The calendar of the next months: confirmed batches running, holds waiting for confirmation,
+/// and Lumen's road to its first batch (a tech transfer, then an engineering run).
+async fn seed_bookings(
+    store: &DynStore,
+    actor: &Actor,
+    suites: &[uuid::Uuid],
+    programs: &[uuid::Uuid],
+) -> Result<(), StoreError> {
+    use BookingKind::*;
+    use BookingStatus::{Confirmed, Held};
+    let now = crate::store::now();
+    let today = now.date_naive();
+    let rules = BookingRules {
+        hold_ttl_days: 14,
+        client_hold_max_span_days: 180,
+        client_hold_quota_line_days: 730,
+        today,
+        now,
+    };
+    // (program, suite, line, first day from today, days, status, kind); programs and suites
+    // are indices into seed_data's lists. Each lasts its batch plus changeover.
+    let plan: [(usize, usize, i64, u64, u64, BookingStatus, BookingKind); 17] = [
+        (0, 0, 1, 3, 16, Confirmed, GmpBatch),
+        (0, 0, 1, 19, 16, Confirmed, GmpBatch),
+        (0, 0, 1, 35, 16, Held, GmpBatch),
+        (0, 0, 2, 5, 16, Confirmed, GmpBatch),
+        (0, 0, 3, 8, 16, Confirmed, GmpBatch),
+        (0, 0, 3, 24, 16, Held, GmpBatch),
+        (1, 0, 4, 60, 14, Held, GmpBatch),
+        (2, 1, 1, 2, 18, Confirmed, GmpBatch),
+        (2, 1, 1, 20, 18, Confirmed, GmpBatch),
+        (2, 1, 1, 38, 18, Held, GmpBatch),
+        (2, 1, 2, 280, 18, Held, Ppq),
+        (6, 1, 3, 10, 30, Confirmed, TechTransfer),
+        (6, 1, 3, 45, 24, Held, EngineeringRun),
+        (3, 2, 1, 35, 24, Held, GmpBatch),
+        (4, 3, 1, 1, 22, Confirmed, GmpBatch),
+        (4, 3, 2, 12, 22, Confirmed, GmpBatch),
+        (5, 5, 1, 30, 4, Confirmed, GmpBatch),
+    ];
+    for (program, suite, line, from, days, status, kind) in plan {
+        let start = today + chrono::Days::new(from);
+        let input = NewBooking {
+            program_id: programs[program],
+            suite_id: suites[suite],
+            line: Some(line),
+            start,
+            end: start + chrono::Days::new(days),
+            status,
+            kind,
+            // Demo holds outlast the default fortnight, so that the picture keeps them a while.
+            hold_expires_at: (status == Held).then(|| now + chrono::Duration::days(60)),
+            note: None,
+        }
+        .validate(&rules, false)
+        .map_err(StoreError::Validation)?;
+        store.create_booking(actor, &input, &rules, None).await?;
+    }
+    Ok(())
 }

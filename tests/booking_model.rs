@@ -237,6 +237,7 @@ async fn run(backend: Backend, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     } else {
                         BookingStatus::Held
                     },
+                    kind: Default::default(),
                     hold_expires_at: None,
                     note: None,
                 }

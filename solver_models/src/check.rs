@@ -199,8 +199,7 @@ pub fn check_plan(inst: &Instance, plan: &Plan) -> Vec<Violation> {
         let mut booked: HashMap<Month, u32> = HashMap::new();
         for b in &inst.bookings {
             let mine = b
-                .program
-                .as_deref()
+                .serves()
                 .and_then(|r| program_by(inst, r))
                 .map(|(i, _)| i == pi)
                 .unwrap_or(false);

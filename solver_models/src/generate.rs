@@ -9,8 +9,8 @@
 //! The same spec and seed always give the same instance (own SplitMix64; no dependency).
 
 use crate::types::{
-    Booking, BookingStatus, Closure, ForecastEntry, Grade, Instance, Phase, PhaseSuccess,
-    PhaseWeights, Program, Scenario, Suite,
+    Booking, BookingKind, BookingStatus, Closure, ForecastEntry, Grade, Instance, Phase,
+    PhaseSuccess, PhaseWeights, Program, Scenario, Suite,
 };
 use crate::Month;
 use chrono::{Days, NaiveDate};
@@ -444,6 +444,7 @@ pub fn generate(spec: &GenSpec) -> Instance {
                 BookingStatus::Held
             },
             program: Some(p.name.clone()),
+            kind: BookingKind::GmpBatch,
         });
     }
 

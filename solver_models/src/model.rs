@@ -211,7 +211,7 @@ impl<'a> Prepared<'a> {
             if let Some(pref) = &b.program {
                 let pi = resolve(pref, &prog_ids, &prog_names)
                     .ok_or_else(|| PlanError::UnknownProgram(pref.clone()))?;
-                if b.start >= from && b.start < to {
+                if b.kind.serves_demand() && b.start >= from && b.start < to {
                     let mi = months
                         .iter()
                         .position(|m| *m == Month::of(b.start))

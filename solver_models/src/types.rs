@@ -258,8 +258,71 @@ pub enum BookingStatus {
     Confirmed,
 }
 
+/// What a booking does in its suite. Only GMP batches and PPQ batches (process performance
+/// qualification runs, released as product) serve a program's demand; the others occupy the
+/// line without making a batch of product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingKind {
+    #[default]
+    GmpBatch,
+    EngineeringRun,
+    TechTransfer,
+    Ppq,
+    MediaFill,
+    Maintenance,
+}
+
+impl BookingKind {
+    pub const ALL: [BookingKind; 6] = [
+        BookingKind::GmpBatch,
+        BookingKind::EngineeringRun,
+        BookingKind::TechTransfer,
+        BookingKind::Ppq,
+        BookingKind::MediaFill,
+        BookingKind::Maintenance,
+    ];
+
+    /// Does a booking of this kind serve one batch of its program's demand?
+    pub fn serves_demand(self) -> bool {
+        matches!(self, BookingKind::GmpBatch | BookingKind::Ppq)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingKind::GmpBatch => "gmp_batch",
+            BookingKind::EngineeringRun => "engineering_run",
+            BookingKind::TechTransfer => "tech_transfer",
+            BookingKind::Ppq => "ppq",
+            BookingKind::MediaFill => "media_fill",
+            BookingKind::Maintenance => "maintenance",
+        }
+    }
+
+    /// The CDMO's own activities (media fills, maintenance): booked by planners, not clients.
+    pub fn cdmo_only(self) -> bool {
+        matches!(self, BookingKind::MediaFill | BookingKind::Maintenance)
+    }
+
+    pub fn parse(s: &str) -> Option<BookingKind> {
+        BookingKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// How people read it: "GMP batch", "engineering run", …
+    pub fn label(self) -> &'static str {
+        match self {
+            BookingKind::GmpBatch => "GMP batch",
+            BookingKind::EngineeringRun => "engineering run",
+            BookingKind::TechTransfer => "tech transfer",
+            BookingKind::Ppq => "PPQ batch",
+            BookingKind::MediaFill => "media fill",
+            BookingKind::Maintenance => "maintenance",
+        }
+    }
+}
+
 /// An existing held or confirmed booking: blocks its line for `[start, end)` and, when it
-/// belongs to a program, serves one batch of the month it starts in.
+/// belongs to a program and its kind serves demand, serves one batch of the month it starts in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Booking {
     /// Suite name (or id).
@@ -272,6 +335,18 @@ pub struct Booking {
     /// Program name (or id); `None` for bookings of programs outside the instance.
     #[serde(default)]
     pub program: Option<String>,
+    /// `gmp_batch` when not given.
+    #[serde(default)]
+    pub kind: BookingKind,
+}
+
+impl Booking {
+    /// The program whose demand this booking serves, if any.
+    pub fn serves(&self) -> Option<&str> {
+        self.program
+            .as_deref()
+            .filter(|_| self.kind.serves_demand())
+    }
 }
 
 fn default_status() -> BookingStatus {

@@ -43,3 +43,29 @@ fn bookings_serve_demand_example_reaches_96() {
     assert_eq!(plan.greedy_served_weighted, 96.0);
     assert_eq!(check_plan(&inst, &plan), vec![]);
 }
+
+// The same CDMO, but the two bookings are engineering runs: they still occupy their lines and
+// serve nothing, so every batch served is a planned one, and the plan can do no better than
+// when the bookings served demand (any plan here is one there too, with less credit).
+#[test]
+fn engineering_runs_occupy_lines_without_serving_demand() {
+    let mut inst = load("example-bookings-serve-demand");
+    inst.expected = None;
+    for b in &mut inst.bookings {
+        b.kind = solver_models::BookingKind::EngineeringRun;
+    }
+    let plan = solve(&inst, &opts(), &mut |_| {}).unwrap();
+    assert_eq!(plan.status, SolverStatus::Optimal);
+    assert_eq!(check_plan(&inst, &plan), vec![]);
+    assert_eq!(plan.served_batches as usize, plan.suggestions.len());
+    assert!(plan.served_weighted <= 96.0, "{}", plan.served_weighted);
+    for s in &plan.suggestions {
+        for b in &inst.bookings {
+            let same_line = s.suite == b.suite && s.line == b.line;
+            assert!(
+                !(same_line && s.start < b.end && b.start < s.end),
+                "{s:?} over {b:?}"
+            );
+        }
+    }
+}

@@ -35,6 +35,22 @@ impl BookingStatus {
     }
 }
 
+pub use solver_models::BookingKind;
+
+/// [`BookingKind`] as the OpenAPI document shows it (the solver crate knows no OpenAPI); a test
+/// keeps the two lists equal.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum BookingKindName {
+    GmpBatch,
+    EngineeringRun,
+    TechTransfer,
+    Ppq,
+    MediaFill,
+    Maintenance,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct Booking {
     pub id: Uuid,
@@ -44,6 +60,9 @@ pub struct Booking {
     pub start: NaiveDate,
     pub end: NaiveDate,
     pub status: BookingStatus,
+    /// What the booking does: only `gmp_batch` and `ppq` serve the program's demand.
+    #[schema(value_type = BookingKindName)]
+    pub kind: BookingKind,
     pub hold_expires_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
     pub at_risk: bool,
@@ -51,6 +70,15 @@ pub struct Booking {
 }
 
 impl Booking {
+    /// How calendars and pages name the booking: the program, and the kind unless it is a GMP
+    /// batch ("HLX-Alpha · engineering run").
+    pub fn title(&self, program: &str) -> String {
+        match self.kind {
+            BookingKind::GmpBatch => program.to_string(),
+            kind => format!("{program} · {}", kind.label()),
+        }
+    }
+
     /// Held bookings past their expiry count as expired for every read and write, swept or not.
     pub fn effective(mut self, now: DateTime<Utc>) -> Booking {
         if self.status == BookingStatus::Held && self.hold_expires_at.is_some_and(|t| t <= now) {
@@ -74,6 +102,10 @@ pub struct NewBooking {
     pub end: NaiveDate,
     /// `held` or `confirmed`.
     pub status: BookingStatus,
+    /// `gmp_batch` when not given; only `gmp_batch` and `ppq` serve the program's demand.
+    #[serde(default)]
+    #[schema(value_type = Option<BookingKindName>)]
+    pub kind: BookingKind,
     #[serde(default, deserialize_with = "super::dates::opt_instant")]
     pub hold_expires_at: Option<DateTime<Utc>>,
     #[serde(default)]
@@ -161,4 +193,29 @@ pub struct Window {
 /// The day after `d` (saturating).
 pub fn next_day(d: NaiveDate) -> NaiveDate {
     d.checked_add_days(Days::new(1)).unwrap_or(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_kinds_are_the_kinds() {
+        use utoipa::PartialSchema;
+        let documented = serde_json::to_value(BookingKindName::schema()).unwrap();
+        let names: Vec<String> = BookingKind::ALL
+            .iter()
+            .map(|k| {
+                serde_json::to_value(k)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(documented["enum"], serde_json::json!(names), "{documented}");
+        for k in BookingKind::ALL {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
 }

@@ -172,6 +172,7 @@ pub struct SnapshotBooking {
     pub start: NaiveDate,
     pub end: NaiveDate,
     pub confirmed: bool,
+    pub kind: super::BookingKind,
 }
 
 /// Everything a plan reads, taken in one read transaction so that it is consistent.

@@ -95,6 +95,12 @@ async fn create_booking(
                 "clients reserve slots as holds; the CDMO confirms them".into(),
             ));
         }
+        if client && input.kind.cdmo_only() {
+            return Err(ApiError::Forbidden(format!(
+                "/kind: {} is the CDMO's own activity; planners book it",
+                input.kind.as_str()
+            )));
+        }
         let rules = rules(&st);
         let input = input.validate(&rules, client)?;
         let booking = st
@@ -292,7 +298,9 @@ async fn render_ics(state: &AppState, scope: &FeedScope) -> Result<String, ApiEr
             let mut event = icalendar::Event::new();
             event
                 .uid(&format!("{}@suiteplan", b.id))
-                .summary(&format!("{program} — {suite} line {}", b.line).replace('\r', ""))
+                .summary(
+                    &format!("{} — {suite} line {}", b.title(program), b.line).replace('\r', ""),
+                )
                 .starts(b.start)
                 .ends(b.end)
                 .timestamp(b.created_at)

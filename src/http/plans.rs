@@ -293,6 +293,8 @@ async fn accept_suggestion(
             start: s.start,
             end: s.end,
             status: input.status,
+            // The planner suggests batches that serve demand.
+            kind: crate::domain::BookingKind::GmpBatch,
             hold_expires_at: None,
             note: Some(
                 input

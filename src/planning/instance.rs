@@ -112,6 +112,7 @@ pub fn build(
             program: selected
                 .contains(&b.program_id)
                 .then(|| b.program_id.to_string()),
+            kind: b.kind,
         })
         .collect();
     Ok(sm::Instance {

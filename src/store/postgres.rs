@@ -101,8 +101,8 @@ static BOOK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
          SELECT id FROM suites WHERE id = $3 AND calendar_version = $12 FOR KEY SHARE \
      ), b AS ( \
          INSERT INTO bookings (id, program_id, suite_id, line, starts_on, ends_on, status, \
-             hold_expires_at, note, at_risk, created_at, updated_at) \
-         SELECT $1, $2, s.id, $4, $5, $6, $7, $8, $9, $10, $11, $11 FROM s \
+             hold_expires_at, note, at_risk, created_at, updated_at, kind) \
+         SELECT $1, $2, s.id, $4, $5, $6, $7, $8, $9, $10, $11, $11, $26 FROM s \
          WHERE CAST($25 AS bigint) IS NULL OR {held} + $24 <= $25 \
          RETURNING id \
      ), e AS ( \
@@ -156,7 +156,8 @@ impl PgStore {
             .bind(w.idem.map(|k| k.api_key_id))
             .bind(w.idem.map(|k| k.key.as_str()))
             .bind(w.days())
-            .bind(w.hold_quota);
+            .bind(w.hold_quota)
+            .bind(b.kind.as_str());
         let written = if w.hold_quota.is_some() {
             // A client's hold: its row lock first, so that its holds are counted one at a time.
             let mut tx = self.pool.begin().await?;

@@ -274,7 +274,7 @@ pub async fn planner_home(
                 start: b.start,
                 end: b.end,
                 kind: bar_kind(b.status),
-                label: Some(name.to_string()),
+                label: Some(b.title(name)),
             });
         }
     }
@@ -432,7 +432,7 @@ pub async fn client_home(
                 start: b.start,
                 end: b.end,
                 kind: bar_kind(b.status),
-                label: Some(name.to_string()),
+                label: Some(b.title(name)),
             });
         }
     }

@@ -13,6 +13,7 @@ mod crash;
 mod cross_site;
 mod demand;
 mod isolation;
+mod kinds;
 mod limits;
 mod operations;
 mod pages;

@@ -132,14 +132,25 @@ async fn demo_serves_with_printed_keys_and_seeding_twice_does_not_duplicate() {
             .json()
             .await
             .unwrap();
+        let bookings: serde_json::Value = http
+            .get(format!("http://{addr}/v1/bookings?limit=200"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         seen.push((
             suites["items"].as_array().unwrap().len(),
             programs["items"].as_array().unwrap().len(),
             mine["items"].as_array().unwrap().len(),
+            bookings["items"].as_array().unwrap().len(),
         ));
         drop(server);
     }
-    let (suites, programs, mine) = seen[0];
+    let (suites, programs, mine, bookings) = seen[0];
+    assert!(bookings >= 10, "a calendar of bookings, got {bookings}");
     assert!(suites >= 8, "about ten suites, got {suites}");
     assert!(
         programs >= 5,
@@ -409,4 +420,89 @@ async fn feed_tokens_never_reach_the_log() {
         "{}",
         log.join("\n")
     );
+}
+
+// The demo opens on a real picture: confirmed and held bookings of several kinds, and a plan
+// made at start that finds the autologous shortfall, advises lines, and whose suggestions fit
+// the calendar (no two on one line at once, none over a booking).
+#[tokio::test]
+async fn demo_opens_with_bookings_and_a_made_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, lines) = start_demo(dir.path()).await;
+    let addr = server.addr.clone();
+    let planner = printed_key(&lines, "planner");
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let (http, key, addr) = (http.clone(), planner.clone(), addr.clone());
+        async move {
+            let r = http
+                .get(format!("http://{addr}{path}"))
+                .bearer_auth(key)
+                .send()
+                .await;
+            r.unwrap().json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let bookings = get("/v1/bookings?limit=200".into()).await;
+    let bookings = bookings["items"].as_array().unwrap().clone();
+    let has = |status: &str, kind: &str| {
+        bookings
+            .iter()
+            .any(|b| b["status"] == status && b["kind"] == kind)
+    };
+    assert!(
+        has("confirmed", "gmp_batch") && has("held", "gmp_batch"),
+        "{bookings:?}"
+    );
+    assert!(has("confirmed", "tech_transfer") && has("held", "engineering_run"));
+    let plans = get("/v1/plans".into()).await;
+    let id = plans["items"][0]["id"]
+        .as_str()
+        .expect("a plan was queued")
+        .to_string();
+    let started = std::time::Instant::now();
+    let plan = loop {
+        let plan = get(format!("/v1/plans/{id}")).await;
+        match plan["status"].as_str() {
+            Some("done") => break plan,
+            Some("failed") => panic!("the demo plan failed: {plan}"),
+            _ => assert!(started.elapsed().as_secs() < 120, "not done: {plan}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    };
+    assert!(
+        !plan["shortfalls"].as_array().unwrap().is_empty(),
+        "{}",
+        plan["objective"]
+    );
+    assert!(!plan["expansion"].as_array().unwrap().is_empty());
+    // Every suggestion fits: its line is free of bookings and of the other suggestions.
+    let day = |v: &serde_json::Value| v.as_str().unwrap().parse::<chrono::NaiveDate>().unwrap();
+    let mut taken: Vec<(String, i64, chrono::NaiveDate, chrono::NaiveDate)> = bookings
+        .iter()
+        .map(|b| {
+            (
+                b["suite_id"].to_string(),
+                b["line"].as_i64().unwrap(),
+                day(&b["start"]),
+                day(&b["end"]),
+            )
+        })
+        .collect();
+    let suggestions = plan["suggestions"].as_array().unwrap();
+    assert!(suggestions.len() > 100, "{}", suggestions.len());
+    for s in suggestions {
+        let me = (
+            s["suite_id"].to_string(),
+            s["line"].as_i64().unwrap(),
+            day(&s["start"]),
+            day(&s["end"]),
+        );
+        let clash = taken
+            .iter()
+            .find(|t| t.0 == me.0 && t.1 == me.1 && t.2 < me.3 && me.2 < t.3);
+        assert!(clash.is_none(), "{s} overlaps {clash:?}");
+        taken.push(me);
+    }
+    drop(server);
 }

@@ -257,8 +257,17 @@ pub const PROGRAM_COLS: &str = "id, client_id, name, modality, storage, atmp, ph
     priority, allowed_suite_ids, created_at, updated_at";
 
 pub const BOOKING_COLS: &str =
-    "id, program_id, suite_id, line, starts_on, ends_on, status, hold_expires_at, note, \
+    "id, program_id, suite_id, line, starts_on, ends_on, status, kind, hold_expires_at, note, \
      at_risk, created_at";
+
+/// [`BOOKING_COLS`] of the table aliased `b` (for reads that join the program).
+pub static BOOKING_COLS_OF_B: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    BOOKING_COLS
+        .split(',')
+        .map(|c| format!("b.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+});
 
 #[derive(sqlx::FromRow)]
 pub struct BookingRow {
@@ -269,6 +278,7 @@ pub struct BookingRow {
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
     pub status: String,
+    pub kind: String,
     pub hold_expires_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
     pub at_risk: bool,
@@ -287,6 +297,8 @@ impl TryFrom<BookingRow> for Booking {
             end: r.ends_on,
             status: BookingStatus::parse(&r.status)
                 .ok_or_else(|| StoreError::unknown_value("bookings.status", &r.status))?,
+            kind: BookingKind::parse(&r.kind)
+                .ok_or_else(|| StoreError::unknown_value("bookings.kind", &r.kind))?,
             hold_expires_at: r.hold_expires_at,
             note: r.note,
             at_risk: r.at_risk,

@@ -131,4 +131,5 @@ pub struct BookingSnapRow {
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
     pub status: String,
+    pub kind: String,
 }

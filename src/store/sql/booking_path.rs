@@ -201,6 +201,7 @@ fn decide(scene: &Scene, input: &NewBooking, rules: &BookingRules) -> Result<Boo
         start: input.start,
         end: input.end,
         status: input.status,
+        kind: input.kind,
         hold_expires_at: if input.status == BookingStatus::Held {
             input.hold_expires_at
         } else {

@@ -14,11 +14,9 @@ async fn booking_for_update(
     scope: Option<Uuid>,
 ) -> Result<(Booking, Uuid), StoreError> {
     let sql = format!(
-        "SELECT b.id, b.program_id, b.suite_id, b.line, b.starts_on, b.ends_on, b.status, \
-         b.hold_expires_at, \
-         b.note, b.at_risk, b.created_at FROM bookings b JOIN programs p ON p.id = b.program_id \
+        "SELECT {} FROM bookings b JOIN programs p ON p.id = b.program_id \
          WHERE b.id = $1 AND ($2 IS NULL OR p.client_id = $2){}",
-        DIALECT.for_update_of_booking
+        *BOOKING_COLS_OF_B, DIALECT.for_update_of_booking
     );
     let booking: Booking = sqlx::query_as::<_, BookingRow>(&sql)
         .bind(id)
@@ -139,12 +137,11 @@ impl BookingStore for Backend {
 
     #[tracing::instrument(skip_all)]
     async fn get_booking(&self, id: Uuid, scope: Option<Uuid>) -> Result<Booking, StoreError> {
-        sqlx::query_as::<_, BookingRow>(
-            "SELECT b.id, b.program_id, b.suite_id, b.line, b.starts_on, b.ends_on, b.status, \
-             b.hold_expires_at, b.note, b.at_risk, b.created_at \
-             FROM bookings b JOIN programs p ON p.id = b.program_id \
+        sqlx::query_as::<_, BookingRow>(&format!(
+            "SELECT {} FROM bookings b JOIN programs p ON p.id = b.program_id \
              WHERE b.id = $1 AND ($2 IS NULL OR p.client_id = $2)",
-        )
+            *BOOKING_COLS_OF_B
+        ))
         .bind(id)
         .bind(scope)
         .fetch_optional(&self.pool)
@@ -171,9 +168,7 @@ impl BookingStore for Backend {
             Some(BookingStatus::Cancelled) => " AND b.status = 'cancelled' AND $9 IS NOT NULL",
         };
         let sql = format!(
-            "SELECT b.id, b.program_id, b.suite_id, b.line, b.starts_on, b.ends_on, b.status, \
-             b.hold_expires_at, \
-             b.note, b.at_risk, b.created_at FROM bookings b JOIN programs p ON p.id = \
+            "SELECT {cols} FROM bookings b JOIN programs p ON p.id = \
              b.program_id \
              WHERE ($1 IS NULL OR p.client_id = $1) AND ($2 IS NULL OR b.suite_id = $2) \
              AND ($3 IS NULL OR b.program_id = $3) AND ($4 IS NULL OR p.client_id = $4) \
@@ -181,7 +176,8 @@ impl BookingStore for Backend {
              AND ($7 IS NULL OR b.starts_on > (SELECT starts_on FROM bookings WHERE id = $7) \
                   OR (b.starts_on = (SELECT starts_on FROM bookings WHERE id = $7) AND b.id > \
                   $7)){status_sql} \
-             ORDER BY b.starts_on, b.id LIMIT $8"
+             ORDER BY b.starts_on, b.id LIMIT $8",
+            cols = *BOOKING_COLS_OF_B
         );
         let mut q = sqlx::query_as::<_, BookingRow>(&sql)
             .bind(scope)

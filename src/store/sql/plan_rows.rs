@@ -114,7 +114,7 @@ pub(super) async fn snapshot(
     .collect();
     // Live = confirmed, or held and not yet expired (swept or not).
     let sql = format!(
-        "SELECT program_id, suite_id, line, starts_on, ends_on, status FROM bookings \
+        "SELECT program_id, suite_id, line, starts_on, ends_on, status, kind FROM bookings \
          WHERE ends_on > $1 AND {} ORDER BY suite_id, line, starts_on",
         live_at("$2")
     );
@@ -124,15 +124,19 @@ pub(super) async fn snapshot(
         .fetch_all(&mut *tx)
         .await?
         .into_iter()
-        .map(|r| SnapshotBooking {
-            program_id: r.program_id,
-            suite_id: r.suite_id,
-            line: r.line,
-            start: r.starts_on,
-            end: r.ends_on,
-            confirmed: r.status == "confirmed",
+        .map(|r| {
+            Ok(SnapshotBooking {
+                program_id: r.program_id,
+                suite_id: r.suite_id,
+                line: r.line,
+                start: r.starts_on,
+                end: r.ends_on,
+                confirmed: r.status == "confirmed",
+                kind: BookingKind::parse(&r.kind)
+                    .ok_or_else(|| StoreError::unknown_value("bookings.kind", &r.kind))?,
+            })
         })
-        .collect();
+        .collect::<Result<_, StoreError>>()?;
     tx.commit().await?;
     Ok(PlanSnapshot {
         suites,

@@ -26,8 +26,8 @@ use super::booking_path::BookingWrite;
 static BOOK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "INSERT INTO bookings (id, program_id, suite_id, line, starts_on, ends_on, \
-     status, hold_expires_at, note, at_risk, created_at, updated_at) \
-     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11 \
+     status, hold_expires_at, note, at_risk, created_at, updated_at, kind) \
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $29 \
      WHERE EXISTS (SELECT 1 FROM suites WHERE id = $3 AND calendar_version = $12 \
                    AND max_booking_days <= $13) \
      AND NOT EXISTS (SELECT 1 FROM bookings WHERE suite_id = $3 AND line = $4 \
@@ -61,6 +61,7 @@ pub(super) struct Book {
     start: chrono::NaiveDate,
     end: chrono::NaiveDate,
     status: &'static str,
+    kind: &'static str,
     hold_expires_at: Option<chrono::DateTime<chrono::Utc>>,
     note: Option<String>,
     at_risk: bool,
@@ -91,6 +92,7 @@ impl From<&BookingWrite<'_>> for Book {
             start: b.start,
             end: b.end,
             status: b.status.as_str(),
+            kind: b.kind.as_str(),
             hold_expires_at: b.hold_expires_at,
             note: b.note.clone(),
             at_risk: b.at_risk,
@@ -206,6 +208,7 @@ async fn write_group(pool: &SqlitePool, books: &[&Book]) -> Result<Vec<bool>, St
             .bind(b.idem.as_ref().map(|(_, key)| key.as_str()))
             .bind(b.days)
             .bind(b.hold_quota)
+            .bind(b.kind)
             .execute(&mut *tx)
             .await?
             .rows_affected();
