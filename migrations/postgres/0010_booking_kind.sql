@@ -4,3 +4,8 @@
 ALTER TABLE bookings ADD COLUMN kind TEXT NOT NULL DEFAULT 'gmp_batch'
     CHECK (kind IN ('gmp_batch', 'engineering_run', 'tech_transfer', 'ppq', 'media_fill',
                     'maintenance'));
+
+-- A plan's suggestion says what booking it would become (the planner suggests GMP batches).
+ALTER TABLE plan_suggestions ADD COLUMN kind TEXT NOT NULL DEFAULT 'gmp_batch'
+    CHECK (kind IN ('gmp_batch', 'engineering_run', 'tech_transfer', 'ppq', 'media_fill',
+                    'maintenance'));

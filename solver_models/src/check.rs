@@ -159,7 +159,10 @@ pub fn check_plan(inst: &Instance, plan: &Plan) -> Vec<Violation> {
             s.end,
             format!("suggestion #{i}"),
         ));
-        *planned.entry((pi, s.month)).or_default() += 1;
+        // A suggestion of a kind that makes no product occupies its line and serves nothing.
+        if s.kind.serves_demand() {
+            *planned.entry((pi, s.month)).or_default() += 1;
+        }
     }
     for ((si, line), mut list) in intervals {
         list.sort();

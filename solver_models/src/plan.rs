@@ -81,6 +81,9 @@ pub struct Suggestion {
     pub end: NaiveDate,
     /// The demand month it serves.
     pub month: Month,
+    /// What the booking would be: the planner suggests batches that serve demand.
+    #[serde(default)]
+    pub kind: crate::BookingKind,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -337,6 +340,7 @@ pub(crate) fn describe(
                 start: p.date(b.start),
                 end: p.date(b.start + prog.len),
                 month: p.months[unit.month],
+                kind: crate::BookingKind::GmpBatch,
             }
         })
         .collect();

@@ -106,6 +106,9 @@ pub struct PlanSuggestion {
     pub end: NaiveDate,
     /// The demand month it serves (`YYYY-MM`).
     pub month: String,
+    /// The booking it becomes when accepted.
+    #[schema(value_type = super::BookingKindName)]
+    pub kind: super::BookingKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]

@@ -293,8 +293,7 @@ async fn accept_suggestion(
             start: s.start,
             end: s.end,
             status: input.status,
-            // The planner suggests batches that serve demand.
-            kind: crate::domain::BookingKind::GmpBatch,
+            kind: s.kind,
             hold_expires_at: None,
             note: Some(
                 input

@@ -88,6 +88,7 @@ pub fn rows(instance: &sm::Instance, plan: &Plan) -> Result<PlanRows, String> {
             start: s.start,
             end: s.end,
             month: s.month.to_string(),
+            kind: s.kind,
         });
     }
     let mut short_by_program: HashMap<Uuid, HashMap<sm::Month, u32>> = HashMap::new();

@@ -69,6 +69,7 @@ both_backends!(
         assert_eq!((demand, served), (2, 2));
         assert_eq!(suggestions.len(), 2, "{suggestions:?}");
         for s in &suggestions {
+            assert_eq!(s["kind"], "gmp_batch", "{s}");
             let over_run = s["line"] == 1 && s["start"].as_str().unwrap() < "2029-03-17";
             assert!(!over_run, "{s}");
         }

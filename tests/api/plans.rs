@@ -121,6 +121,7 @@ fn suggestions(plan: &Value) -> Vec<Suggestion> {
             start: s["start"].as_str().unwrap().parse().unwrap(),
             end: s["end"].as_str().unwrap().parse().unwrap(),
             month: solver_models::Month::parse(s["month"].as_str().unwrap()).unwrap(),
+            kind: serde_json::from_value(s["kind"].clone()).unwrap(),
         })
         .collect()
 }

@@ -59,6 +59,25 @@ pub struct SuggestionRow {
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
     pub month: String,
+    pub kind: String,
+}
+
+impl TryFrom<SuggestionRow> for PlanSuggestion {
+    type Error = StoreError;
+    fn try_from(r: SuggestionRow) -> Result<PlanSuggestion, StoreError> {
+        Ok(PlanSuggestion {
+            id: r.id,
+            program_id: r.program_id,
+            client_id: r.client_id,
+            suite_id: r.suite_id,
+            line: r.line,
+            start: r.starts_on,
+            end: r.ends_on,
+            month: r.month,
+            kind: BookingKind::parse(&r.kind)
+                .ok_or_else(|| StoreError::unknown_value("plan_suggestions.kind", &r.kind))?,
+        })
+    }
 }
 
 #[derive(sqlx::FromRow)]

@@ -153,7 +153,7 @@ pub(super) async fn insert(tx: &mut Tx, id: Uuid, chunk: &PlanRowsChunk) -> Resu
         let mut q = sqlx::QueryBuilder::<Db>::new(
             "INSERT INTO plan_suggestions (id, plan_id, seq, program_id, client_id, \
              suite_id, line, \
-             starts_on, ends_on, month) ",
+             starts_on, ends_on, month, kind) ",
         );
         q.push_values(&chunk.suggestions, |mut b, (seq, s)| {
             b.push_bind(s.id)
@@ -165,7 +165,8 @@ pub(super) async fn insert(tx: &mut Tx, id: Uuid, chunk: &PlanRowsChunk) -> Resu
                 .push_bind(s.line)
                 .push_bind(s.start)
                 .push_bind(s.end)
-                .push_bind(s.month.clone());
+                .push_bind(s.month.clone())
+                .push_bind(s.kind.as_str());
         });
         q.build().execute(&mut **tx).await?;
     }

@@ -99,7 +99,7 @@ impl PlanStore for Backend {
             return Ok(detail);
         }
         detail.suggestions = sqlx::query_as::<_, SuggestionRow>(
-            "SELECT id, program_id, client_id, suite_id, line, starts_on, ends_on, month \
+            "SELECT id, program_id, client_id, suite_id, line, starts_on, ends_on, month, kind \
              FROM plan_suggestions WHERE plan_id = $1 AND ($2 IS NULL OR client_id = $2) ORDER \
              BY seq",
         )
@@ -108,17 +108,8 @@ impl PlanStore for Backend {
         .fetch_all(&mut *tx)
         .await?
         .into_iter()
-        .map(|r| PlanSuggestion {
-            id: r.id,
-            program_id: r.program_id,
-            client_id: r.client_id,
-            suite_id: r.suite_id,
-            line: r.line,
-            start: r.starts_on,
-            end: r.ends_on,
-            month: r.month,
-        })
-        .collect();
+        .map(PlanSuggestion::try_from)
+        .collect::<Result<_, StoreError>>()?;
         detail.shortfalls = shortfalls_of(&mut tx, id, scope).await?;
         if scope.is_none() {
             detail.utilization = utilization_of(&mut tx, id).await?;
@@ -324,7 +315,7 @@ impl PlanStore for Backend {
     ) -> Result<PlanSuggestion, StoreError> {
         sqlx::query_as::<_, SuggestionRow>(
             "SELECT s.id, s.program_id, s.client_id, s.suite_id, s.line, s.starts_on, \
-             s.ends_on, s.month \
+             s.ends_on, s.month, s.kind \
              FROM plan_suggestions s JOIN plans p ON p.id = s.plan_id \
              WHERE s.plan_id = $1 AND s.id = $2 AND p.status = 'done' AND ($3 IS NULL OR \
              s.client_id = $3)",
@@ -334,16 +325,8 @@ impl PlanStore for Backend {
         .bind(scope)
         .fetch_optional(&self.pool)
         .await?
-        .map(|r| PlanSuggestion {
-            id: r.id,
-            program_id: r.program_id,
-            client_id: r.client_id,
-            suite_id: r.suite_id,
-            line: r.line,
-            start: r.starts_on,
-            end: r.ends_on,
-            month: r.month,
-        })
+        .map(PlanSuggestion::try_from)
+        .transpose()?
         .ok_or(StoreError::NotFound)
     }
 
