@@ -63,7 +63,23 @@ pub struct PlanningSettings {
     pub expansion_lead_months: u32,
     pub auto_replan: bool,
     pub replan_debounce_s: u64,
+    /// How long a worker's claim on a plan lasts without renewal (see [`PlanningSettings::lease`]).
+    pub lease_s: u64,
     pub weights: PhaseWeights,
+}
+
+impl PlanningSettings {
+    /// A plan's lease: a replica that stops renewing it (killed, hung) loses the plan to
+    /// another worker after this long.
+    pub fn lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.lease_s)
+    }
+
+    /// How often a solving worker renews its lease: a third of it, at most every 2 s, so that
+    /// two renewals can be late before the lease runs out.
+    pub fn heartbeat(&self) -> std::time::Duration {
+        (self.lease() / 3).min(std::time::Duration::from_secs(2))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -77,9 +93,27 @@ pub struct WebhookSettings {
     pub max_subscriptions_per_client: usize,
     pub timeout_s: u64,
     pub retry_schedule: String,
+    /// A claimed delivery stays reserved for `timeout_s` + this, to send and record it.
+    pub lease_margin_s: u64,
 }
 
 impl WebhookSettings {
+    /// How long a dispatcher's claim on a delivery lasts: the send's timeout plus the margin
+    /// for recording the outcome. A dispatcher that dies mid-send leaves the delivery to be
+    /// sent again once this has passed.
+    pub fn lease(&self) -> chrono::Duration {
+        let secs = self.timeout_s.max(1).saturating_add(self.lease_margin_s);
+        // Clamped to a year: chrono refuses durations near i64::MAX milliseconds.
+        chrono::Duration::seconds(i64::try_from(secs.min(365 * 86_400)).unwrap_or(0))
+    }
+
+    /// Attempts a delivery gets: the first and one per retry delay.
+    pub fn max_attempts(&self) -> Result<i32, String> {
+        Ok(i32::try_from(self.retry_delays()?.len())
+            .unwrap_or(i32::MAX - 1)
+            .saturating_add(1))
+    }
+
     /// Seconds between attempts.
     pub fn retry_delays(&self) -> Result<Vec<u64>, String> {
         self.retry_schedule
@@ -161,6 +195,12 @@ impl Settings {
             }
         }
         self.webhooks.retry_delays()?;
+        if self.webhooks.lease_margin_s < 1 {
+            return Err("webhooks.lease_margin_s must be at least 1".into());
+        }
+        if self.planning.lease_s < 3 {
+            return Err("planning.lease_s must be at least 3 (it is renewed every third)".into());
+        }
         if self.bookings.hold_ttl_days < 1 {
             return Err("bookings.hold_ttl_days must be at least 1".into());
         }

@@ -12,25 +12,24 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// How long a claim lasts without renewal.
-pub const LEASE: Duration = Duration::from_secs(30);
-/// How often the lease is renewed and progress written (progress is throttled to this).
-const HEARTBEAT: Duration = Duration::from_secs(2);
 /// How often an idle worker looks for queued plans.
 const POLL: Duration = Duration::from_millis(500);
 /// Result rows per transaction, so that a large plan never holds SQLite's writer for long.
 pub const CHUNK_ROWS: usize = 400;
 
-fn lease_until() -> DateTime<Utc> {
-    now() + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::seconds(30))
+/// The end of a lease (`planning.lease_s`) taken or renewed now.
+fn lease_until(settings: &Settings) -> DateTime<Utc> {
+    now() + chrono::Duration::from_std(settings.planning.lease()).unwrap_or(chrono::Duration::MAX)
 }
 
 /// Runs plan jobs until the task is dropped.
 pub async fn run(store: DynStore, settings: Arc<Settings>) {
-    let owner = format!("worker-{}", uuid::Uuid::new_v4());
+    // The process id tells an operator (and the replica tests) which process holds a plan; the
+    // UUID keeps owners apart where every process is pid 1 (containers).
+    let owner = format!("worker-{}-{}", std::process::id(), uuid::Uuid::new_v4());
     tracing::info!(owner, "plan worker started");
     loop {
-        match store.claim_plan(&owner, lease_until()).await {
+        match store.claim_plan(&owner, lease_until(&settings)).await {
             Ok(Some(plan)) => run_one(&store, &settings, &owner, plan).await,
             Ok(None) => tokio::time::sleep(POLL).await,
             Err(e) => {
@@ -101,14 +100,14 @@ async fn execute(
         })
     };
     tokio::pin!(solving);
-    let mut beat = tokio::time::interval(HEARTBEAT);
+    let mut beat = tokio::time::interval(settings.planning.heartbeat());
     beat.tick().await;
     let outcome = loop {
         tokio::select! {
             joined = &mut solving => break joined,
             _ = beat.tick() => {
                 let progress = rx.has_changed().unwrap_or(false).then(|| rx.borrow_and_update().clone());
-                match store.renew_plan_lease(plan.id, owner, lease_until(), progress.as_deref()).await {
+                match store.renew_plan_lease(plan.id, owner, lease_until(settings), progress.as_deref()).await {
                     Ok(true) => {}
                     // The solve keeps its thread until it returns; its result is dropped.
                     Ok(false) => return Err(RunError::LeaseLost),
@@ -128,7 +127,7 @@ async fn execute(
         }
     };
     let rows = results::rows(&inst, &solved).map_err(RunError::Plan)?;
-    write_rows(store, owner, plan, rows).await?;
+    write_rows(store, settings, owner, plan, rows).await?;
     let summary = results::summary(&solved);
     match store
         .finish_plan(
@@ -147,12 +146,18 @@ async fn execute(
 /// Writes the result rows, [`CHUNK_ROWS`] per transaction, renewing the lease with each.
 async fn write_rows(
     store: &DynStore,
+    settings: &Settings,
     owner: &str,
     plan: &PlanRecord,
     rows: results::PlanRows,
 ) -> Result<(), RunError> {
     let _ = store
-        .renew_plan_lease(plan.id, owner, lease_until(), Some("writing results"))
+        .renew_plan_lease(
+            plan.id,
+            owner,
+            lease_until(settings),
+            Some("writing results"),
+        )
         .await;
     let mut chunks: Vec<PlanRowsChunk> = Vec::new();
     let mut current = PlanRowsChunk::default();
@@ -184,7 +189,7 @@ async fn write_rows(
     }
     for chunk in &chunks {
         match store
-            .write_plan_rows(plan.id, owner, lease_until(), chunk)
+            .write_plan_rows(plan.id, owner, lease_until(settings), chunk)
             .await
         {
             Err(StoreError::State(_)) => return Err(RunError::LeaseLost),
