@@ -51,6 +51,9 @@ impl Metrics {
         registry
             .register(Box::new(crate::planning::replan::CHECKS.clone()))
             .expect("unique metric");
+        registry
+            .register(Box::new(crate::webhooks::dispatcher::ATTEMPTS.clone()))
+            .expect("unique metric");
         Metrics {
             registry,
             requests,

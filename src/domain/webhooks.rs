@@ -70,6 +70,17 @@ pub enum AttemptOutcome {
     Failed(Option<u16>),
 }
 
+impl AttemptOutcome {
+    /// Its name in metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            AttemptOutcome::Delivered(_) => "delivered",
+            AttemptOutcome::Gone => "gone",
+            AttemptOutcome::Failed(_) => "failed",
+        }
+    }
+}
+
 /// Whether a subscription (`events`, `client_id`) receives an event (`event_type`, `client_id`).
 /// A client-scoped subscription gets only events about that client; a staff one gets every
 /// event except the per-client copies of `capacity.shortfall` (it gets the unscoped one, which

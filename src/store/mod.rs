@@ -336,14 +336,18 @@ pub trait WebhookStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<u64, StoreError>;
     /// Leases up to `limit` due deliveries (pending or failed, due, lease free, subscription
-    /// enabled) until `lease_until`.
+    /// enabled) until `lease_until`, counting the attempt each is claimed for. A delivery whose
+    /// previous claim ran out unrecorded (its dispatcher died mid-send) has had that attempt:
+    /// once it has had `max_attempts`, it is marked dead instead of being sent again.
     async fn claim_deliveries(
         &self,
         lease_until: DateTime<Utc>,
         limit: u32,
+        max_attempts: i32,
     ) -> Result<Vec<DueDelivery>, StoreError>;
-    /// Records an attempt: delivered, dead (410, disabling the subscription, or after the last
-    /// of `retry_delays`), or failed with the next attempt `retry_delays[attempt - 1]` seconds on.
+    /// Records the outcome of the attempt the delivery was last claimed for: delivered, dead
+    /// (410, disabling the subscription, or after the last of `retry_delays`), or failed with
+    /// the next attempt `retry_delays[attempt - 1]` seconds on.
     async fn record_delivery_attempt(
         &self,
         id: Uuid,

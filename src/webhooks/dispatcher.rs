@@ -6,8 +6,9 @@ use super::signer;
 use crate::config::Settings;
 use crate::domain::{AttemptOutcome, DueDelivery};
 use crate::store::DynStore;
+use prometheus::{IntCounterVec, Opts};
 use standardwebhooks::{HEADER_WEBHOOK_ID, HEADER_WEBHOOK_SIGNATURE, HEADER_WEBHOOK_TIMESTAMP};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 /// How often the outbox and the due deliveries are polled.
@@ -66,10 +67,30 @@ impl reqwest::dns::Resolve for PublicOnly {
     }
 }
 
+/// Delivery attempts this process made, by outcome (`delivered`, `failed`, `gone`).
+///
+/// Process-wide, like the replanner's checks: a process runs one dispatcher, and the sum over
+/// replicas is what receivers saw.
+pub static ATTEMPTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    let attempts = IntCounterVec::new(
+        Opts::new(
+            "suiteplan_webhook_attempts_total",
+            "Webhook delivery attempts made by this process, by outcome",
+        ),
+        &["outcome"],
+    )
+    .expect("valid metric");
+    for outcome in ["delivered", "failed", "gone"] {
+        attempts.with_label_values(&[outcome]);
+    }
+    attempts
+});
+
 pub async fn run(store: DynStore, settings: Arc<Settings>, http: reqwest::Client) {
     // Validated at startup; an unreadable schedule here means no retries rather than a panic.
     let delays = settings.webhooks.retry_delays().unwrap_or_default();
-    let lease = chrono::Duration::seconds(settings.webhooks.timeout_s.max(1) as i64 + 30);
+    let max_attempts = settings.webhooks.max_attempts().unwrap_or(1);
+    let lease = settings.webhooks.lease();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -81,7 +102,7 @@ pub async fn run(store: DynStore, settings: Arc<Settings>, http: reqwest::Client
             tracing::warn!(error = %e, "webhook fan-out failed");
         }
         let due = match store
-            .claim_deliveries(crate::store::now() + lease, CLAIM_BATCH)
+            .claim_deliveries(crate::store::now() + lease, CLAIM_BATCH, max_attempts)
             .await
         {
             Ok(due) => due,
@@ -102,6 +123,7 @@ pub async fn run(store: DynStore, settings: Arc<Settings>, http: reqwest::Client
             let delays = delays.clone();
             tokio::spawn(async move {
                 let outcome = attempt(&http, &d).await;
+                ATTEMPTS.with_label_values(&[outcome.label()]).inc();
                 // Busy or unreachable: the lease runs out and the delivery is tried again.
                 if let Err(e) = store.record_delivery_attempt(d.id, outcome, &delays).await {
                     tracing::warn!(error = %e, delivery = %d.id, "recording a webhook attempt failed");

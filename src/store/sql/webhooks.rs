@@ -324,6 +324,7 @@ impl WebhookStore for Backend {
         &self,
         lease_until: DateTime<Utc>,
         limit: u32,
+        max_attempts: i32,
     ) -> Result<Vec<DueDelivery>, StoreError> {
         let t = now();
         let due = sqlx::query_scalar::<_, i32>(
@@ -338,22 +339,38 @@ impl WebhookStore for Backend {
         }
         let mut tx = self.write_tx().await?;
         let sql = format!(
-            "SELECT d.id FROM webhook_deliveries d \
+            "SELECT d.id, d.attempt, d.lease_until FROM webhook_deliveries d \
              WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= $1 \
              AND (d.lease_until IS NULL OR d.lease_until <= $1) \
              AND d.webhook_id IN (SELECT w.id FROM webhooks w WHERE w.disabled_at IS NULL) \
              ORDER BY d.next_attempt_at LIMIT $2{}",
             DIALECT.claim
         );
-        let ids = sqlx::query_scalar::<_, Uuid>(&sql)
+        let candidates = sqlx::query_as::<_, (Uuid, i32, Option<DateTime<Utc>>)>(&sql)
             .bind(t)
             .bind(i64::from(limit))
             .fetch_all(&mut *tx)
             .await?;
-        let mut due = Vec::with_capacity(ids.len());
-        for id in ids {
+        let mut due = Vec::with_capacity(candidates.len());
+        for (id, attempt, lease) in candidates {
+            // A lease that ran out unrecorded is an attempt whose dispatcher died mid-send: it
+            // counted, and the last one allowed ends the delivery rather than sending more.
+            if lease.is_some() && attempt >= max_attempts {
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET status = 'dead', next_attempt_at = NULL, \
+                     lease_until = NULL, updated_at = $2 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(t)
+                .execute(&mut *tx)
+                .await?;
+                tracing::warn!(delivery = %id, attempt, "webhook delivery dead: its last attempt was interrupted");
+                continue;
+            }
+            // The attempt counts from its claim, so that one cut short by a crash counts too.
             sqlx::query(
-                "UPDATE webhook_deliveries SET lease_until = $2, updated_at = $3 WHERE id = $1",
+                "UPDATE webhook_deliveries SET lease_until = $2, attempt = attempt + 1, \
+                 updated_at = $3 WHERE id = $1",
             )
             .bind(id)
             .bind(lease_until)
@@ -410,7 +427,8 @@ impl WebhookStore for Backend {
             return Ok(());
         };
         let t = now();
-        let attempt = attempt + 1;
+        // Counted when the attempt was claimed.
+        let attempt = attempt.max(1);
         let (status, response, next): (&str, Option<i32>, Option<DateTime<Utc>>) = match outcome {
             AttemptOutcome::Delivered(s) => ("delivered", Some(i32::from(s)), None),
             AttemptOutcome::Gone => {
