@@ -312,12 +312,24 @@ pub(super) async fn expire_due(tx: &mut Tx, suite_id: Option<Uuid>) -> Result<u6
             .fetch_all(&mut **tx)
             .await?,
     )?;
+    let mut expired_now = 0;
     for b in &due {
-        sqlx::query("UPDATE bookings SET status = 'expired', updated_at = $2 WHERE id = $1")
-            .bind(b.id)
-            .bind(t)
-            .execute(&mut **tx)
-            .await?;
+        // Only if still held: another transaction (a booking on the suite, another replica's
+        // sweep) may have expired it since the read, and a hold expires — and is announced —
+        // once. On PostgreSQL this update waits for that transaction and then re-checks.
+        let n = sqlx::query(
+            "UPDATE bookings SET status = 'expired', updated_at = $2 \
+             WHERE id = $1 AND status = 'held'",
+        )
+        .bind(b.id)
+        .bind(t)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            continue;
+        }
+        expired_now += 1;
         let client = program_client(tx, b.program_id).await?;
         let mut expired = b.clone();
         expired.status = BookingStatus::Expired;
@@ -338,5 +350,5 @@ pub(super) async fn expire_due(tx: &mut Tx, suite_id: Option<Uuid>) -> Result<u6
         )
         .await?;
     }
-    Ok(due.len() as u64)
+    Ok(expired_now)
 }

@@ -219,12 +219,22 @@ impl BookingStore for Backend {
             .into_iter()
             .map(Booking::try_from)
             .collect::<Result<_, StoreError>>()?;
+        let mut warned = 0;
         for b in &soon {
-            sqlx::query("UPDATE bookings SET hold_warned_at = $2 WHERE id = $1")
-                .bind(b.id)
-                .bind(t)
-                .execute(&mut *tx)
-                .await?;
+            // Once per hold, however many replicas sweep at the same moment.
+            let n = sqlx::query(
+                "UPDATE bookings SET hold_warned_at = $2 \
+                 WHERE id = $1 AND status = 'held' AND hold_warned_at IS NULL",
+            )
+            .bind(b.id)
+            .bind(t)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                continue;
+            }
+            warned += 1;
             let client = program_client(&mut tx, b.program_id).await?;
             emit(
                 &mut tx,
@@ -235,7 +245,7 @@ impl BookingStore for Backend {
             .await?;
         }
         tx.commit().await?;
-        Ok((expired, soon.len() as u64))
+        Ok((expired, warned))
     }
 
     #[tracing::instrument(skip_all)]
