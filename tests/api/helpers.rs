@@ -168,6 +168,30 @@ impl TestApp {
         }
     }
 
+    /// The real binary serving `base` (for apps made by `spawn_binary_with`).
+    #[track_caller]
+    pub fn server(&mut self) -> &mut Binary {
+        self._server
+            .as_mut()
+            .expect("the app is a real binary (TestApp::spawn_binary_with)")
+    }
+
+    /// SIGKILLs the binary serving this app (when it still runs) and starts a new one on the
+    /// same database and admin key, with `tweak`; `base` moves to it.
+    pub async fn restart_binary(&mut self, tweak: impl FnOnce(&mut std::process::Command)) {
+        if let Some(mut old) = self._server.take() {
+            let _ = old.kill();
+        }
+        let server = spawn_binary(|cmd| {
+            cmd.args(["--database-url", self.db.url()])
+                .env("SUITEPLAN__AUTH__BOOTSTRAP_ADMIN_KEY", &self.admin_key);
+            tweak(cmd);
+        })
+        .await;
+        self.base = server.base();
+        self._server = Some(server);
+    }
+
     pub async fn request(
         &self,
         method: Method,

@@ -109,7 +109,7 @@ fn instance(c: &Cdmo) -> solver_models::Instance {
     .expect("instance")
 }
 
-fn suggestions(plan: &Value) -> Vec<Suggestion> {
+pub fn suggestions(plan: &Value) -> Vec<Suggestion> {
     plan["suggestions"]
         .as_array()
         .unwrap()

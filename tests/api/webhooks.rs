@@ -16,30 +16,36 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
-struct Hit {
+pub struct Hit {
     /// When it arrived.
-    at: std::time::Instant,
-    id: String,
-    timestamp: String,
-    signature: String,
-    body: Vec<u8>,
+    pub at: std::time::Instant,
+    pub id: String,
+    pub timestamp: String,
+    pub signature: String,
+    pub body: Vec<u8>,
 }
 
 impl Hit {
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("the body is JSON")
     }
 }
 
 /// A receiver on 127.0.0.1:0: records every request and answers the scripted statuses in
-/// turn, then `then` (which the test may change).
+/// turn, then `then` (which the test may change). A status of [`HANG`] never answers: the
+/// request stays open until the sender goes away.
 #[derive(Clone)]
-struct Receiver {
-    url: String,
+pub struct Receiver {
+    pub url: String,
     hits: Arc<Mutex<Vec<Hit>>>,
     script: Arc<Mutex<VecDeque<u16>>>,
     then: Arc<Mutex<u16>>,
 }
+
+/// In a receiver's script: hold the request open without answering.
+pub const HANG: u16 = 0;
+/// As a receiver's `then`: 500 to the first request with a `webhook-id`, 200 to the others.
+pub const FAIL_FIRST: u16 = 1;
 
 #[derive(Clone)]
 struct RecvState {
@@ -60,19 +66,32 @@ async fn record(
             .unwrap_or("")
             .to_string()
     };
-    s.hits.lock().unwrap().push(Hit {
-        at: std::time::Instant::now(),
-        id: h("webhook-id"),
-        timestamp: h("webhook-timestamp"),
-        signature: h("webhook-signature"),
-        body: body.to_vec(),
-    });
+    let id = h("webhook-id");
+    let seen = {
+        let mut hits = s.hits.lock().unwrap();
+        let seen = hits.iter().any(|hit| hit.id == id);
+        hits.push(Hit {
+            at: std::time::Instant::now(),
+            id,
+            timestamp: h("webhook-timestamp"),
+            signature: h("webhook-signature"),
+            body: body.to_vec(),
+        });
+        seen
+    };
     let next = s.script.lock().unwrap().pop_front();
-    let code = next.unwrap_or_else(|| *s.then.lock().unwrap());
+    let code = match next.unwrap_or_else(|| *s.then.lock().unwrap()) {
+        FAIL_FIRST if seen => 200,
+        FAIL_FIRST => 500,
+        code => code,
+    };
+    if code == HANG {
+        std::future::pending::<()>().await;
+    }
     StatusCode::from_u16(code).unwrap()
 }
 
-async fn receiver(script: &[u16], then: u16) -> Receiver {
+pub async fn receiver(script: &[u16], then: u16) -> Receiver {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let state = RecvState {
@@ -95,11 +114,11 @@ async fn receiver(script: &[u16], then: u16) -> Receiver {
 }
 
 impl Receiver {
-    fn hits(&self) -> Vec<Hit> {
+    pub fn hits(&self) -> Vec<Hit> {
         self.hits.lock().unwrap().clone()
     }
     /// Waits (bounded) until at least `n` requests arrived.
-    async fn wait_for(&self, n: usize) -> Vec<Hit> {
+    pub async fn wait_for(&self, n: usize) -> Vec<Hit> {
         for _ in 0..300 {
             let hits = self.hits();
             if hits.len() >= n {
@@ -112,7 +131,7 @@ impl Receiver {
 }
 
 /// Verifies a Standard Webhooks signature header independently: some `v1,` entry matches.
-fn signed_by(hit: &Hit, secret: &str) -> bool {
+pub fn signed_by(hit: &Hit, secret: &str) -> bool {
     let key = STANDARD
         .decode(secret.strip_prefix("whsec_").expect("whsec_ prefix"))
         .expect("base64 secret");
@@ -148,13 +167,13 @@ macro_rules! with_receivers {
     };
 }
 
-async fn subscribe(app: &TestApp, key: &str, url: &str, events: Value) -> Value {
+pub async fn subscribe(app: &TestApp, key: &str, url: &str, events: Value) -> Value {
     app.post("/v1/webhooks", key, json!({"url": url, "events": events}))
         .await
         .expect(201)
 }
 
-async fn deliveries(app: &TestApp, hook: &Value) -> Vec<Value> {
+pub async fn deliveries(app: &TestApp, hook: &Value) -> Vec<Value> {
     let body = app
         .get(
             &format!("/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap()),

@@ -139,6 +139,22 @@ impl Binary {
         Vec::from(tail.clone())
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends it `signal` with kill(1): `STOP` freezes it (a replica that stalls: every thread,
+    /// its timers included), `CONT` lets it run on.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("kill(1) runs");
+        assert!(status.success(), "kill -{signal} {}: {status}", self.pid());
+    }
+
     /// `kill -9`, then reaps it.
     pub fn kill(&mut self) -> std::io::Result<ExitStatus> {
         self.child.kill()?;
