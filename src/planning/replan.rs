@@ -6,10 +6,14 @@
 //! once no relevant change has happened for `planning.replan_debounce_s` (or at the latest five
 //! debounce periods after the first unplanned change, so a steady stream of bookings cannot
 //! postpone it forever). Changes made before this process started are taken as planned.
+//!
+//! Every replica runs a replanner; whether a change still needs its plan is decided in the
+//! database (`queue_replan`, one replica at a time), so several replicas queue one plan per
+//! change between them.
 
 use crate::config::Settings;
 use crate::domain::NewPlan;
-use crate::domain::{Actor, Month, Scenario};
+use crate::domain::{Month, Scenario};
 use crate::store::DynStore;
 use chrono::{DateTime, Utc};
 use prometheus::{IntCounterVec, Opts};
@@ -20,7 +24,8 @@ use std::time::Duration;
 pub const TRIGGERS: [&str; 3] = ["forecast", "booking", "closure"];
 
 /// How often the replanner looked at the change feed, by what it found: `unchanged` (every change
-/// already planned), `debouncing` (a change, still too recent), `planned` (a plan was queued).
+/// already planned), `debouncing` (a change, still too recent), `planned` (a plan was queued),
+/// `covered` (another replica's replanner had queued it: one plan per change).
 /// Shows that the replanner is alive, and that no new plan means "nothing to plan", not "not
 /// looking".
 ///
@@ -34,7 +39,7 @@ pub static CHECKS: LazyLock<IntCounterVec> = LazyLock::new(|| {
         &["outcome"],
     )
     .expect("valid metric");
-    for outcome in ["unchanged", "debouncing", "planned"] {
+    for outcome in ["unchanged", "debouncing", "planned", "covered"] {
         checks.with_label_values(&[outcome]);
     }
     checks
@@ -93,12 +98,18 @@ pub async fn run(store: DynStore, settings: Arc<Settings>) {
             program_ids: None,
             time_limit_s: None,
         };
-        match store.create_plan(&Actor::system(), &plan).await {
-            Ok(record) => {
+        match store.queue_replan(&plan, last).await {
+            Ok(Some(record)) => {
                 tracing::info!(plan_id = %record.id, changed_at = %last, "auto-replan queued");
                 planned_through = Some(last);
                 first_unplanned = None;
                 CHECKS.with_label_values(&["planned"]).inc();
+            }
+            Ok(None) => {
+                tracing::debug!(changed_at = %last, "auto-replan: another replica queued it");
+                planned_through = Some(last);
+                first_unplanned = None;
+                CHECKS.with_label_values(&["covered"]).inc();
             }
             Err(e) => tracing::warn!(error = %e, "auto-replan: could not queue a plan"),
         }

@@ -21,6 +21,10 @@ pub struct Dialect {
     pub scan_from: &'static str,
     /// The days a booking row aliased `h` spans (`ends_on` - `starts_on`, an integer).
     pub held_days: &'static str,
+    /// A statement that makes replicas' auto-replan decisions wait for each other until commit
+    /// (PostgreSQL: a transaction-scoped advisory lock). SQLite: none needed — `BEGIN
+    /// IMMEDIATE` already holds the only write lock.
+    pub replan_lock: &'static str,
 }
 
 impl Dialect {
@@ -32,6 +36,7 @@ impl Dialect {
         uuid_text: ("hex(", ")"),
         scan_from: "date($4, '-' || s.max_booking_days || ' days')",
         held_days: "CAST(julianday(h.ends_on) - julianday(h.starts_on) AS INTEGER)",
+        replan_lock: "",
     };
     pub const POSTGRES: Dialect = Dialect {
         name: "postgres",
@@ -41,5 +46,7 @@ impl Dialect {
         uuid_text: ("CAST(", " AS text)"),
         scan_from: "(CAST($4 AS date) - s.max_booking_days)",
         held_days: "(h.ends_on - h.starts_on)",
+        // Any fixed key: only auto-replan takes it.
+        replan_lock: "SELECT pg_advisory_xact_lock(736570)",
     };
 }

@@ -243,6 +243,14 @@ pub trait AuditStore: Send + Sync + 'static {
 pub trait PlanStore: Send + Sync + 'static {
     /// Queues a plan. Unknown `program_ids` → `Validation` naming `/program_ids/i`.
     async fn create_plan(&self, actor: &Actor, input: &NewPlan) -> Result<PlanRecord, StoreError>;
+    /// Queues an automatic re-plan (by the system) for the changes up to `changed_at`, unless an
+    /// automatic plan of the same scenario was queued after them already — by another replica's
+    /// replanner — in which case `None`: one plan per change, however many replicas watch.
+    async fn queue_replan(
+        &self,
+        input: &NewPlan,
+        changed_at: DateTime<Utc>,
+    ) -> Result<Option<PlanRecord>, StoreError>;
     /// Newest first.
     async fn list_plans(&self, page: Page) -> Result<Listed<PlanRecord>, StoreError>;
     /// The plan and, when done, its rows; `scope` (a client) keeps only its own programs' rows

@@ -682,3 +682,78 @@ async fn holds_swept_by_several_replicas_at_once_expire_and_warn_once() {
         .await;
     assert_eq!(audits[0].0, 40, "one audit row per expiry");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Auto-replan: every replica watches the change feed.
+
+/// One outcome's count of `suiteplan_replan_checks_total` on a replica's `/metrics`.
+async fn replan_checks(http: &reqwest::Client, base: &str, outcome: &str) -> u64 {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = format!("suiteplan_replan_checks_total{{outcome=\"{outcome}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&line)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no `{line}` in {base}/metrics"))
+}
+
+// Two replicas with auto-replan on, one forecast change: both replanners see it and, once it
+// has been quiet for the debounce, both decide — one queues the plan, the other finds it queued
+// ("covered"), and there is one plan, not one per replica (nor twice the shortfall alerts).
+#[tokio::test]
+async fn two_replanners_queue_one_plan_per_change() {
+    let auto = |cmd: &mut Command| {
+        cmd.env("SUITEPLAN__PLANNING__AUTO_REPLAN", "true")
+            .env("SUITEPLAN__PLANNING__REPLAN_DEBOUNCE_S", "1")
+            .env("SUITEPLAN__PLANNING__HORIZON_MONTHS", "3");
+    };
+    let app = TestApp::spawn_binary_with(Backend::Postgres, auto).await;
+    let two = replica(&app, auto).await;
+    let site = app.site("S").await;
+    app.suite(&site["id"], "CT", &["autologous"], 1).await;
+    let client = app.client("C").await;
+    let program = app.program(&client["id"], "P").await;
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    app.put(
+        &format!("/v1/programs/{}/forecast", program["id"].as_str().unwrap()),
+        &app.admin_key,
+        json!({"entries": [{"month": month, "phase": "phase1", "batches": 1}]}),
+    )
+    .await
+    .expect(200);
+
+    let http = reqwest::Client::new();
+    let bases = [app.base.clone(), two.base()];
+    let started = Instant::now();
+    let (planned, covered) = loop {
+        let mut planned = 0;
+        let mut covered = 0;
+        for base in &bases {
+            planned += replan_checks(&http, base, "planned").await;
+            covered += replan_checks(&http, base, "covered").await;
+        }
+        if planned + covered >= 2 {
+            break (planned, covered);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "both replanners decided within 20 s: planned {planned}, covered {covered}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        (planned, covered),
+        (1, 1),
+        "one replica planned, the other found it planned"
+    );
+    let plans = app.get("/v1/plans", &app.admin_key).await.expect(200);
+    let items = plans["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "one plan for one change: {plans}");
+    assert_eq!(items[0]["scenario"], "expected");
+    wait_done(&app, items[0]["id"].as_str().unwrap()).await;
+}

@@ -6,60 +6,99 @@
 use super::common::*;
 use super::plan_rows::{self, delete_rows, hold_lease, shortfalls_of, utilization_of};
 
+/// Inserts a queued plan with its audit row, inside `tx`.
+async fn insert_plan(
+    tx: &mut Tx,
+    actor: &Actor,
+    input: &NewPlan,
+) -> Result<PlanRecord, StoreError> {
+    if let Some(ids) = &input.program_ids {
+        for (i, id) in ids.iter().enumerate() {
+            let found = sqlx::query_scalar::<_, Uuid>(
+                "SELECT id FROM programs WHERE id = $1 AND ($2 IS NULL OR client_id = $2)",
+            )
+            .bind(id)
+            .bind(actor.scope())
+            .fetch_optional(&mut **tx)
+            .await?;
+            if found.is_none() {
+                return Err(StoreError::invalid(
+                    &format!("/program_ids/{i}"),
+                    "unknown program",
+                ));
+            }
+        }
+    }
+    let sql = format!(
+        "INSERT INTO plans (id, status, scenario, horizon_from, horizon_to, program_ids, \
+         time_limit_s, \
+         created_by, created_at) VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8) \
+         RETURNING {PLAN_COLS}"
+    );
+    let record: PlanRecord = sqlx::query_as::<_, PlanRow>(&sql)
+        .bind(Uuid::now_v7())
+        .bind(input.scenario.as_str())
+        .bind(input.from)
+        .bind(input.to)
+        .bind(input.program_ids.as_ref().map(Json))
+        .bind(input.time_limit_s)
+        .bind(actor.api_key_id)
+        .bind(now())
+        .fetch_one(&mut **tx)
+        .await?
+        .try_into()?;
+    audit(
+        tx,
+        actor,
+        "create",
+        "plan",
+        Some(record.id),
+        serde_json::json!({
+            "scenario": record.scenario, "from": record.from, "to": record.to,
+            "program_ids": record.program_ids, "time_limit_s": record.time_limit_s,
+        }),
+    )
+    .await?;
+    Ok(record)
+}
+
 #[async_trait]
 impl PlanStore for Backend {
     #[tracing::instrument(skip_all)]
     async fn create_plan(&self, actor: &Actor, input: &NewPlan) -> Result<PlanRecord, StoreError> {
         let mut tx = self.write_tx().await?;
-        if let Some(ids) = &input.program_ids {
-            for (i, id) in ids.iter().enumerate() {
-                let found = sqlx::query_scalar::<_, Uuid>(
-                    "SELECT id FROM programs WHERE id = $1 AND ($2 IS NULL OR client_id = $2)",
-                )
-                .bind(id)
-                .bind(actor.scope())
-                .fetch_optional(&mut *tx)
-                .await?;
-                if found.is_none() {
-                    return Err(StoreError::invalid(
-                        &format!("/program_ids/{i}"),
-                        "unknown program",
-                    ));
-                }
-            }
-        }
-        let sql = format!(
-            "INSERT INTO plans (id, status, scenario, horizon_from, horizon_to, program_ids, \
-             time_limit_s, \
-             created_by, created_at) VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8) \
-             RETURNING {PLAN_COLS}"
-        );
-        let record: PlanRecord = sqlx::query_as::<_, PlanRow>(&sql)
-            .bind(Uuid::now_v7())
-            .bind(input.scenario.as_str())
-            .bind(input.from)
-            .bind(input.to)
-            .bind(input.program_ids.as_ref().map(Json))
-            .bind(input.time_limit_s)
-            .bind(actor.api_key_id)
-            .bind(now())
-            .fetch_one(&mut *tx)
-            .await?
-            .try_into()?;
-        audit(
-            &mut tx,
-            actor,
-            "create",
-            "plan",
-            Some(record.id),
-            serde_json::json!({
-                "scenario": record.scenario, "from": record.from, "to": record.to,
-                "program_ids": record.program_ids, "time_limit_s": record.time_limit_s,
-            }),
-        )
-        .await?;
+        let record = insert_plan(&mut tx, actor, input).await?;
         tx.commit().await?;
         Ok(record)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn queue_replan(
+        &self,
+        input: &NewPlan,
+        changed_at: DateTime<Utc>,
+    ) -> Result<Option<PlanRecord>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        // Replicas decide one at a time (SQLite: the write lock already does that), so the
+        // second finds the first one's plan.
+        if !DIALECT.replan_lock.is_empty() {
+            sqlx::query(DIALECT.replan_lock).execute(&mut *tx).await?;
+        }
+        let covered = sqlx::query_scalar::<_, Uuid>(
+            "SELECT id FROM plans WHERE created_by IS NULL AND scenario = $1 AND created_at > $2 \
+             LIMIT 1",
+        )
+        .bind(input.scenario.as_str())
+        .bind(changed_at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if covered.is_some() {
+            tx.commit().await?;
+            return Ok(None);
+        }
+        let record = insert_plan(&mut tx, &Actor::system(), input).await?;
+        tx.commit().await?;
+        Ok(Some(record))
     }
 
     #[tracing::instrument(skip_all)]
