@@ -105,47 +105,18 @@ async fn demo_serves_with_printed_keys_and_seeding_twice_does_not_duplicate() {
         );
         let admin = printed_key(&lines, "admin");
         let client = printed_key(&lines, "client");
-        let suites: serde_json::Value = http
-            .get(format!("http://{addr}/v1/suites"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let programs: serde_json::Value = http
-            .get(format!("http://{addr}/v1/programs"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let mine: serde_json::Value = http
-            .get(format!("http://{addr}/v1/programs"))
-            .bearer_auth(&client)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let bookings: serde_json::Value = http
-            .get(format!("http://{addr}/v1/bookings?limit=200"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let count = |path: &str, key: &str| {
+            let req = http.get(format!("http://{addr}{path}")).bearer_auth(key);
+            async move {
+                let list: serde_json::Value = req.send().await.unwrap().json().await.unwrap();
+                list["items"].as_array().unwrap().len()
+            }
+        };
         seen.push((
-            suites["items"].as_array().unwrap().len(),
-            programs["items"].as_array().unwrap().len(),
-            mine["items"].as_array().unwrap().len(),
-            bookings["items"].as_array().unwrap().len(),
+            count("/v1/suites", &admin).await,
+            count("/v1/programs", &admin).await,
+            count("/v1/programs", &client).await,
+            count("/v1/bookings?limit=200", &admin).await,
         ));
         drop(server);
     }
