@@ -95,20 +95,27 @@ pub struct NewBooking {
     pub suite_id: Uuid,
     /// A line number; null picks the lowest free line.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000)]
     pub line: Option<i64>,
     #[serde(deserialize_with = "super::dates::date")]
+    #[schema(value_type = super::schema::Day)]
     pub start: NaiveDate,
+    /// After `start`, at most 10 years later.
     #[serde(deserialize_with = "super::dates::date")]
+    #[schema(value_type = super::schema::Day)]
     pub end: NaiveDate,
-    /// `held` or `confirmed`.
+    #[schema(value_type = super::schema::RequestedStatus)]
     pub status: BookingStatus,
     /// `gmp_batch` when not given; only `gmp_batch` and `ppq` serve the program's demand.
     #[serde(default)]
-    #[schema(value_type = Option<BookingKindName>)]
+    #[schema(value_type = BookingKindName, required = false)]
     pub kind: BookingKind,
+    /// Held bookings only; in the future.
     #[serde(default, deserialize_with = "super::dates::opt_instant")]
+    #[schema(value_type = Option<super::schema::Instant>)]
     pub hold_expires_at: Option<DateTime<Utc>>,
     #[serde(default)]
+    #[schema(value_type = Option<super::schema::Note>)]
     pub note: Option<String>,
 }
 

@@ -1,6 +1,7 @@
 //! Request bodies and their validation. Serde does the shape (types, unknown fields); `validate`
 //! does ranges and cross-field rules, naming each field by its JSON Pointer.
 
+use super::schema;
 use super::{check_interval, ForecastEntry, Grade, Phase, PhaseSuccess, Role, ValidationErrors};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -75,8 +76,10 @@ fn check_range(value: i64, min: i64, max: i64, field: &str, errors: &mut Validat
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSite {
+    #[schema(value_type = schema::Name)]
     pub name: String,
     /// IANA time zone, e.g. `Europe/Amsterdam`.
+    #[schema(value_type = schema::TimeZone)]
     pub timezone: String,
 }
 
@@ -99,15 +102,21 @@ impl NewSite {
 #[serde(deny_unknown_fields)]
 pub struct NewSuite {
     pub site_id: Uuid,
+    #[schema(value_type = schema::Name)]
     pub name: String,
-    #[schema(value_type = String, pattern = "^[ABCD]$")]
+    #[schema(value_type = schema::GradeName)]
     pub grade: Grade,
     #[serde(default)]
+    #[schema(value_type = Vec<schema::Tag>)]
     pub capabilities: Vec<String>,
+    #[schema(minimum = 1, maximum = 1000)]
     pub lines: i64,
     #[serde(deserialize_with = "super::dates::date")]
+    #[schema(value_type = schema::Day)]
     pub available_from: NaiveDate,
+    /// After `available_from`; null: no end.
     #[serde(default, deserialize_with = "super::dates::opt_date")]
+    #[schema(value_type = Option<schema::Day>)]
     pub available_to: Option<NaiveDate>,
 }
 
@@ -131,12 +140,17 @@ impl NewSuite {
 #[serde(deny_unknown_fields)]
 pub struct NewClosure {
     #[serde(deserialize_with = "super::dates::date")]
+    #[schema(value_type = schema::Day)]
     pub start: NaiveDate,
+    /// After `start`, at most 10 years later.
     #[serde(deserialize_with = "super::dates::date")]
+    #[schema(value_type = schema::Day)]
     pub end: NaiveDate,
+    #[schema(value_type = schema::Reason)]
     pub reason: String,
-    /// Lines closed (1-based); null closes every line.
+    /// Lines closed (1-based, at most the suite's `lines`); null closes every line.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<schema::LineNumber>>, min_items = 1)]
     pub lines: Option<Vec<i64>>,
     /// Keep the closure even when held/confirmed bookings fall under it (they are flagged
     /// `at_risk` and listed in a `closure.conflict` event).
@@ -182,6 +196,7 @@ impl NewClosure {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClient {
+    #[schema(value_type = schema::Name)]
     pub name: String,
 }
 
@@ -197,9 +212,10 @@ impl NewClient {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
+    #[schema(value_type = schema::Name)]
     pub name: String,
-    #[schema(value_type = String)]
     pub role: Role,
+    /// Required for (and only for) `client` keys.
     #[serde(default)]
     pub client_id: Option<Uuid>,
 }
@@ -244,26 +260,32 @@ pub struct NewProgram {
     /// A client key may omit it (its own client is used).
     #[serde(default)]
     pub client_id: Option<Uuid>,
+    #[schema(value_type = schema::Name)]
     pub name: String,
-    /// `autologous`, `allogeneic`, `viral_vector` or `other`.
+    #[schema(value_type = schema::Modality)]
     pub modality: String,
-    /// `fresh` or `frozen`.
+    #[schema(value_type = schema::Storage)]
     pub storage: String,
     pub atmp: bool,
-    #[schema(value_type = String)]
+    #[schema(value_type = schema::PhaseName)]
     pub phase: Phase,
     #[serde(default)]
+    #[schema(value_type = Vec<schema::Tag>)]
     pub required_capabilities: Vec<String>,
-    #[schema(value_type = String, pattern = "^[ABCD]$")]
+    #[schema(value_type = schema::GradeName)]
     pub min_grade: Grade,
+    #[schema(minimum = 1, maximum = 365)]
     pub batch_days: i64,
+    #[schema(minimum = 0, maximum = 365)]
     pub changeover_days: i64,
     #[serde(default, deserialize_with = "super::dates::opt_date")]
+    #[schema(value_type = Option<schema::Day>)]
     pub earliest_start: Option<NaiveDate>,
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::PhaseSuccessInput>)]
     pub phase_success: Option<PhaseSuccess>,
     #[serde(default)]
+    #[schema(minimum = -1000, maximum = 1000)]
     pub priority: i64,
     #[serde(default)]
     pub allowed_suite_ids: Option<Vec<Uuid>>,
@@ -308,6 +330,8 @@ impl NewProgram {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForecastInput {
+    /// One entry per month.
+    #[schema(max_items = 600)]
     pub entries: Vec<ForecastEntry>,
 }
 

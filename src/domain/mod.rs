@@ -10,6 +10,7 @@ mod inputs;
 mod keys;
 mod plan_input;
 mod plans;
+pub mod schema;
 mod webhooks;
 
 pub use bookings::*;
@@ -39,7 +40,7 @@ pub struct Suite {
     pub id: Uuid,
     pub site_id: Uuid,
     pub name: String,
-    #[schema(value_type = String, pattern = "^[ABCD]$")]
+    #[schema(value_type = schema::GradeName)]
     pub grade: Grade,
     pub capabilities: Vec<String>,
     pub lines: i32,
@@ -68,7 +69,6 @@ pub struct Client {
 pub struct ApiKey {
     pub id: Uuid,
     pub name: String,
-    #[schema(value_type = String)]
     pub role: Role,
     pub client_id: Option<Uuid>,
     pub prefix: String,
@@ -114,15 +114,15 @@ pub struct Program {
     pub modality: String,
     pub storage: String,
     pub atmp: bool,
-    #[schema(value_type = String)]
+    #[schema(value_type = schema::PhaseName)]
     pub phase: Phase,
     pub required_capabilities: Vec<String>,
-    #[schema(value_type = String)]
+    #[schema(value_type = schema::GradeName)]
     pub min_grade: Grade,
     pub batch_days: i32,
     pub changeover_days: i32,
     pub earliest_start: Option<NaiveDate>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::PhaseSuccessInput>)]
     pub phase_success: Option<PhaseSuccess>,
     pub priority: i32,
     pub allowed_suite_ids: Option<Vec<Uuid>>,
@@ -133,10 +133,11 @@ pub struct Program {
 #[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ForecastEntry {
-    #[schema(value_type = String, pattern = "^[0-9]{4}-[0-9]{2}$")]
+    #[schema(value_type = schema::MonthName)]
     pub month: Month,
-    #[schema(value_type = String)]
+    #[schema(value_type = schema::PhaseName)]
     pub phase: Phase,
+    #[schema(minimum = 0, maximum = 100_000)]
     pub batches: i64,
 }
 
@@ -151,9 +152,9 @@ pub struct Forecast {
 /// One month of a program's integer demand under a scenario.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct DemandItem {
-    #[schema(value_type = String)]
+    #[schema(value_type = schema::MonthName)]
     pub month: Month,
-    #[schema(value_type = String)]
+    #[schema(value_type = schema::PhaseName)]
     pub phase: Phase,
     pub batches: u32,
 }

@@ -16,18 +16,24 @@ pub const MAX_TIME_LIMIT_S: f64 = 3600.0;
 pub struct PlanInput {
     /// First day of the first month planned.
     #[serde(deserialize_with = "super::dates::date")]
+    #[schema(value_type = super::schema::FirstOfMonth)]
     pub from: NaiveDate,
-    /// First day of the month after the last one planned (exclusive).
+    /// First day of the month after the last one planned (exclusive); after `from`, at most
+    /// 120 months later.
     #[serde(deserialize_with = "super::dates::date")]
+    #[schema(value_type = super::schema::FirstOfMonth)]
     pub to: NaiveDate,
-    /// `committed`, `expected` (default) or `maximum`.
+    /// `expected` when null or absent.
     #[serde(default)]
+    #[schema(value_type = Option<super::schema::ScenarioName>)]
     pub scenario: Option<String>,
     /// Programs to plan; null = every program. Bookings of the others still block lines.
     #[serde(default)]
+    #[schema(min_items = 1)]
     pub program_ids: Option<Vec<Uuid>>,
     /// Overrides `planning.time_limit_s` for this plan.
     #[serde(default)]
+    #[schema(exclusive_minimum = 0, maximum = 3600)]
     pub time_limit_s: Option<f64>,
 }
 

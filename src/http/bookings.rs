@@ -4,6 +4,7 @@ use super::idempotency::{idempotent, IdempotencyKey};
 use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, Auth, Staff};
 use crate::app::AppState;
 use crate::domain::calendar as cal;
+use crate::domain::schema;
 use crate::domain::{
     hash_key, Actor, Booking, BookingRules, BookingStatus, NewBooking, Role, Window,
 };
@@ -75,9 +76,17 @@ pub(super) fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiErro
 
 /// Book a line. `line: null` picks the lowest free line. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/bookings", tag = "bookings", request_body = NewBooking,
-    params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = Booking), (status = 409, body = super::error::Problem),
-        (status = 422, body = super::error::Problem)))]
+    params(("Idempotency-Key" = Option<super::idempotency::IdempotencyKeyText>, Header, description = "Makes a retry safe: the same key with the same request replays the first answer (docs/api-guide.md, \"Idempotency\").")),
+    responses((status = 201, body = Booking),
+        (status = 403, description = "A client key asked for a confirmed booking.",
+            body = super::error::Problem),
+        (status = 409, description = "The interval collides with held or confirmed bookings, \
+            closures or the suite's qualification dates (`/problems/overlap`, with `conflicts`); \
+            or the same `Idempotency-Key` is still being processed \
+            (`/problems/idempotency-in-flight`).", body = super::error::Problem),
+        (status = 422, description = "Invalid input (`/problems/validation`), or the \
+            `Idempotency-Key` was used with another request (`/problems/idempotency-mismatch`).",
+            body = super::error::Problem)))]
 async fn create_booking(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -113,19 +122,26 @@ async fn create_booking(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct BookingQuery {
     suite_id: Option<Uuid>,
     program_id: Option<Uuid>,
     client_id: Option<Uuid>,
-    /// held, confirmed, cancelled or expired.
+    #[param(value_type = Option<BookingStatus>)]
     status: Option<String>,
     /// Bookings overlapping `[from, to)`.
     #[serde(default, deserialize_with = "crate::domain::dates::opt_date")]
+    #[param(value_type = Option<schema::Day>)]
     from: Option<NaiveDate>,
+    /// After `from`.
     #[serde(default, deserialize_with = "crate::domain::dates::opt_date")]
+    #[param(value_type = Option<schema::Day>)]
     to: Option<NaiveDate>,
+    /// Page size: 1 to 1000, default 100 (anything else is 422).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
+    #[param(value_type = Option<Cursor>)]
     cursor: Option<String>,
 }
 
@@ -184,8 +200,12 @@ async fn get_booking(
 
 /// Confirm a hold (planner). Confirming a confirmed booking → 200 unchanged; a cancelled or
 /// expired one → 409.
-#[utoipa::path(post, path = "/v1/bookings/{id}/confirm", tag = "bookings", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Booking), (status = 409, body = super::error::Problem)))]
+#[utoipa::path(post, path = "/v1/bookings/{id}/confirm", tag = "bookings",
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<super::idempotency::IdempotencyKeyText>, Header, description = "Makes a retry safe: the same key with the same request replays the first answer (docs/api-guide.md, \"Idempotency\").")),
+    responses((status = 200, body = Booking),
+        (status = 403, description = "A client key.", body = super::error::Problem),
+        (status = 409, description = "The booking is cancelled or expired (`/problems/state`), \
+            or the same `Idempotency-Key` is still being processed.", body = super::error::Problem)))]
 async fn confirm_booking(
     State(state): State<AppState>,
     Staff(actor): Staff,
@@ -207,8 +227,13 @@ async fn confirm_booking(
 }
 
 /// Cancel a booking. Clients cancel their own holds, not confirmed bookings.
-#[utoipa::path(post, path = "/v1/bookings/{id}/cancel", tag = "bookings", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Booking), (status = 403, body = super::error::Problem)))]
+#[utoipa::path(post, path = "/v1/bookings/{id}/cancel", tag = "bookings",
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<super::idempotency::IdempotencyKeyText>, Header, description = "Makes a retry safe: the same key with the same request replays the first answer (docs/api-guide.md, \"Idempotency\").")),
+    responses((status = 200, body = Booking),
+        (status = 403, description = "A client key cancelling a confirmed booking.",
+            body = super::error::Problem),
+        (status = 409, description = "The hold has expired (`/problems/state`), or the same \
+            `Idempotency-Key` is still being processed.", body = super::error::Problem)))]
 async fn cancel_booking(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -230,6 +255,7 @@ async fn cancel_booking(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct IcsQuery {
     suite_id: Option<Uuid>,
@@ -321,17 +347,23 @@ async fn render_ics(state: &AppState, scope: &FeedScope) -> Result<String, ApiEr
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct AvailabilityQuery {
     #[serde(deserialize_with = "crate::domain::dates::date")]
+    #[param(value_type = schema::Day)]
     from: NaiveDate,
+    /// After `from`, at most 3 years (1098 days) later.
     #[serde(deserialize_with = "crate::domain::dates::date")]
+    #[param(value_type = schema::Day)]
     to: NaiveDate,
     /// Comma-separated capabilities the suite must have.
     capabilities: Option<String>,
-    /// A, B, C or D: the suite must be at least this clean.
+    /// The suite must be at least this clean.
+    #[param(value_type = Option<schema::GradeName>)]
     min_grade: Option<String>,
     /// Shortest window to report, in days (default 1).
+    #[param(minimum = 1, maximum = 1098)]
     days: Option<i64>,
 }
 
@@ -388,6 +420,7 @@ async fn availability(
     }))
 }
 
+/// What the feed shows: the creator's bookings, narrowed to a suite and/or a program.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewFeed {

@@ -18,7 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(post, path = "/v1/clients", tag = "clients", request_body = NewClient,
-    responses((status = 201, body = Client)))]
+    responses((status = 201, body = Client), (status = 409, description = "The name is taken (`/problems/duplicate`, naming `/name`).", body = super::error::Problem)))]
 async fn create_client(
     State(state): State<AppState>,
     Staff(actor): Staff,
@@ -72,7 +72,8 @@ pub struct CreatedApiKey {
 }
 
 #[utoipa::path(post, path = "/v1/api-keys", tag = "api-keys", request_body = NewApiKey,
-    responses((status = 201, body = CreatedApiKey), (status = 403, body = super::error::Problem)))]
+    responses((status = 201, body = CreatedApiKey),
+        (status = 403, description = "Not an admin key.", body = super::error::Problem)))]
 async fn create_api_key(
     State(state): State<AppState>,
     Admin(actor): Admin,
@@ -92,7 +93,8 @@ async fn create_api_key(
 }
 
 #[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", params(ListQuery),
-    responses((status = 200, body = ListOf<ApiKey>)))]
+    responses((status = 200, body = ListOf<ApiKey>),
+        (status = 403, description = "Not an admin key.", body = super::error::Problem)))]
 async fn list_api_keys(
     State(state): State<AppState>,
     _admin: Admin,

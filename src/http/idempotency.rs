@@ -18,6 +18,22 @@ const MAX_LEN: usize = 255;
 /// The `Idempotency-Key` header, if any: 1 to 255 visible ASCII characters, else 400.
 pub struct IdempotencyKey(Option<String>);
 
+/// The header as the OpenAPI document shows it. Spaces and tabs may stand inside a key, not at
+/// its ends (HTTP strips them there).
+pub struct IdempotencyKeyText;
+
+impl utoipa::PartialSchema for IdempotencyKeyText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("1 to 255 visible ASCII characters (a UUID is ideal)."))
+            .pattern(Some(r"^[!-~]([ -~\t]{0,253}[!-~])?$"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for IdempotencyKeyText {}
+
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = ApiError;
 

@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod idempotency;
 mod list;
+mod openapi;
 mod plans;
 mod programs;
 mod sites;
@@ -31,7 +32,14 @@ use utoipa_axum::router::OpenApiRouter;
     info(title = "suiteplan", description = "Capacity and slot-booking scheduler for CGT CDMOs. The guide is docs/api-guide.md."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    components(schemas(error::Problem, crate::domain::FieldError, crate::domain::ConflictItem))
+    components(schemas(
+        error::Problem,
+        crate::domain::FieldError,
+        crate::domain::ConflictItem,
+        // Named only by parameters, whose schemas utoipa does not collect.
+        list::Cursor,
+        idempotency::IdempotencyKeyText,
+    ))
 )]
 struct ApiDoc;
 
@@ -50,7 +58,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The `/v1` API and its OpenAPI document, generated from the handlers' annotations.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(sites::router())
         .merge(suites::router())
         .merge(clients::router())
@@ -59,7 +67,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(plans::router())
         .merge(bookings::router())
         .merge(webhooks::router())
-        .split_for_parts()
+        .split_for_parts();
+    openapi::complete(&mut doc);
+    (router, doc)
 }
 
 /// The public, key-less calendar feeds (`/feeds/{token}`): calendar programs cannot send a

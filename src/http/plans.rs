@@ -173,8 +173,8 @@ fn view(d: PlanDetail, client: bool) -> Plan {
 
 /// Queue a plan (planner, admin). The worker picks it up; poll `GET /v1/plans/{id}`.
 #[utoipa::path(post, path = "/v1/plans", tag = "plans", request_body = PlanInput,
-    responses((status = 202, body = PlanQueued), (status = 403, body = super::error::Problem),
-        (status = 422, body = super::error::Problem)))]
+    responses((status = 202, body = PlanQueued),
+        (status = 403, description = "A client key.", body = super::error::Problem)))]
 async fn create_plan(
     State(state): State<AppState>,
     Staff(actor): Staff,
@@ -249,11 +249,12 @@ async fn get_plan(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptInput {
-    /// `held` or `confirmed` (client keys: `held` only).
-    #[schema(value_type = String)]
+    /// Client keys: `held` only.
+    #[schema(value_type = crate::domain::schema::RequestedStatus)]
     pub status: BookingStatus,
     /// Defaults to a note naming the plan and suggestion.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::schema::Note>)]
     pub note: Option<String>,
 }
 
@@ -261,10 +262,14 @@ pub struct AcceptInput {
 /// taken since (or a closure now covers it); a client may accept its own programs' suggestions
 /// as `held` only.
 #[utoipa::path(post, path = "/v1/plans/{id}/suggestions/{sid}/accept", tag = "plans",
-    params(("id" = Uuid, Path), ("sid" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = Uuid, Path), ("sid" = Uuid, Path), ("Idempotency-Key" = Option<super::idempotency::IdempotencyKeyText>, Header, description = "Makes a retry safe: the same key with the same request replays the first answer (docs/api-guide.md, \"Idempotency\").")),
     request_body = AcceptInput,
-    responses((status = 201, body = Booking), (status = 403, body = super::error::Problem),
-        (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem)))]
+    responses((status = 201, body = Booking),
+        (status = 403, description = "A client key asked for a confirmed booking.",
+            body = super::error::Problem),
+        (status = 409, description = "The slot was taken since the plan was made \
+            (`/problems/overlap`, with `conflicts`), or the same `Idempotency-Key` is still \
+            being processed.", body = super::error::Problem)))]
 async fn accept_suggestion(
     State(state): State<AppState>,
     Auth(actor): Auth,

@@ -1,7 +1,7 @@
 use super::{list::*, merge_patch, ApiError, ApiJson, ApiPath, ApiQuery, Auth};
 use crate::app::AppState;
 use crate::domain::{
-    program_demand, DemandItem, Forecast, ForecastInput, NewProgram, Program, Scenario,
+    program_demand, schema, DemandItem, Forecast, ForecastInput, NewProgram, Program, Scenario,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -23,7 +23,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(post, path = "/v1/programs", tag = "programs", request_body = NewProgram,
-    responses((status = 201, body = Program), (status = 422, body = super::error::Problem)))]
+    responses((status = 201, body = Program),
+        (status = 403, description = "A client key set `priority`, `phase_success` or \
+            `allowed_suite_ids`.", body = super::error::Problem),
+        (status = 409, description = "The client has a program of this name \
+            (`/problems/duplicate`, naming `/name`).", body = super::error::Problem)))]
 async fn create_program(
     State(state): State<AppState>,
     auth: Auth,
@@ -98,11 +102,53 @@ async fn get_program(
     Ok(Json(state.store.get_program(id, auth.0.scope()).await?))
 }
 
+/// The body of `PATCH /v1/programs/{id}`: the fields to change, each as in a new program.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ProgramPatch {
+    /// Only the program's own: a program cannot move to another client.
+    client_id: Option<Uuid>,
+    #[schema(value_type = schema::Name, required = false)]
+    name: String,
+    #[schema(value_type = schema::Modality, required = false)]
+    modality: String,
+    #[schema(value_type = schema::Storage, required = false)]
+    storage: String,
+    #[schema(required = false)]
+    atmp: bool,
+    /// Planners only.
+    #[schema(value_type = schema::PhaseName, required = false)]
+    phase: String,
+    #[schema(value_type = Vec<schema::Tag>, required = false)]
+    required_capabilities: Vec<String>,
+    #[schema(value_type = schema::GradeName, required = false)]
+    min_grade: String,
+    #[schema(minimum = 1, maximum = 365, required = false)]
+    batch_days: i64,
+    #[schema(minimum = 0, maximum = 365, required = false)]
+    changeover_days: i64,
+    #[schema(value_type = Option<schema::Day>)]
+    earliest_start: Option<String>,
+    /// Planners only.
+    #[schema(value_type = Option<schema::PhaseSuccessInput>)]
+    phase_success: Option<String>,
+    /// Planners only.
+    #[schema(minimum = -1000, maximum = 1000, required = false)]
+    priority: i64,
+    /// Planners only.
+    allowed_suite_ids: Option<Vec<Uuid>>,
+}
+
 /// Change fields of a program. `phase`, `priority`, `phase_success` and `allowed_suite_ids` are
 /// the planner's: a client key changing them → 403.
 #[utoipa::path(patch, path = "/v1/programs/{id}", tag = "programs", params(("id" = Uuid, Path)),
-    request_body = Object,
-    responses((status = 200, body = Program), (status = 403, body = super::error::Problem)))]
+    request_body = ProgramPatch,
+    responses((status = 200, body = Program),
+        (status = 403, description = "A client key changed `phase`, `priority`, \
+            `phase_success` or `allowed_suite_ids`.", body = super::error::Problem),
+        (status = 409, description = "The client has a program of this name \
+            (`/problems/duplicate`, naming `/name`).", body = super::error::Problem)))]
 async fn patch_program(
     State(state): State<AppState>,
     auth: Auth,
@@ -153,6 +199,7 @@ async fn put_forecast(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct VersionQuery {
     /// A version number; the latest when omitted.
@@ -161,7 +208,9 @@ struct VersionQuery {
 
 #[utoipa::path(get, path = "/v1/programs/{id}/forecast", tag = "programs",
     params(("id" = Uuid, Path), VersionQuery),
-    responses((status = 200, body = Forecast), (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = Forecast),
+        (status = 404, description = "No such program (or not the caller's), or no such \
+            version.", body = super::error::Problem)))]
 async fn get_forecast(
     State(state): State<AppState>,
     auth: Auth,
@@ -184,9 +233,11 @@ async fn get_forecast(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct DemandQuery {
-    /// `committed`, `expected` (default) or `maximum`.
+    /// `expected` when absent.
+    #[param(value_type = Option<crate::domain::schema::ScenarioName>)]
     scenario: Option<String>,
 }
 

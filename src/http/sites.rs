@@ -15,7 +15,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Create a site (planner).
 #[utoipa::path(post, path = "/v1/sites", tag = "sites", request_body = NewSite,
-    responses((status = 201, body = Site), (status = 422, body = super::error::Problem)))]
+    responses((status = 201, body = Site), (status = 409, description = "The name is taken (`/problems/duplicate`, naming `/name`).", body = super::error::Problem)))]
 async fn create_site(
     State(state): State<AppState>,
     Staff(actor): Staff,

@@ -1,9 +1,11 @@
 use super::{list::*, merge_patch, ApiError, ApiJson, ApiPath, ApiQuery, Auth, Staff};
 use crate::app::AppState;
-use crate::domain::{Closure, NewClosure, NewSuite, Suite};
+use crate::domain::{schema, Closure, NewClosure, NewSuite, Suite};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use serde::Deserialize;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -16,7 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(post, path = "/v1/suites", tag = "suites", request_body = NewSuite,
-    responses((status = 201, body = Suite), (status = 422, body = super::error::Problem)))]
+    responses((status = 201, body = Suite), (status = 409, description = "The name is taken (`/problems/duplicate`, naming `/name`).", body = super::error::Problem)))]
 async fn create_suite(
     State(state): State<AppState>,
     Staff(actor): Staff,
@@ -54,11 +56,42 @@ async fn get_suite(
     Ok(Json(state.store.get_suite(id).await?))
 }
 
+/// The body of `PATCH /v1/suites/{id}`: the fields to change, each as in a new suite.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SuitePatch {
+    /// Only the suite's own: a suite cannot move to another site.
+    #[schema(required = false)]
+    site_id: Uuid,
+    #[schema(value_type = schema::Name, required = false)]
+    name: String,
+    #[schema(value_type = schema::GradeName, required = false)]
+    grade: String,
+    #[schema(value_type = Vec<schema::Tag>, required = false)]
+    capabilities: Vec<String>,
+    /// Fewer lines under held or confirmed bookings → 409 unless `force`.
+    #[schema(minimum = 1, maximum = 1000, required = false)]
+    lines: i64,
+    #[schema(value_type = schema::Day, required = false)]
+    available_from: String,
+    /// After `available_from`; null: no end.
+    #[schema(value_type = Option<schema::Day>)]
+    available_to: Option<String>,
+    /// Keep the change even when held or confirmed bookings fall outside the suite's new
+    /// lines or dates (they are flagged `at_risk`).
+    #[schema(required = false)]
+    force: bool,
+}
+
 /// Change any field but `site_id`. `"force": true` accepts leaving live bookings on removed
 /// lines or outside the new qualification dates (they are flagged `at_risk`).
 #[utoipa::path(patch, path = "/v1/suites/{id}", tag = "suites", params(("id" = Uuid, Path)),
-    request_body = Object,
-    responses((status = 200, body = Suite), (status = 409, body = super::error::Problem)))]
+    request_body = SuitePatch,
+    responses((status = 200, body = Suite),
+        (status = 409, description = "Held or confirmed bookings stand on removed lines or \
+            outside the new dates (`/problems/overlap`, with `conflicts`), or the name is taken \
+            (`/problems/duplicate`).", body = super::error::Problem)))]
 async fn patch_suite(
     State(state): State<AppState>,
     Staff(actor): Staff,
@@ -96,7 +129,9 @@ async fn patch_suite(
 /// Close some or all lines of a suite. 409 with the conflicting bookings unless `force`.
 #[utoipa::path(post, path = "/v1/suites/{id}/closures", tag = "suites", params(("id" = Uuid, Path)),
     request_body = NewClosure,
-    responses((status = 201, body = Closure), (status = 409, body = super::error::Problem)))]
+    responses((status = 201, body = Closure),
+        (status = 409, description = "Held or confirmed bookings fall under the closure \
+            (`/problems/overlap`, with `conflicts`).", body = super::error::Problem)))]
 async fn create_closure(
     State(state): State<AppState>,
     Staff(actor): Staff,

@@ -7,7 +7,7 @@ use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, Auth};
 use crate::app::AppState;
 use crate::domain::{Actor, ValidationErrors};
 use crate::domain::{Delivery, NewWebhook, Webhook};
-use crate::webhooks::{check_target, known_event_type, signer};
+use crate::webhooks::{check_target, known_event_type, signer, EVENT_TYPES};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -33,10 +33,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
-    /// http(s); loopback and private targets are refused unless
-    /// `webhooks.allow_private_targets`.
+    /// An absolute http(s) URL of at most 2048 characters; loopback and private targets are
+    /// refused unless `webhooks.allow_private_targets`.
+    #[schema(
+        pattern = r"^[\t\n\u000B\u000C\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[hH][tT][tT][pP][sS]?://"
+    )]
     pub url: String,
     /// Event types (see docs/api-guide.md), or `*` for all.
+    #[schema(value_type = Vec<EventType>, min_items = 1, max_items = 32)]
     pub events: Vec<String>,
     /// Only this client's events. A client key's subscriptions are always its own.
     #[serde(default)]
@@ -58,6 +62,21 @@ pub struct RotatedSecret {
     /// The new secret; the previous one keeps signing (alongside) for 24 hours.
     pub secret: String,
 }
+
+/// A webhook event type (docs/api-guide.md, "Events"), or `*` for all of them.
+pub struct EventType;
+
+impl utoipa::PartialSchema for EventType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("A webhook event type, or `*` for all of them."))
+            .enum_values(Some(std::iter::once("*").chain(EVENT_TYPES)))
+            .into()
+    }
+}
+
+impl ToSchema for EventType {}
 
 /// The client a caller's subscriptions are limited to (`None`: staff, all of them).
 fn scope(actor: &Actor) -> Option<Uuid> {
@@ -202,7 +221,9 @@ async fn list_deliveries(
 /// Send a delivery again now (typically a `dead` or `failed` one).
 #[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
     tag = "webhooks", params(("id" = Uuid, Path), ("delivery_id" = Uuid, Path)),
-    responses((status = 202), (status = 404, body = super::error::Problem)))]
+    responses((status = 202, description = "Scheduled: the delivery is sent again now."),
+        (status = 409, description = "The delivery is neither failed nor dead, or was \
+            redelivered less than a minute ago (`/problems/state`).", body = super::error::Problem)))]
 async fn redeliver(
     State(state): State<AppState>,
     Auth(actor): Auth,
