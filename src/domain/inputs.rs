@@ -281,7 +281,7 @@ pub struct NewProgram {
     #[serde(default, deserialize_with = "super::dates::opt_date")]
     #[schema(value_type = Option<schema::Day>)]
     pub earliest_start: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::objects::opt_object")]
     #[schema(value_type = Option<schema::PhaseSuccessInput>)]
     pub phase_success: Option<PhaseSuccess>,
     #[serde(default)]
@@ -331,6 +331,7 @@ impl NewProgram {
 #[serde(deny_unknown_fields)]
 pub struct ForecastInput {
     /// One entry per month.
+    #[serde(deserialize_with = "super::objects::objects")]
     #[schema(max_items = 600)]
     pub entries: Vec<ForecastEntry>,
 }

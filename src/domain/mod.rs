@@ -8,6 +8,7 @@ pub mod dates;
 mod errors;
 mod inputs;
 mod keys;
+mod objects;
 mod plan_input;
 mod plans;
 pub mod schema;

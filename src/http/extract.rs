@@ -54,9 +54,35 @@ pub fn from_json_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<
 }
 
 fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
+    let mut value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    // Every body this API takes is an object; serde would also read a struct from an array of
+    // its fields in order, which the document does not allow.
+    if !value.is_object() {
+        return Err(ApiError::invalid("/", "the body must be a JSON object"));
+    }
+    integral_floats_to_integers(&mut value);
     from_json_value(value)
+}
+
+/// JSON Schema counts `3.0` as an integer; serde reads it into an `f64` but not into an `i64`.
+/// Written as integers, such numbers are taken wherever an integer is (and still wherever a
+/// float is).
+fn integral_floats_to_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
+                // Inside i64 (`i64::MAX as f64` is 2^63, itself outside).
+                if f.fract() == 0.0 && f.abs() < i64::MAX as f64 {
+                    *n = serde_json::Number::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_floats_to_integers),
+        _ => {}
+    }
 }
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
@@ -96,6 +122,16 @@ fn is_json(content_type: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// A UUID as the document's `uuid` format has it: `8-4-4-4-12` hex digits. (`Uuid::parse_str`
+/// also takes the braced, URN and hyphen-less forms.)
+pub fn hyphenated_uuid(s: &str) -> Option<Uuid> {
+    if s.len() == 36 {
+        Uuid::try_parse(s).ok()
+    } else {
+        None
+    }
+}
+
 /// A UUID path parameter: anything else is simply not found.
 pub struct ApiPath<T>(pub T);
 
@@ -107,9 +143,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiPath<Uuid> {
             axum::extract::Path::<String>::from_request_parts(parts, state)
                 .await
                 .map_err(|_| ApiError::NotFound)?;
-        Uuid::parse_str(&raw)
-            .map(ApiPath)
-            .map_err(|_| ApiError::NotFound)
+        hyphenated_uuid(&raw).map(ApiPath).ok_or(ApiError::NotFound)
     }
 }
 
@@ -121,8 +155,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiPath<(Uuid, Uuid)> {
             axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
                 .await
                 .map_err(|_| ApiError::NotFound)?;
-        match (Uuid::parse_str(&a), Uuid::parse_str(&b)) {
-            (Ok(a), Ok(b)) => Ok(ApiPath((a, b))),
+        match (hyphenated_uuid(&a), hyphenated_uuid(&b)) {
+            (Some(a), Some(b)) => Ok(ApiPath((a, b))),
             _ => Err(ApiError::NotFound),
         }
     }
@@ -161,13 +195,12 @@ impl Paging {
         if !(1..=1000).contains(&limit) {
             return Err(ApiError::invalid("limit", "must be between 1 and 1000"));
         }
-        let after =
-            match cursor {
-                None | Some("") => None,
-                Some(c) => Some(Uuid::parse_str(c).map_err(|_| {
-                    ApiError::invalid("cursor", "not a cursor returned by this list")
-                })?),
-            };
+        let after = match cursor {
+            None | Some("") => None,
+            Some(c) => Some(hyphenated_uuid(c).ok_or_else(|| {
+                ApiError::invalid("cursor", "not a cursor returned by this list")
+            })?),
+        };
         Ok(crate::store::Page {
             limit: limit as u32,
             after,

@@ -190,6 +190,106 @@ both_backends!(
 );
 
 both_backends!(
+    input_is_read_exactly_as_the_openapi_document_describes_it,
+    |app: TestApp| async move {
+        let k = app.admin_key.clone();
+        let site = app.site("S").await;
+        let client = app.client("C").await;
+
+        // A body is an object, and so is an object inside it.
+        for body in [&b"[]"[..], b"[\"x\", \"UTC\"]", b"7", b"\"x\""] {
+            app.raw(Method::POST, "/v1/sites", &k, body.to_vec())
+                .await
+                .invalid("/");
+        }
+        let mut body = TestApp::program_body(&client["id"], "P");
+        body["phase_success"] = json!([0.5, 0.5]);
+        app.post("/v1/programs", &k, body.clone())
+            .await
+            .invalid("/phase_success");
+        body["phase_success"] = json!({"phase1": 0.5});
+        let program = app.post("/v1/programs", &k, body).await.expect(201);
+        app.put(
+            &format!("/v1/programs/{}/forecast", program["id"].as_str().unwrap()),
+            &k,
+            json!({"entries": [["2027-01", "phase1", 2]]}),
+        )
+        .await
+        .invalid("/entries/0");
+
+        // A whole number is an integer however it is written.
+        let suite = app
+            .post(
+                "/v1/suites",
+                &k,
+                json!({"site_id": site["id"], "name": "CT", "grade": "B", "lines": 2.0,
+                       "available_from": "2026-01-01"}),
+            )
+            .await
+            .expect(201);
+        assert_eq!(suite["lines"], 2);
+
+        // Dates are YYYY-MM-DD and instants RFC 3339 date-times, nothing looser.
+        for day in ["2026-1-01", "2026-01-01 ", "2026 -01-01"] {
+            app.post(
+                "/v1/suites",
+                &k,
+                json!({"site_id": site["id"], "name": "CT2", "grade": "B", "lines": 1,
+                       "available_from": day}),
+            )
+            .await
+            .invalid("/available_from");
+        }
+        app.get("/v1/bookings?from=2026-1-1", &k)
+            .await
+            .invalid("from");
+        for at in [
+            "2026-01-01 00:00:00Z",
+            "2026-01-01T00:00Z",
+            "2026-01-01T10:00:60Z",
+        ] {
+            app.get(&format!("/v1/audit?from={at}"), &k)
+                .await
+                .invalid("from");
+        }
+        app.get("/v1/audit?from=2026-01-01t00:00:00%2B01:00", &k)
+            .await
+            .expect(200);
+
+        // Ids are 8-4-4-4-12; an empty cursor is the first page.
+        let id = suite["id"].as_str().unwrap();
+        app.get(&format!("/v1/suites/{id}"), &k).await.expect(200);
+        let simple = id.replace('-', "");
+        for other in [
+            simple.clone(),
+            format!("{{{id}}}"),
+            format!("urn:uuid:{id}"),
+        ] {
+            app.get(&format!("/v1/suites/{other}"), &k)
+                .await
+                .problem(404);
+        }
+        app.get(&format!("/v1/suites?cursor={simple}"), &k)
+            .await
+            .invalid("cursor");
+        let all = app.get("/v1/suites?cursor=", &k).await.expect(200);
+        assert_eq!(all["items"].as_array().unwrap().len(), 1);
+
+        // An Idempotency-Key is 1 to 255 visible characters.
+        let long = "k".repeat(256);
+        let r = app
+            .http
+            .post(format!("{}/v1/bookings/{id}/cancel", app.base))
+            .bearer_auth(&k)
+            .header("Idempotency-Key", long)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+    }
+);
+
+both_backends!(
     bodies_over_one_mebibyte_are_413,
     |app: TestApp| async move {
         let big = format!(
