@@ -10,13 +10,16 @@ demo:
 	./scripts/setup.sh
 	cargo run --release -- serve --demo
 
-## The whole test suite: unit, solver and API tests on SQLite and PostgreSQL, then the contract
-## smoke test. The smoke test lives beside the repository (../shared/conformance/contract_smoke.py);
-## where it is absent, scripts/contract-smoke.sh prints a loud "contract smoke test NOT run" line on
-## stderr and the target still succeeds on the strength of the project's own tests.
+## The whole test suite: unit, solver and API tests on SQLite and PostgreSQL; Schemathesis against
+## the real server, which must find the OpenAPI document true (scripts/schemathesis.sh); then the
+## contract smoke test. The smoke test lives beside the repository
+## (../shared/conformance/contract_smoke.py); where it is absent, scripts/contract-smoke.sh prints a
+## loud "contract smoke test NOT run" line on stderr and the target still succeeds on the strength
+## of the project's own tests.
 test:
 	./scripts/setup.sh --test
 	cargo test --workspace
+	./scripts/schemathesis.sh
 	SMOKE_ONLY=$(SMOKE_ONLY) ./scripts/contract-smoke.sh
 
 lint:
