@@ -78,8 +78,8 @@ pub(super) fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiErro
 #[utoipa::path(post, path = "/v1/bookings", tag = "bookings", request_body = NewBooking,
     params(("Idempotency-Key" = Option<super::idempotency::IdempotencyKeyText>, Header, description = "Makes a retry safe: the same key with the same request replays the first answer (docs/api-guide.md, \"Idempotency\").")),
     responses((status = 201, body = Booking),
-        (status = 403, description = "A client key asked for a confirmed booking.",
-            body = super::error::Problem),
+        (status = 403, description = "A client key asked for a confirmed booking, or for a \
+            kind only planners book (`media_fill`, `maintenance`).", body = super::error::Problem),
         (status = 409, description = "The interval collides with held or confirmed bookings, \
             closures or the suite's qualification dates (`/problems/overlap`, with `conflicts`); \
             or the same `Idempotency-Key` is still being processed \
