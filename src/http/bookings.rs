@@ -130,6 +130,9 @@ struct BookingQuery {
     client_id: Option<Uuid>,
     #[param(value_type = Option<BookingStatus>)]
     status: Option<String>,
+    /// Only bookings of this kind.
+    #[param(value_type = Option<crate::domain::BookingKindName>)]
+    kind: Option<String>,
     /// Bookings overlapping `[from, to)`.
     #[serde(default, deserialize_with = "crate::domain::dates::opt_date")]
     #[param(value_type = Option<schema::Day>)]
@@ -153,6 +156,16 @@ impl BookingQuery {
                 ApiError::invalid("status", "must be held, confirmed, cancelled or expired")
             })?),
         };
+        let kind = match self.kind.as_deref() {
+            None => None,
+            Some(k) => Some(crate::domain::BookingKind::parse(k).ok_or_else(|| {
+                ApiError::invalid(
+                    "kind",
+                    "must be gmp_batch, ppq, engineering_run, tech_transfer, media_fill or \
+                     maintenance",
+                )
+            })?),
+        };
         if let (Some(f), Some(t)) = (self.from, self.to) {
             if t <= f {
                 return Err(ApiError::invalid("to", "must be after from"));
@@ -163,6 +176,7 @@ impl BookingQuery {
             program_id: self.program_id,
             client_id: self.client_id,
             status,
+            kind,
             from: self.from,
             to: self.to,
         })

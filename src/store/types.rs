@@ -74,6 +74,7 @@ pub struct BookingFilter {
     pub program_id: Option<Uuid>,
     pub client_id: Option<Uuid>,
     pub status: Option<BookingStatus>,
+    pub kind: Option<crate::domain::BookingKind>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
 }

@@ -123,6 +123,21 @@ both_backends!(kinds_are_validated_and_shown, |app: TestApp| async move {
     body["kind"] = json!("tech_transfer");
     let tt = app.post("/v1/bookings", &key, body).await.expect(201);
     assert_eq!(tt["kind"], "tech_transfer");
+    // Lists filter by kind.
+    let listed = app
+        .get("/v1/bookings?kind=tech_transfer", &app.admin_key)
+        .await
+        .expect(200);
+    let ids: Vec<&Value> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| &b["id"])
+        .collect();
+    assert_eq!(ids, vec![&tt["id"]], "{listed}");
+    app.get("/v1/bookings?kind=rental", &app.admin_key)
+        .await
+        .invalid("kind");
     // The calendar says what each booking is.
     let r = app
         .http

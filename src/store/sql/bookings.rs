@@ -167,6 +167,11 @@ impl BookingStore for Backend {
             Some(BookingStatus::Confirmed) => " AND b.status = 'confirmed' AND $9 IS NOT NULL",
             Some(BookingStatus::Cancelled) => " AND b.status = 'cancelled' AND $9 IS NOT NULL",
         };
+        // The kind is one of the enum's own names, never the caller's text.
+        let kind_sql = filter
+            .kind
+            .map(|k| format!(" AND b.kind = '{}'", k.as_str()))
+            .unwrap_or_default();
         let sql = format!(
             "SELECT {cols} FROM bookings b JOIN programs p ON p.id = \
              b.program_id \
@@ -175,7 +180,7 @@ impl BookingStore for Backend {
              AND ($5 IS NULL OR b.ends_on > $5) AND ($6 IS NULL OR b.starts_on < $6) \
              AND ($7 IS NULL OR b.starts_on > (SELECT starts_on FROM bookings WHERE id = $7) \
                   OR (b.starts_on = (SELECT starts_on FROM bookings WHERE id = $7) AND b.id > \
-                  $7)){status_sql} \
+                  $7)){status_sql}{kind_sql} \
              ORDER BY b.starts_on, b.id LIMIT $8",
             cols = *BOOKING_COLS_OF_B
         );
