@@ -198,8 +198,10 @@ impl Settings {
         if self.webhooks.lease_margin_s < 1 {
             return Err("webhooks.lease_margin_s must be at least 1".into());
         }
-        if self.planning.lease_s < 3 {
-            return Err("planning.lease_s must be at least 3 (it is renewed every third)".into());
+        if !(3..=86_400).contains(&self.planning.lease_s) {
+            return Err(
+                "planning.lease_s must be from 3 (it is renewed every third) to 86400".into(),
+            );
         }
         if self.bookings.hold_ttl_days < 1 {
             return Err("bookings.hold_ttl_days must be at least 1".into());

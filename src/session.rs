@@ -169,10 +169,16 @@ pub fn check_write(
     }
 }
 
-/// A fresh login-form token: the cookie to set (path `/login`, for the browser's session) and the
-/// value for the form's hidden field.
+/// The login-form token: the cookie to set (path `/login`, for the browser's session) and the
+/// value for the form's hidden field. A browser that already holds one keeps it, so that two
+/// login tabs (or a page from the back button) both work; what protects the form is that a
+/// page elsewhere can neither read the cookie nor post from this origin.
 pub fn login_form_token(jar: CookieJar, secure: bool) -> (CookieJar, String) {
-    let value = generate_token();
+    let value = jar
+        .get(LOGIN_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| (32..=128).contains(&v.len()))
+        .unwrap_or_else(generate_token);
     let cookie = Cookie::build((LOGIN_COOKIE, value.clone()))
         .http_only(true)
         .same_site(SameSite::Strict)

@@ -48,6 +48,18 @@ pub(super) fn rules(state: &AppState) -> BookingRules {
     }
 }
 
+/// Media fills and maintenance are the CDMO's own: a client may not book them, directly or by
+/// accepting a suggestion.
+pub(super) fn may_book(kind: crate::domain::BookingKind, client: bool) -> Result<(), ApiError> {
+    if client && kind.cdmo_only() {
+        return Err(ApiError::Forbidden(format!(
+            "/kind: {} is the CDMO's own activity; planners book it",
+            kind.as_str()
+        )));
+    }
+    Ok(())
+}
+
 /// A client sees only the intervals it collides with, never whose they are.
 pub(super) fn scrub(error: ApiError, actor: &Actor) -> ApiError {
     match error {
@@ -104,12 +116,7 @@ async fn create_booking(
                 "clients reserve slots as holds; the CDMO confirms them".into(),
             ));
         }
-        if client && input.kind.cdmo_only() {
-            return Err(ApiError::Forbidden(format!(
-                "/kind: {} is the CDMO's own activity; planners book it",
-                input.kind.as_str()
-            )));
-        }
+        may_book(input.kind, client)?;
         let rules = rules(&st);
         let input = input.validate(&rules, client)?;
         let booking = st

@@ -290,6 +290,7 @@ async fn accept_suggestion(
         }
         let scope = client.then(|| actor.client_id.unwrap_or(Uuid::nil()));
         let s = st.store.get_plan_suggestion(plan_id, sid, scope).await?;
+        bookings::may_book(s.kind, client)?;
         let rules = bookings::rules(&st);
         let booking = NewBooking {
             program_id: s.program_id,

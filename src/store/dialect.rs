@@ -9,6 +9,10 @@ pub struct Dialect {
     /// PostgreSQL: `FOR UPDATE`. SQLite: nothing — every write transaction starts with
     /// `BEGIN IMMEDIATE` and so already holds the database's only write lock.
     pub for_update: &'static str,
+    /// Appended to a `SELECT` of a parent row (a client) to serialise the writes that count its
+    /// children (holds, subscriptions) without blocking inserts that merely reference it.
+    /// PostgreSQL: `FOR NO KEY UPDATE`. SQLite: nothing (its write lock serialises already).
+    pub lock_parent: &'static str,
     /// The same, for a booking read joined with its program (lock only the booking row).
     pub for_update_of_booking: &'static str,
     /// Appended to a queue read so that replicas share the work instead of waiting on each
@@ -31,6 +35,7 @@ impl Dialect {
     pub const SQLITE: Dialect = Dialect {
         name: "sqlite",
         for_update: "",
+        lock_parent: "",
         for_update_of_booking: "",
         claim: "",
         uuid_text: ("hex(", ")"),
@@ -41,6 +46,7 @@ impl Dialect {
     pub const POSTGRES: Dialect = Dialect {
         name: "postgres",
         for_update: " FOR UPDATE",
+        lock_parent: " FOR NO KEY UPDATE",
         for_update_of_booking: " FOR UPDATE OF b",
         claim: " FOR UPDATE SKIP LOCKED",
         uuid_text: ("CAST(", " AS text)"),

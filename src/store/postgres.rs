@@ -120,7 +120,7 @@ static BOOK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
          WHERE id = $3 AND max_booking_days < $24 AND EXISTS (SELECT 1 FROM b) \
      ) \
      SELECT count(*) FROM b",
-        held = booking_path::client_held_sql("$15", "$11"),
+        held = booking_path::client_held_sql("$15", "$27"),
     )
 });
 
@@ -157,14 +157,24 @@ impl PgStore {
             .bind(w.idem.map(|k| k.key.as_str()))
             .bind(w.days())
             .bind(w.hold_quota)
-            .bind(b.kind.as_str());
+            .bind(b.kind.as_str())
+            // The quota counts holds live now, as the check before the write did.
+            .bind(crate::store::now());
         let written = if w.hold_quota.is_some() {
             // A client's hold: its row lock first, so that its holds are counted one at a time.
-            let mut tx = self.pool.begin().await?;
-            sqlx::query("SELECT id FROM clients WHERE id = $1 FOR UPDATE")
-                .bind(w.client_id)
-                .execute(&mut *tx)
+            // READ COMMITTED whatever the server's default: the statement after the lock must
+            // see every hold committed before it.
+            let mut tx = self
+                .pool
+                .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
                 .await?;
+            sqlx::query(&format!(
+                "SELECT id FROM clients WHERE id = $1{}",
+                DIALECT.lock_parent
+            ))
+            .bind(w.client_id)
+            .execute(&mut *tx)
+            .await?;
             match query.fetch_one(&mut *tx).await {
                 Ok(n) => tx.commit().await.map(|()| n),
                 Err(e) => Err(e),

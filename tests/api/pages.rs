@@ -736,6 +736,25 @@ both_backends!(
                 "{html}"
             );
         }
+        // A second login tab keeps the browser's token, so the first tab's form still works.
+        let again = app
+            .http
+            .get(format!("{}/login", app.base))
+            .header("cookie", &form_cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(hidden_csrf(&again.text().await.unwrap()), token);
+        let r = app
+            .http
+            .post(format!("{}/login", app.base))
+            .header("cookie", &form_cookie)
+            .header("origin", &app.base)
+            .form(&[("key", planner.as_str()), ("csrf_token", &token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303, "the first tab's form");
         // The real form, from this service, logs in.
         let (status, location, cookie, _) = login(&app, &planner).await;
         assert_eq!((status, location.as_str()), (303, "/ui/"), "{cookie}");

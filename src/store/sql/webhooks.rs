@@ -31,7 +31,10 @@ impl WebhookStore for Backend {
         let mut tx = self.write_tx().await?;
         if let Some(client) = input.client_id {
             // The client's row lock serialises its subscriptions, so the count below is exact.
-            let sql = format!("SELECT id FROM clients WHERE id = $1{}", DIALECT.for_update);
+            let sql = format!(
+                "SELECT id FROM clients WHERE id = $1{}",
+                DIALECT.lock_parent
+            );
             let found = sqlx::query_scalar::<_, Uuid>(&sql)
                 .bind(client)
                 .fetch_optional(&mut *tx)
