@@ -33,8 +33,8 @@ cleanup() {
 }
 trap cleanup EXIT
 echo "server pid $pid" >&2
-for _ in $(seq 1 100); do grep -q 'listening on' "$dir/log" 2>/dev/null && break; sleep 0.1; done
-base=http://$(grep -o 'listening on http://[0-9.:]*' "$dir/log" | head -1 | sed 's|listening on http://||')
+. "$root/scripts/listening.sh"
+base=$(listening_addr "$dir/log" "$pid" 10 bench-bookings)
 post() { curl -sf "$base$1" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d "$2"; }
 id() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
 site=$(post /v1/sites '{"name":"Bench","timezone":"UTC"}' | id)

@@ -35,13 +35,7 @@ SUITEPLAN__AUTH__BOOTSTRAP_ADMIN_KEY=$key SUITEPLAN__LOG__FORMAT=json \
   "$target/debug/suiteplan" serve --bind 127.0.0.1:0 --database-url "sqlite://$dir/smoke.db" 2>"$dir/log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-addr=""
-for _ in $(seq 1 100); do
-  addr=$(grep -o 'listening on http://[0-9.:]*' "$dir/log" | head -1 | sed 's/listening on //') || true
-  [ -n "$addr" ] && break
-  kill -0 $pid 2>/dev/null || { cat "$dir/log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$addr" ] || { echo "contract-smoke: server did not start" >&2; cat "$dir/log" >&2; exit 1; }
+. "$root/scripts/listening.sh"
+addr=$(listening_addr "$dir/log" "$pid" 10 contract-smoke)
 echo "contract-smoke: running $smoke against $addr${SMOKE_ONLY:+ (section $SMOKE_ONLY)}" >&2
 python3 "$smoke" "$addr" "$key" ${SMOKE_ONLY:+--only "$SMOKE_ONLY"}

@@ -42,14 +42,8 @@ key="st-admin-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 ) &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-addr=""
-for _ in $(seq 1 300); do
-  addr=$(grep -o 'listening on http://[0-9.:]*' "$dir/log" | head -1 | sed 's/listening on //') || true
-  [ -n "$addr" ] && break
-  kill -0 $pid 2>/dev/null || { cat "$dir/log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$addr" ] || { echo "schemathesis: the server did not start" >&2; cat "$dir/log" >&2; exit 1; }
+. "$root/scripts/listening.sh"
+addr=$(listening_addr "$dir/log" "$pid" 30 schemathesis)
 echo "schemathesis: $("$st" --version) against $addr (demo data)" >&2
 started=$(date +%s)
 status=0
