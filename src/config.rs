@@ -55,6 +55,20 @@ pub struct BookingSettings {
     pub sweep_interval_s: u64,
 }
 
+impl BookingSettings {
+    /// The booking rules as of now: these settings and the clock.
+    pub fn rules(&self) -> crate::domain::BookingRules {
+        let now = crate::store::now();
+        crate::domain::BookingRules {
+            hold_ttl_days: self.hold_ttl_days,
+            client_hold_max_span_days: self.client_hold_max_span_days,
+            client_hold_quota_line_days: self.client_hold_quota_line_days,
+            today: now.date_naive(),
+            now,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct PlanningSettings {
     pub horizon_months: u32,

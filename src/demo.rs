@@ -54,7 +54,10 @@ struct ProgramSpec {
     ramp: &'static [(i32, Phase, i64)],
 }
 
-pub async fn seed(store: &DynStore) -> Result<DemoKeys, StoreError> {
+pub async fn seed(
+    store: &DynStore,
+    bookings: &crate::config::BookingSettings,
+) -> Result<DemoKeys, StoreError> {
     let actor = Actor::system();
     let existing = store
         .list_sites(Page {
@@ -74,7 +77,7 @@ pub async fn seed(store: &DynStore) -> Result<DemoKeys, StoreError> {
             .await?
             .items
     } else {
-        seed_data(store, &actor).await?
+        seed_data(store, &actor, bookings).await?
     };
     // Replace the demo keys.
     let keys = store
@@ -115,7 +118,11 @@ pub async fn seed(store: &DynStore) -> Result<DemoKeys, StoreError> {
     })
 }
 
-async fn seed_data(store: &DynStore, actor: &Actor) -> Result<Vec<Client>, StoreError> {
+async fn seed_data(
+    store: &DynStore,
+    actor: &Actor,
+    booking_settings: &crate::config::BookingSettings,
+) -> Result<Vec<Client>, StoreError> {
     let invalid = |e: ValidationErrors| StoreError::Validation(e);
     let leiden = store
         .create_site(
@@ -423,7 +430,14 @@ async fn seed_data(store: &DynStore, actor: &Actor) -> Result<Vec<Client>, Store
         }
         store.put_forecast(actor, program.id, &entries).await?;
     }
-    seed_bookings(store, actor, &suite_ids, &program_ids).await?;
+    seed_bookings(
+        store,
+        actor,
+        &booking_settings.rules(),
+        &suite_ids,
+        &program_ids,
+    )
+    .await?;
     // A plan of the next 30 months if every program succeeds (the planner's question "when do
     // we run out?"): made by the plan worker as soon as the service runs, it finds the
     // autologous shortfall and advises lines.
@@ -443,20 +457,13 @@ async fn seed_data(store: &DynStore, actor: &Actor) -> Result<Vec<Client>, Store
 async fn seed_bookings(
     store: &DynStore,
     actor: &Actor,
+    rules: &BookingRules,
     suites: &[uuid::Uuid],
     programs: &[uuid::Uuid],
 ) -> Result<(), StoreError> {
     use BookingKind::*;
     use BookingStatus::{Confirmed, Held};
-    let now = crate::store::now();
-    let today = now.date_naive();
-    let rules = BookingRules {
-        hold_ttl_days: 14,
-        client_hold_max_span_days: 180,
-        client_hold_quota_line_days: 730,
-        today,
-        now,
-    };
+    let (now, today) = (rules.now, rules.today);
     // (program, suite, line, first day from today, days, status, kind); programs and suites
     // are indices into seed_data's lists. Each lasts its batch plus changeover.
     let plan: [(usize, usize, i64, u64, u64, BookingStatus, BookingKind); 17] = [
@@ -492,9 +499,9 @@ async fn seed_bookings(
             hold_expires_at: (status == Held).then(|| now + chrono::Duration::days(60)),
             note: None,
         }
-        .validate(&rules, false)
+        .validate(rules, false)
         .map_err(StoreError::Validation)?;
-        store.create_booking(actor, &input, &rules, None).await?;
+        store.create_booking(actor, &input, rules, None).await?;
     }
     Ok(())
 }

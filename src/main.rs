@@ -83,7 +83,7 @@ async fn main() -> anyhow::Result<()> {
             }
             let app = suiteplan::startup::Application::build(settings).await?;
             if demo {
-                let keys = suiteplan::demo::seed(&app.store())
+                let keys = suiteplan::demo::seed(&app.store(), &app.settings().bookings)
                     .await
                     .context("seeding demo data")?;
                 let base = format!("http://{}", app.local_addr());

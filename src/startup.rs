@@ -45,6 +45,10 @@ impl Application {
         self.state.store.clone()
     }
 
+    pub fn settings(&self) -> &crate::config::Settings {
+        &self.state.settings
+    }
+
     /// Serves until `shutdown` resolves.
     pub async fn run_until(
         self,

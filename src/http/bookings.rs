@@ -38,14 +38,7 @@ pub fn feed_router() -> axum::Router<AppState> {
 }
 
 pub(super) fn rules(state: &AppState) -> BookingRules {
-    let now = crate::store::now();
-    BookingRules {
-        hold_ttl_days: state.settings.bookings.hold_ttl_days,
-        client_hold_max_span_days: state.settings.bookings.client_hold_max_span_days,
-        client_hold_quota_line_days: state.settings.bookings.client_hold_quota_line_days,
-        today: now.date_naive(),
-        now,
-    }
+    state.settings.bookings.rules()
 }
 
 /// Media fills and maintenance are the CDMO's own: a client may not book them, directly or by
