@@ -94,7 +94,7 @@ impl FromRequestParts<AppState> for PageUser {
         let Some(token) = session::token(&parts.headers) else {
             return Err(to_login());
         };
-        match session::identity(&state.store, &parts.headers).await {
+        match state.store.session_identity(&hash_key(&token)).await {
             Ok(Some(identity)) => Ok(PageUser {
                 identity,
                 csrf: session::csrf_token(&token),

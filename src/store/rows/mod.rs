@@ -260,6 +260,12 @@ pub const BOOKING_COLS: &str =
     "id, program_id, suite_id, line, starts_on, ends_on, status, kind, hold_expires_at, note, \
      at_risk, created_at";
 
+/// A stored booking kind (`bookings.kind`, `plan_suggestions.kind`); the schema's CHECK keeps
+/// them valid, so an unknown one is a decoding error naming the column.
+pub fn kind_of(column: &str, stored: &str) -> Result<BookingKind, StoreError> {
+    BookingKind::parse(stored).ok_or_else(|| StoreError::unknown_value(column, stored))
+}
+
 /// [`BOOKING_COLS`] of the table aliased `b` (for reads that join the program).
 pub static BOOKING_COLS_OF_B: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     BOOKING_COLS
@@ -297,8 +303,7 @@ impl TryFrom<BookingRow> for Booking {
             end: r.ends_on,
             status: BookingStatus::parse(&r.status)
                 .ok_or_else(|| StoreError::unknown_value("bookings.status", &r.status))?,
-            kind: BookingKind::parse(&r.kind)
-                .ok_or_else(|| StoreError::unknown_value("bookings.kind", &r.kind))?,
+            kind: kind_of("bookings.kind", &r.kind)?,
             hold_expires_at: r.hold_expires_at,
             note: r.note,
             at_risk: r.at_risk,

@@ -74,8 +74,7 @@ impl TryFrom<SuggestionRow> for PlanSuggestion {
             start: r.starts_on,
             end: r.ends_on,
             month: r.month,
-            kind: BookingKind::parse(&r.kind)
-                .ok_or_else(|| StoreError::unknown_value("plan_suggestions.kind", &r.kind))?,
+            kind: super::kind_of("plan_suggestions.kind", &r.kind)?,
         })
     }
 }

@@ -132,8 +132,7 @@ pub(super) async fn snapshot(
                 start: r.starts_on,
                 end: r.ends_on,
                 confirmed: r.status == "confirmed",
-                kind: BookingKind::parse(&r.kind)
-                    .ok_or_else(|| StoreError::unknown_value("bookings.kind", &r.kind))?,
+                kind: kind_of("bookings.kind", &r.kind)?,
             })
         })
         .collect::<Result<_, StoreError>>()?;
