@@ -26,14 +26,18 @@ pub async fn login_form(app: &TestApp) -> (String, String) {
     (cookie, hidden_csrf(&html))
 }
 
-/// The value of the form's hidden `csrf_token` field in `html`.
-pub fn hidden_csrf(html: &str) -> String {
-    let marker = r#"name="csrf_token" value=""#;
+/// The attribute value that follows `marker` (which ends with its opening quote) in `html`.
+fn value_after(html: &str, marker: &str) -> String {
     let at = html
         .find(marker)
-        .unwrap_or_else(|| panic!("no CSRF field: {html}"))
+        .unwrap_or_else(|| panic!("no {marker} in {html}"))
         + marker.len();
     html[at..].split('"').next().unwrap_or("").to_string()
+}
+
+/// The value of the form's hidden `csrf_token` field in `html`.
+pub fn hidden_csrf(html: &str) -> String {
+    value_after(html, r#"name="csrf_token" value=""#)
 }
 
 /// Posts the login form with `key`, as the browser would from the page (its token cookie and
@@ -79,12 +83,7 @@ pub async fn csrf_of(app: &TestApp, cookie: &str) -> String {
     } else {
         html
     };
-    let marker = r#"<meta name="csrf-token" content=""#;
-    let at = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("no CSRF meta: {html}"))
-        + marker.len();
-    html[at..].split('"').next().unwrap_or("").to_string()
+    value_after(&html, r#"<meta name="csrf-token" content=""#)
 }
 
 /// The `name=value` part of a Set-Cookie header.
