@@ -13,8 +13,14 @@
 //! Pure: no I/O, no clock (the caller decides which bookings are live). Days are half-open
 //! `[start, end)` intervals of [`NaiveDate`]s and lines are numbered `1..=lines`. Suite ids and
 //! booking tags are type parameters: `Uuid`s in the service, indices in the planner.
+//!
+//! Pools (staff crews, the QC lab, shared equipment) are one more rule here: which pool serves a
+//! batch's need ([`pool_serves`]), a pool's capacity on a day ([`pool_capacity`]), what a batch
+//! takes on which days ([`needs_of`]) and whether a batch still fits a pool's day calendar
+//! ([`PoolCalendar::short_days`]). The planner's model, the booking path and availability use
+//! them; the checker again does not.
 
-use crate::types::{Closure, Grade, Suite};
+use crate::types::{Closure, Grade, Pool, PoolException, ResourceNeed, Suite, WeekDay};
 use chrono::{Days, NaiveDate};
 
 /// What the rules need to know about a suite.
@@ -495,6 +501,173 @@ fn merge_by_start(
         (Some(_), _) => a.next(),
         (None, _) => b.next(),
     })
+}
+
+// ---- Pools ----
+
+/// What the rules need to know about a pool's calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolRules<'a> {
+    /// Capacity on a working day.
+    pub capacity: u32,
+    pub weekdays: &'a [WeekDay],
+    /// Dated capacities on working days; the last one covering a day counts.
+    pub exceptions: &'a [PoolException],
+}
+
+impl<'a> From<&'a Pool> for PoolRules<'a> {
+    fn from(p: &'a Pool) -> Self {
+        PoolRules {
+            capacity: p.capacity,
+            weekdays: &p.weekdays,
+            exceptions: &p.exceptions,
+        }
+    }
+}
+
+/// Does a pool of `pool_site` (every site when `None`) with `pool_tag` serve the need `tag` of a
+/// batch in a suite of `suite_site`?
+pub fn pool_serves<S: PartialEq>(
+    pool_site: Option<&S>,
+    pool_tag: &str,
+    suite_site: Option<&S>,
+    tag: &str,
+) -> bool {
+    pool_tag == tag && pool_site.is_none_or(|p| suite_site == Some(p))
+}
+
+/// A pool's capacity on `day`: 0 on a day that is not a working day; else the last exception
+/// covering the day, else the default.
+pub fn pool_capacity(pool: &PoolRules<'_>, day: NaiveDate) -> u32 {
+    if !pool.weekdays.contains(&WeekDay::of(day)) {
+        return 0;
+    }
+    pool.exceptions
+        .iter()
+        .rev()
+        .find(|e| e.start <= day && e.end.is_none_or(|end| day < end))
+        .map_or(pool.capacity, |e| e.capacity)
+}
+
+/// What one batch of `profile` starting on `start` takes: `(need index, day, amount)` for every
+/// day offset of every need with a positive amount (a day listed twice counts twice).
+pub fn needs_of(
+    profile: &[ResourceNeed],
+    start: NaiveDate,
+) -> impl Iterator<Item = (usize, NaiveDate, u32)> + '_ {
+    profile
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.amount > 0)
+        .flat_map(move |(i, n)| {
+            n.days
+                .iter()
+                .map(move |d| (i, plus_days(start, *d as usize), n.amount))
+        })
+}
+
+/// Days after its start that a batch of `profile` still takes something from a pool (the last
+/// offset + 1; 0 for an empty profile).
+pub fn profile_reach(profile: &[ResourceNeed]) -> u32 {
+    profile
+        .iter()
+        .filter(|n| n.amount > 0)
+        .flat_map(|n| n.days.iter().map(|d| d + 1))
+        .max()
+        .unwrap_or(0)
+}
+
+/// A day on which a pool cannot give what is asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShortDay<T> {
+    pub day: NaiveDate,
+    pub capacity: u32,
+    /// Taken by the users already on the calendar.
+    pub used: u32,
+    pub asked: u32,
+    /// Those users (their tags, in the order they were added).
+    pub users: Vec<T>,
+}
+
+/// One pool's days over `[from, from + capacity.len())`: capacity and what its users take.
+#[derive(Debug, Clone)]
+pub struct PoolCalendar<T> {
+    from: NaiveDate,
+    capacity: Vec<u32>,
+    used: Vec<u32>,
+    /// `(day index, user)` for every day a user takes something.
+    users: Vec<(usize, T)>,
+}
+
+impl<T: Clone + PartialEq> PoolCalendar<T> {
+    /// The pool's capacity on each day of `[from, to)`, nothing used yet.
+    pub fn new(pool: &PoolRules<'_>, from: NaiveDate, to: NaiveDate) -> Self {
+        let n = (to - from).num_days().max(0) as usize;
+        PoolCalendar {
+            from,
+            capacity: (0..n)
+                .map(|i| pool_capacity(pool, plus_days(from, i)))
+                .collect(),
+            used: vec![0; n],
+            users: Vec::new(),
+        }
+    }
+
+    fn index(&self, day: NaiveDate) -> Option<usize> {
+        usize::try_from((day - self.from).num_days())
+            .ok()
+            .filter(|i| *i < self.capacity.len())
+    }
+
+    /// `user` takes `amount` on `day` (ignored outside the calendar's days).
+    pub fn take(&mut self, day: NaiveDate, amount: u32, user: T) {
+        if let Some(i) = self.index(day) {
+            self.used[i] = self.used[i].saturating_add(amount);
+            self.users.push((i, user));
+        }
+    }
+
+    /// The days on which `asks` (day, amount; a day may repeat) do not fit what is left, in day
+    /// order. A day outside the calendar's days has no capacity.
+    pub fn short_days(&self, asks: impl IntoIterator<Item = (NaiveDate, u32)>) -> Vec<ShortDay<T>> {
+        let mut asked: std::collections::BTreeMap<NaiveDate, u32> = Default::default();
+        for (day, amount) in asks {
+            *asked.entry(day).or_default() += amount;
+        }
+        asked
+            .into_iter()
+            .filter_map(|(day, asked)| {
+                let (capacity, used, users) = match self.index(day) {
+                    Some(i) => {
+                        let mut users: Vec<T> = Vec::new();
+                        for (_, u) in self.users.iter().filter(|(d, _)| *d == i) {
+                            if !users.contains(u) {
+                                users.push(u.clone());
+                            }
+                        }
+                        (self.capacity[i], self.used[i], users)
+                    }
+                    None => (0, 0, Vec::new()),
+                };
+                (used.saturating_add(asked) > capacity).then_some(ShortDay {
+                    day,
+                    capacity,
+                    used,
+                    asked,
+                    users,
+                })
+            })
+            .collect()
+    }
+
+    /// Capacity and use per day, from the calendar's first day.
+    pub fn days(&self) -> impl Iterator<Item = (NaiveDate, u32, u32)> + '_ {
+        self.capacity
+            .iter()
+            .zip(&self.used)
+            .enumerate()
+            .map(|(i, (c, u))| (plus_days(self.from, i), *c, *u))
+    }
 }
 
 #[cfg(test)]

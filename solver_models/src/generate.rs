@@ -345,6 +345,7 @@ pub fn generate(spec: &GenSpec) -> Instance {
                 priority: rng.range(0, 2) as i32,
                 allowed_suites,
                 phase_success: None,
+                resource_profile: Vec::new(),
                 forecast: Vec::new(),
             },
             forecast,
@@ -445,6 +446,7 @@ pub fn generate(spec: &GenSpec) -> Instance {
             },
             program: Some(p.name.clone()),
             kind: BookingKind::GmpBatch,
+            resource_profile: None,
         });
     }
 
@@ -456,6 +458,7 @@ pub fn generate(spec: &GenSpec) -> Instance {
         weights: PhaseWeights::default(),
         phase_success: PhaseSuccess::default(),
         suites,
+        pools: Vec::new(),
         programs,
         bookings,
         expected: None,

@@ -92,19 +92,39 @@ pub enum ShortfallReason {
     Capacity,
     NoUsableSuite,
     EarliestStart,
+    /// A suite had room, but a staff pool did not.
+    Staff,
+    /// A suite had room, but the QC lab did not.
+    Qc,
+    /// A suite had room, but a shared-equipment pool did not.
+    Equipment,
 }
 
 impl ShortfallReason {
-    pub const ALL: [ShortfallReason; 3] = [
+    pub const ALL: [ShortfallReason; 6] = [
         ShortfallReason::Capacity,
         ShortfallReason::NoUsableSuite,
         ShortfallReason::EarliestStart,
+        ShortfallReason::Staff,
+        ShortfallReason::Qc,
+        ShortfallReason::Equipment,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
             ShortfallReason::Capacity => "capacity",
             ShortfallReason::NoUsableSuite => "no_usable_suite",
             ShortfallReason::EarliestStart => "earliest_start",
+            ShortfallReason::Staff => "staff",
+            ShortfallReason::Qc => "qc",
+            ShortfallReason::Equipment => "equipment",
+        }
+    }
+    /// The reason a pool of `kind` gives.
+    pub fn of_pool(kind: crate::PoolKind) -> ShortfallReason {
+        match kind {
+            crate::PoolKind::Staff => ShortfallReason::Staff,
+            crate::PoolKind::Qc => ShortfallReason::Qc,
+            crate::PoolKind::Equipment => ShortfallReason::Equipment,
         }
     }
     pub fn parse(s: &str) -> Option<ShortfallReason> {
@@ -150,6 +170,37 @@ pub struct Binding {
     pub shadow_price: f64,
 }
 
+/// A pool's days in a month: what it could give, what bookings take and what the plan adds
+/// (sums over the month's days of people, analyst-days or units).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoolUtilization {
+    pub pool: String,
+    pub month: Month,
+    pub capacity: u32,
+    pub booked: u32,
+    pub planned: u32,
+}
+
+/// A pool-month whose capacity limits the plan: `shadow_price` is the weighted batches one more
+/// unit of capacity on each working day of the month would be worth (rough-cut LP dual).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoolBinding {
+    pub pool: String,
+    pub month: Month,
+    pub shadow_price: f64,
+}
+
+/// Advice to add `extra` capacity (people, analysts, units per working day) to a pool from
+/// `from_month`, and the batches of shortfall it would serve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoolExpansion {
+    pub pool: String,
+    pub tag: String,
+    pub from_month: Month,
+    pub extra: u32,
+    pub serves_batches: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub status: SolverStatus,
@@ -166,6 +217,12 @@ pub struct Plan {
     pub utilization: Vec<Utilization>,
     pub expansion: Vec<Expansion>,
     pub binding: Vec<Binding>,
+    #[serde(default)]
+    pub pool_utilization: Vec<PoolUtilization>,
+    #[serde(default)]
+    pub pool_binding: Vec<PoolBinding>,
+    #[serde(default)]
+    pub pool_expansion: Vec<PoolExpansion>,
 }
 
 /// Variables below this count are solved by the exact time-indexed MILP in one piece.
@@ -435,6 +492,9 @@ pub(crate) fn describe(
         utilization,
         expansion: Vec::new(),
         binding,
+        pool_utilization: Vec::new(),
+        pool_binding: Vec::new(),
+        pool_expansion: Vec::new(),
     }
 }
 

@@ -214,6 +214,124 @@ pub struct Suite {
     pub closures: Vec<Closure>,
 }
 
+/// What a capacity pool is made of; a shortfall a pool causes is reported by this kind
+/// (`staff` or `qc`; equipment as `equipment`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PoolKind {
+    /// Qualified operators (a crew), counted in people per day.
+    Staff,
+    /// The quality-control lab (release testing), counted in analyst-days.
+    Qc,
+    /// Shared equipment (an isolator, a cell processor), counted in units per day.
+    Equipment,
+}
+
+impl PoolKind {
+    pub const ALL: [PoolKind; 3] = [PoolKind::Staff, PoolKind::Qc, PoolKind::Equipment];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoolKind::Staff => "staff",
+            PoolKind::Qc => "qc",
+            PoolKind::Equipment => "equipment",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PoolKind> {
+        PoolKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A day of the week, as pools' working-day patterns name them (`mon` … `sun`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WeekDay {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl WeekDay {
+    pub const ALL: [WeekDay; 7] = [
+        WeekDay::Mon,
+        WeekDay::Tue,
+        WeekDay::Wed,
+        WeekDay::Thu,
+        WeekDay::Fri,
+        WeekDay::Sat,
+        WeekDay::Sun,
+    ];
+    pub fn of(day: NaiveDate) -> WeekDay {
+        use chrono::Datelike;
+        WeekDay::ALL[day.weekday().num_days_from_monday() as usize]
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WeekDay::Mon => "mon",
+            WeekDay::Tue => "tue",
+            WeekDay::Wed => "wed",
+            WeekDay::Thu => "thu",
+            WeekDay::Fri => "fri",
+            WeekDay::Sat => "sat",
+            WeekDay::Sun => "sun",
+        }
+    }
+}
+
+fn every_day() -> Vec<WeekDay> {
+    WeekDay::ALL.to_vec()
+}
+
+/// A dated change of a pool's capacity on its working days over `[start, end)` (`end: None`:
+/// from `start` on): a holiday (0), a training week, a new hire from a month on. Where several
+/// cover a day, the last one listed counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolException {
+    pub start: NaiveDate,
+    #[serde(default)]
+    pub end: Option<NaiveDate>,
+    pub capacity: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A site's pool of people or equipment that batches draw on by day: an operator crew, the QC
+/// lab, a shared isolator. It serves the suites of its site (every suite when `site` is `None`)
+/// and the resource needs that name its `tag`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pool {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    /// Site name or id, as suites give theirs; `None` = every suite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    pub kind: PoolKind,
+    /// The qualification or skill the pool provides (`autologous-operator`, `qc-release`).
+    pub tag: String,
+    /// Capacity on a working day (people, analyst-days, units).
+    pub capacity: u32,
+    /// Working days; capacity is 0 on the others. All seven when not given.
+    #[serde(default = "every_day")]
+    pub weekdays: Vec<WeekDay>,
+    #[serde(default)]
+    pub exceptions: Vec<PoolException>,
+}
+
+/// What one batch of a process takes from the pool with `tag`: `amount` on each of `days`
+/// (offsets from the batch start; they may run past the suite occupancy, as QC release does).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceNeed {
+    pub tag: String,
+    pub amount: u32,
+    pub days: Vec<u32>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForecastEntry {
     /// `YYYY-MM`.
@@ -247,6 +365,9 @@ pub struct Program {
     /// Overrides of the instance's phase-success probabilities.
     #[serde(default)]
     pub phase_success: Option<PhaseSuccess>,
+    /// What one batch takes from the site's pools (staff, QC, equipment); empty = nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_profile: Vec<ResourceNeed>,
     #[serde(default)]
     pub forecast: Vec<ForecastEntry>,
 }
@@ -299,6 +420,16 @@ impl BookingKind {
         }
     }
 
+    /// Does a booking of this kind run its program's process, and so take the program's
+    /// resource profile from the pools? GMP, PPQ and engineering runs do; a tech transfer,
+    /// a media fill and maintenance do not.
+    pub fn runs_process(self) -> bool {
+        matches!(
+            self,
+            BookingKind::GmpBatch | BookingKind::Ppq | BookingKind::EngineeringRun
+        )
+    }
+
     /// The CDMO's own activities (media fills, maintenance): booked by planners, not clients.
     pub fn cdmo_only(self) -> bool {
         matches!(self, BookingKind::MediaFill | BookingKind::Maintenance)
@@ -338,6 +469,10 @@ pub struct Booking {
     /// `gmp_batch` when not given.
     #[serde(default)]
     pub kind: BookingKind,
+    /// What the booking takes from the pools. When not given: its program's resource profile
+    /// if its kind runs the process ([`BookingKind::runs_process`]), else nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_profile: Option<Vec<ResourceNeed>>,
 }
 
 impl Booking {
@@ -368,6 +503,9 @@ pub struct Instance {
     #[serde(default)]
     pub phase_success: PhaseSuccess,
     pub suites: Vec<Suite>,
+    /// Staff, QC and equipment pools; none = suites are the only constraint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pools: Vec<Pool>,
     pub programs: Vec<Program>,
     #[serde(default)]
     pub bookings: Vec<Booking>,

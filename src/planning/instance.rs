@@ -74,6 +74,7 @@ pub fn build(
                 .as_ref()
                 .map(|ids| ids.iter().map(Uuid::to_string).collect()),
             phase_success: p.phase_success,
+            resource_profile: Vec::new(),
             forecast: forecasts
                 .get(&p.id)
                 .map(|entries| {
@@ -113,6 +114,7 @@ pub fn build(
                 .contains(&b.program_id)
                 .then(|| b.program_id.to_string()),
             kind: b.kind,
+            resource_profile: None,
         })
         .collect();
     Ok(sm::Instance {
@@ -123,6 +125,7 @@ pub fn build(
         weights: settings.planning.weights,
         phase_success: settings.phase_success,
         suites,
+        pools: Vec::new(),
         programs,
         bookings,
         expected: None,
