@@ -405,6 +405,7 @@ async fn seed_data(
             phase_success: None,
             priority: spec.priority,
             allowed_suite_ids: None,
+            resource_profile: profile(spec.modality, spec.batch_days),
         }
         .validate()
         .map_err(invalid)?;
@@ -430,6 +431,7 @@ async fn seed_data(
         }
         store.put_forecast(actor, program.id, &entries).await?;
     }
+    seed_pools(store, actor, leiden.id, boston.id).await?;
     seed_bookings(
         store,
         actor,
@@ -450,6 +452,99 @@ async fn seed_data(
     };
     store.create_plan(actor, &plan).await?;
     Ok(clients)
+}
+
+/// What one batch takes from the pools: autologous processes need two operators to receive and
+/// activate the cells and transduce (days 0–2), one to feed (day 7) and one to harvest (last
+/// day); every product needs QC release testing after the batch (three analyst-days).
+fn profile(modality: &str, batch_days: i64) -> Vec<ResourceNeed> {
+    let day = |d: i64| u16::try_from(d).unwrap_or(MAX_OFFSET).min(MAX_OFFSET);
+    let need = |tag: &str, amount: i64, days: Vec<u16>| ResourceNeed {
+        tag: tag.into(),
+        amount,
+        days,
+    };
+    let mut needs = Vec::new();
+    if modality == "autologous" {
+        needs.push(need("autologous-operator", 2, vec![0, 1, 2]));
+        needs.push(need("autologous-operator", 1, vec![7, day(batch_days - 1)]));
+    }
+    needs.push(need(
+        "qc-release",
+        1,
+        vec![
+            day(batch_days + 1),
+            day(batch_days + 4),
+            day(batch_days + 8),
+        ],
+    ));
+    needs
+}
+
+/// Leiden's autologous operators (five, on every day; three while new hires qualify in months
+/// 3–8, six once they have), Leiden's QC release lab (two analysts, every day) and Boston's
+/// operators (three, on weekdays): the operators, not the suites, bind in the months of training.
+async fn seed_pools(
+    store: &DynStore,
+    actor: &Actor,
+    leiden: uuid::Uuid,
+    boston: uuid::Uuid,
+) -> Result<(), StoreError> {
+    let training = month_start(3).first_day();
+    let qualified = month_start(9).first_day();
+    let pools = [
+        NewPool {
+            site_id: leiden,
+            name: "Leiden autologous operators".into(),
+            kind: PoolKind::Staff,
+            tag: "autologous-operator".into(),
+            capacity: 5,
+            weekdays: None,
+            exceptions: vec![
+                PoolException {
+                    start: training,
+                    end: Some(qualified),
+                    capacity: 3,
+                    reason: Some("two operators in GMP training (new hires qualifying)".into()),
+                },
+                PoolException {
+                    start: qualified,
+                    end: None,
+                    capacity: 6,
+                    reason: Some("new hires qualified".into()),
+                },
+            ],
+        },
+        NewPool {
+            site_id: leiden,
+            name: "Leiden QC release".into(),
+            kind: PoolKind::Qc,
+            tag: "qc-release".into(),
+            capacity: 2,
+            weekdays: None,
+            exceptions: Vec::new(),
+        },
+        NewPool {
+            site_id: boston,
+            name: "Boston autologous operators".into(),
+            kind: PoolKind::Staff,
+            tag: "autologous-operator".into(),
+            capacity: 3,
+            weekdays: Some(vec![
+                WeekDay::Mon,
+                WeekDay::Tue,
+                WeekDay::Wed,
+                WeekDay::Thu,
+                WeekDay::Fri,
+            ]),
+            exceptions: Vec::new(),
+        },
+    ];
+    for pool in pools {
+        let pool = pool.validate().map_err(StoreError::Validation)?;
+        store.create_pool(actor, &pool).await?;
+    }
+    Ok(())
 }
 
 /// The calendar of the next months: confirmed batches running, holds waiting for confirmation,

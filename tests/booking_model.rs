@@ -210,6 +210,7 @@ async fn run(backend: Backend, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 phase_success: None,
                 priority: 0,
                 allowed_suite_ids: None,
+                resource_profile: Vec::new(),
             },
         )
         .await

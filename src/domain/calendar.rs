@@ -170,6 +170,11 @@ pub struct AvailabilityQuery {
     pub min_days: i64,
     pub capabilities: Vec<String>,
     pub min_grade: Option<super::Grade>,
+    /// A program's filed suites (asked for one program): only these.
+    pub allowed_suites: Option<Vec<Uuid>>,
+    /// Per site: days on which the program's pools have too little left for its process; no
+    /// line of the site is free on them (a free line with no operators is not free).
+    pub pool_blocked: std::collections::HashMap<Uuid, Vec<(NaiveDate, NaiveDate)>>,
 }
 
 /// Maximal free windows per line of every matching suite, in suite order then line order.
@@ -184,7 +189,7 @@ pub fn availability(
         required_capabilities: &q.capabilities,
         // Grade D is the least clean: every suite satisfies it.
         min_grade: q.min_grade.unwrap_or(super::Grade::D),
-        allowed_suites: None,
+        allowed_suites: q.allowed_suites.as_deref(),
     };
     let mut closures_of: HashMap<Uuid, Vec<&Closure>> = HashMap::new();
     for c in closures {
@@ -199,6 +204,7 @@ pub fn availability(
         if rules::may_use(&needs, &suite.id, &suite_rules(suite)).is_err() {
             continue;
         }
+        let blocked = q.pool_blocked.get(&suite.site_id).into_iter().flatten();
         let calendar = suite_calendar(
             suite,
             closures_of.get(&suite.id).into_iter().flatten().copied(),
@@ -206,12 +212,16 @@ pub fn availability(
                 .get(&suite.id)
                 .into_iter()
                 .flatten()
-                .map(|t| Taken {
+                .map(|t| (t.line, t.start, t.end))
+                .chain(blocked.flat_map(|&(start, end)| {
+                    (1..=suite.lines).map(move |line| (line, start, end))
+                }))
+                .map(|(line, start, end)| Taken {
                     booking_id: Uuid::nil(),
                     program_id: Uuid::nil(),
-                    line: t.line,
-                    start: t.start,
-                    end: t.end,
+                    line,
+                    start,
+                    end,
                 }),
         );
         for line in 1..=calendar.lines() {

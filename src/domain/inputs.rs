@@ -13,7 +13,7 @@ pub const MODALITIES: [&str; 4] = ["autologous", "allogeneic", "viral_vector", "
 pub const STORAGES: [&str; 2] = ["fresh", "frozen"];
 const MAX_NAME: usize = 200;
 const MAX_LINES: i64 = 1000;
-const MAX_DAYS: i64 = 3650;
+pub(super) const MAX_DAYS: i64 = 3650;
 
 pub(super) fn check_name(name: &str, field: &str, errors: &mut ValidationErrors) {
     if name.trim().is_empty() {
@@ -47,25 +47,34 @@ pub(super) fn check_text(text: &str, field: &str, multiline: bool, errors: &mut 
 }
 
 /// Trimmed, de-duplicated, sorted tags; each must be a short identifier.
-fn normalise_tags(tags: &mut Vec<String>, field: &str, errors: &mut ValidationErrors) {
+pub(super) fn normalise_tags(tags: &mut Vec<String>, field: &str, errors: &mut ValidationErrors) {
     for (i, t) in tags.iter_mut().enumerate() {
-        *t = t.trim().to_string();
-        let ok = !t.is_empty()
-            && t.len() <= 64
-            && t.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !ok {
-            errors.push(
-                format!("{field}/{i}"),
-                "must be 1–64 characters of a-z, 0-9, _ or -",
-            );
-        }
+        normalise_tag(t, &format!("{field}/{i}"), errors);
     }
     tags.sort();
     tags.dedup();
 }
 
-fn check_range(value: i64, min: i64, max: i64, field: &str, errors: &mut ValidationErrors) {
+/// A tag (a capability, a pool's skill) trimmed, and checked: 1–64 of `A-Z a-z 0-9 _ -`.
+pub(super) fn normalise_tag(tag: &mut String, field: &str, errors: &mut ValidationErrors) {
+    *tag = tag.trim().to_string();
+    let ok = !tag.is_empty()
+        && tag.len() <= 64
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !ok {
+        errors.push(field, "must be 1–64 characters of a-z, 0-9, _ or -");
+    }
+}
+
+pub(super) fn check_range(
+    value: i64,
+    min: i64,
+    max: i64,
+    field: &str,
+    errors: &mut ValidationErrors,
+) {
     if value < min {
         errors.push(field, format!("must be at least {min}"));
     } else if value > max {
@@ -289,6 +298,9 @@ pub struct NewProgram {
     pub priority: i64,
     #[serde(default)]
     pub allowed_suite_ids: Option<Vec<Uuid>>,
+    /// What one batch takes from the pools of its suite's site; none when left out.
+    #[serde(default, deserialize_with = "super::objects::objects")]
+    pub resource_profile: Vec<super::ResourceNeed>,
 }
 
 impl NewProgram {
@@ -323,6 +335,7 @@ impl NewProgram {
             let mut seen = HashSet::new();
             ids.retain(|id| seen.insert(*id));
         }
+        super::check_profile(&mut self.resource_profile, "/resource_profile", &mut e);
         e.into_result(self)
     }
 }

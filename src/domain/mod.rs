@@ -11,6 +11,7 @@ mod keys;
 mod objects;
 mod plan_input;
 mod plans;
+mod pools;
 pub mod schema;
 mod webhooks;
 
@@ -21,6 +22,7 @@ pub use inputs::*;
 pub use keys::{generate_api_key, generate_token, hash_key, key_prefix, Role};
 pub use plan_input::*;
 pub use plans::*;
+pub use pools::*;
 pub use solver_models::{Grade, Month, Phase, PhaseSuccess, Scenario};
 pub use webhooks::*;
 
@@ -127,6 +129,8 @@ pub struct Program {
     pub phase_success: Option<PhaseSuccess>,
     pub priority: i32,
     pub allowed_suite_ids: Option<Vec<Uuid>>,
+    /// What one batch takes from the pools of its suite's site (operators, QC, equipment).
+    pub resource_profile: Vec<ResourceNeed>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

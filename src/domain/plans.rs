@@ -74,6 +74,37 @@ pub struct PlanSummary {
     pub gap: f64,
     pub expansion: Vec<ExpansionRow>,
     pub binding: Vec<BindingRow>,
+    /// Per pool and month (plans made before pools existed have none).
+    #[serde(default)]
+    pub pools: Vec<PoolMonthRow>,
+    #[serde(default)]
+    pub pool_expansion: Vec<PoolExpansionRow>,
+}
+
+/// A pool's month in a plan: capacity, what bookings take and what the plan adds (sums of
+/// people-, analyst- or unit-days over the month), and the shadow price of one more unit of
+/// capacity on each working day of the month when the pool binds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PoolMonthRow {
+    pub pool_id: Uuid,
+    pub month: String,
+    pub capacity: u32,
+    pub booked: u32,
+    pub planned: u32,
+    /// Weighted batches one more unit per working day of this month is worth; null where the
+    /// pool does not bind.
+    pub shadow_price: Option<f64>,
+}
+
+/// Advice to add capacity to a pool: `extra` people (analysts, units) per working day from
+/// `from_month`, serving `serves_batches` batches of shortfall.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PoolExpansionRow {
+    pub pool_id: Uuid,
+    pub tag: String,
+    pub from_month: String,
+    pub extra: u32,
+    pub serves_batches: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -188,6 +219,7 @@ pub struct PlanSnapshot {
     /// The latest forecast of each program that has one.
     pub forecasts: Vec<(Uuid, Vec<ForecastEntry>)>,
     pub bookings: Vec<SnapshotBooking>,
+    pub pools: Vec<super::Pool>,
 }
 
 /// An event for the outbox: type, client scope (None = staff only), `data`.

@@ -71,6 +71,11 @@ pub(super) fn scrub(error: ApiError, actor: &Actor) -> ApiError {
                 conflicts,
             }
         }
+        ApiError::PoolShort(days) if !actor.is_staff() => {
+            let mut days: Vec<_> = days.iter().map(|d| d.scrubbed()).collect();
+            days.dedup();
+            ApiError::PoolShort(days)
+        }
         other => other,
     }
 }
@@ -87,6 +92,9 @@ pub(super) fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiErro
             kind only planners book (`media_fill`, `maintenance`).", body = super::error::Problem),
         (status = 409, description = "The interval collides with held or confirmed bookings, \
             closures or the suite's qualification dates (`/problems/overlap`, with `conflicts`); \
+            a staff, QC or equipment pool of the site has not enough left on some days \
+            (`/problems/pool-capacity`, with `pool_conflicts`: the pool, its figures and the \
+            bookings using it for staff, the days alone for a client); \
             or the same `Idempotency-Key` is still being processed \
             (`/problems/idempotency-in-flight`).", body = super::error::Problem),
         (status = 422, description = "Invalid input (`/problems/validation`), or the \
@@ -379,6 +387,10 @@ struct AvailabilityQuery {
     /// Shortest window to report, in days (default 1).
     #[param(minimum = 1, maximum = 1098)]
     days: Option<i64>,
+    /// Windows for this program (a client's own): only suites it may use (its capabilities,
+    /// grade and filed suites, on top of the filters above), and no day on which its site's
+    /// staff, QC or equipment pools have too little left for its process.
+    program_id: Option<Uuid>,
 }
 
 /// Maximal free windows per line, clipped to `[from, to)`. Reveals nothing about who holds what.
@@ -386,7 +398,7 @@ struct AvailabilityQuery {
     responses((status = 200, body = ListOf<Window>), (status = 422, body = super::error::Problem)))]
 async fn availability(
     State(state): State<AppState>,
-    _auth: Auth,
+    Auth(actor): Auth,
     ApiQuery(q): ApiQuery<AvailabilityQuery>,
 ) -> Result<Json<ListOf<Window>>, ApiError> {
     if q.to <= q.from {
@@ -406,7 +418,7 @@ async fn availability(
                 .ok_or_else(|| ApiError::invalid("min_grade", "must be A, B, C or D"))?,
         ),
     };
-    let query = cal::AvailabilityQuery {
+    let mut query = cal::AvailabilityQuery {
         from: q.from,
         to: q.to,
         min_days: days,
@@ -420,8 +432,19 @@ async fn availability(
             .map(String::from)
             .collect(),
         min_grade,
+        allowed_suites: None,
+        pool_blocked: Default::default(),
     };
     let occupancy = state.store.occupancy(q.from, q.to).await?;
+    if let Some(id) = q.program_id {
+        let program = match state.store.get_program(id, actor.scope()).await {
+            Err(crate::store::StoreError::NotFound) => {
+                return Err(ApiError::invalid("program_id", "unknown program"))
+            }
+            other => other?,
+        };
+        for_program(&state, &mut query, &program, &occupancy.suites).await?;
+    }
     let items = cal::availability(
         &query,
         &occupancy.suites,
@@ -432,6 +455,53 @@ async fn availability(
         items,
         next_cursor: None,
     }))
+}
+
+/// Narrows availability to what `program` may use: its capabilities and grade, its filed suites,
+/// and the days its sites' pools leave room for its process.
+async fn for_program(
+    state: &AppState,
+    query: &mut cal::AvailabilityQuery,
+    program: &crate::domain::Program,
+    suites: &[crate::domain::Suite],
+) -> Result<(), ApiError> {
+    query
+        .capabilities
+        .extend(program.required_capabilities.iter().cloned());
+    query.capabilities.sort();
+    query.capabilities.dedup();
+    query.min_grade = Some(match query.min_grade {
+        Some(g) => g.min(program.min_grade),
+        None => program.min_grade,
+    });
+    query.allowed_suites = program.allowed_suite_ids.clone();
+    let profile = &program.resource_profile;
+    if profile.is_empty() {
+        return Ok(());
+    }
+    let mut sites: Vec<Uuid> = suites.iter().map(|s| s.site_id).collect();
+    sites.sort_unstable();
+    sites.dedup();
+    for site in sites {
+        let pools = state
+            .store
+            .list_pools(
+                Some(site),
+                crate::store::Page {
+                    limit: 1000,
+                    after: None,
+                },
+            )
+            .await?;
+        if !pools.items.iter().any(|p| p.serves(profile)) {
+            continue;
+        }
+        let users = state.store.pool_users(site, query.from, query.to).await?;
+        let blocked =
+            crate::domain::pool_blocked_days(&pools.items, profile, query.from, query.to, &users);
+        query.pool_blocked.insert(site, blocked);
+    }
+    Ok(())
 }
 
 /// What the feed shows: the creator's bookings, narrowed to a suite and/or a program.

@@ -30,6 +30,9 @@ pub enum ApiError {
         detail: String,
         conflicts: Vec<ConflictItem>,
     },
+    /// A staff, QC or equipment pool of the site has not enough left on these days.
+    #[error("pool capacity")]
+    PoolShort(Vec<crate::domain::PoolConflict>),
     #[error("duplicate")]
     Duplicate { field: String, message: String },
     #[error("state: {0}")]
@@ -60,6 +63,29 @@ pub struct Problem {
     pub errors: Option<Vec<FieldError>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conflicts: Option<Vec<ConflictItem>>,
+    /// `/problems/pool-capacity`: the days on which a pool has not enough left (a client sees
+    /// only the days).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool_conflicts: Option<Vec<crate::domain::PoolConflict>>,
+}
+
+/// What a pool conflict says in words: the pools and days for staff, the days for a client.
+fn pool_detail(days: &[crate::domain::PoolConflict]) -> String {
+    let mut pools: Vec<&str> = days.iter().filter_map(|d| d.pool.as_deref()).collect();
+    pools.dedup();
+    let first = days.first().map(|d| d.day.to_string()).unwrap_or_default();
+    if pools.is_empty() {
+        format!(
+            "the site's staff, QC or equipment capacity is taken on {} day(s) from {first}",
+            days.len()
+        )
+    } else {
+        format!(
+            "not enough left in pool(s) {} on {} day(s) from {first}",
+            pools.join(", "),
+            days.len()
+        )
+    }
 }
 
 impl ApiError {
@@ -74,9 +100,10 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Conflict { .. } | ApiError::Duplicate { .. } | ApiError::State(_) => {
-                StatusCode::CONFLICT
-            }
+            ApiError::Conflict { .. }
+            | ApiError::PoolShort(_)
+            | ApiError::Duplicate { .. }
+            | ApiError::State(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -104,6 +131,7 @@ impl ApiError {
             ApiError::Conflict {
                 problem, detail, ..
             } => (*problem, "Conflict", detail.clone()),
+            ApiError::PoolShort(days) => ("pool-capacity", "Conflict", pool_detail(days)),
             ApiError::Duplicate { message, .. } => ("duplicate", "Already exists", message.clone()),
             ApiError::State(d) => ("state", "Not allowed in this state", d.clone()),
             ApiError::UnsupportedMediaType => (
@@ -147,6 +175,10 @@ impl ApiError {
                 ApiError::Conflict { conflicts, .. } => Some(conflicts.clone()),
                 _ => None,
             },
+            pool_conflicts: match self {
+                ApiError::PoolShort(days) => Some(days.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -168,6 +200,7 @@ impl From<StoreError> for ApiError {
                 detail: "the change collides with held or confirmed bookings, closures or qualification dates".into(),
                 conflicts,
             },
+            StoreError::PoolShort(days) => ApiError::PoolShort(days),
             StoreError::State(s) => ApiError::State(s),
             StoreError::Forbidden(s) => ApiError::Forbidden(s),
             StoreError::Busy => ApiError::Unavailable("the database is busy; retry shortly".into()),

@@ -12,6 +12,7 @@ mod idempotency;
 mod list;
 mod openapi;
 mod plans;
+mod pools;
 mod programs;
 mod sites;
 mod suites;
@@ -61,6 +62,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(sites::router())
         .merge(suites::router())
+        .merge(pools::router())
         .merge(clients::router())
         .merge(programs::router())
         .merge(audit::router())

@@ -107,6 +107,10 @@ pub struct Plan {
     pub utilization: Vec<PlanUtilization>,
     pub expansion: Vec<ExpansionView>,
     pub binding: Vec<BindingRow>,
+    /// Staff only: each pool's months (capacity, booked, planned, shadow price where it binds).
+    pub pools: Vec<crate::domain::PoolMonthRow>,
+    /// Staff only: capacity to add to pools (people, analysts, units per working day).
+    pub pool_expansion: Vec<crate::domain::PoolExpansionRow>,
 }
 
 fn header(r: &PlanRecord, client: bool) -> Plan {
@@ -136,6 +140,8 @@ fn header(r: &PlanRecord, client: bool) -> Plan {
         utilization: vec![],
         expansion: vec![],
         binding: vec![],
+        pools: vec![],
+        pool_expansion: vec![],
     }
 }
 
@@ -167,6 +173,8 @@ fn view(d: PlanDetail, client: bool) -> Plan {
         plan.utilization = d.utilization;
         plan.expansion = summary.expansion.into_iter().map(Into::into).collect();
         plan.binding = summary.binding;
+        plan.pools = summary.pools;
+        plan.pool_expansion = summary.pool_expansion;
     }
     plan
 }

@@ -12,7 +12,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 /// Fields only planners may change on an existing program.
-const PLANNER_FIELDS: [&str; 4] = ["phase", "priority", "phase_success", "allowed_suite_ids"];
+const PLANNER_FIELDS: [&str; 5] = [
+    "phase",
+    "priority",
+    "phase_success",
+    "allowed_suite_ids",
+    "resource_profile",
+];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -24,8 +30,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[utoipa::path(post, path = "/v1/programs", tag = "programs", request_body = NewProgram,
     responses((status = 201, body = Program),
-        (status = 403, description = "A client key set `priority`, `phase_success` or \
-            `allowed_suite_ids`.", body = super::error::Problem),
+        (status = 403, description = "A client key set `priority`, `phase_success`, \
+            `allowed_suite_ids` or `resource_profile`.", body = super::error::Problem),
         (status = 409, description = "The client has a program of this name \
             (`/problems/duplicate`, naming `/name`).", body = super::error::Problem)))]
 async fn create_program(
@@ -40,6 +46,7 @@ async fn create_program(
             ("priority", serde_json::json!(0)),
             ("phase_success", serde_json::Value::Null),
             ("allowed_suite_ids", serde_json::Value::Null),
+            ("resource_profile", serde_json::json!([])),
         ] {
             if body.get(field).is_some_and(|v| *v != unset) {
                 return Err(ApiError::Forbidden(format!(
@@ -138,15 +145,19 @@ struct ProgramPatch {
     priority: i64,
     /// Planners only.
     allowed_suite_ids: Option<Vec<Uuid>>,
+    /// Planners only.
+    #[schema(required = false)]
+    resource_profile: Vec<crate::domain::ResourceNeed>,
 }
 
-/// Change fields of a program. `phase`, `priority`, `phase_success` and `allowed_suite_ids` are
-/// the planner's: a client key changing them → 403.
+/// Change fields of a program. `phase`, `priority`, `phase_success`, `allowed_suite_ids` and
+/// `resource_profile` are the planner's: a client key changing them → 403.
 #[utoipa::path(patch, path = "/v1/programs/{id}", tag = "programs", params(("id" = Uuid, Path)),
     request_body = ProgramPatch,
     responses((status = 200, body = Program),
         (status = 403, description = "A client key changed `phase`, `priority`, \
-            `phase_success` or `allowed_suite_ids`.", body = super::error::Problem),
+            `phase_success`, `allowed_suite_ids` or `resource_profile`.",
+            body = super::error::Problem),
         (status = 409, description = "The client has a program of this name \
             (`/problems/duplicate`, naming `/name`).", body = super::error::Problem)))]
 async fn patch_program(

@@ -74,7 +74,7 @@ pub fn build(
                 .as_ref()
                 .map(|ids| ids.iter().map(Uuid::to_string).collect()),
             phase_success: p.phase_success,
-            resource_profile: Vec::new(),
+            resource_profile: crate::domain::profile_model(&p.resource_profile),
             forecast: forecasts
                 .get(&p.id)
                 .map(|entries| {
@@ -89,6 +89,12 @@ pub fn build(
                 })
                 .unwrap_or_default(),
         })
+        .collect();
+    let profiles: HashMap<Uuid, Vec<sm::ResourceNeed>> = snapshot
+        .programs
+        .iter()
+        .filter(|p| !p.resource_profile.is_empty())
+        .map(|p| (p.id, crate::domain::profile_model(&p.resource_profile)))
         .collect();
     let bookings = snapshot
         .bookings
@@ -114,7 +120,10 @@ pub fn build(
                 .contains(&b.program_id)
                 .then(|| b.program_id.to_string()),
             kind: b.kind,
-            resource_profile: None,
+            // A booking of a program outside the plan still takes its process from the pools.
+            resource_profile: (!selected.contains(&b.program_id) && b.kind.runs_process())
+                .then(|| profiles.get(&b.program_id).cloned())
+                .flatten(),
         })
         .collect();
     Ok(sm::Instance {
@@ -125,7 +134,11 @@ pub fn build(
         weights: settings.planning.weights,
         phase_success: settings.phase_success,
         suites,
-        pools: Vec::new(),
+        pools: snapshot
+            .pools
+            .iter()
+            .map(crate::domain::Pool::model)
+            .collect(),
         programs,
         bookings,
         expected: None,

@@ -2,7 +2,7 @@
 
 use crate::domain::{
     BindingRow, ExpansionRow, PhaseSuccess, PlanProgramTotals, PlanShortfall, PlanSuggestion,
-    PlanSummary, PlanUtilization,
+    PlanSummary, PlanUtilization, PoolExpansionRow, PoolMonthRow,
 };
 use solver_models as sm;
 use solver_models::plan::Plan;
@@ -56,6 +56,37 @@ pub fn summary(plan: &Plan) -> PlanSummary {
                     suite_id: Uuid::parse_str(&b.suite).ok()?,
                     month: b.month.to_string(),
                     shadow_price: b.shadow_price,
+                })
+            })
+            .collect(),
+        pools: plan
+            .pool_utilization
+            .iter()
+            .filter_map(|u| {
+                Some(PoolMonthRow {
+                    pool_id: Uuid::parse_str(&u.pool).ok()?,
+                    month: u.month.to_string(),
+                    capacity: u.capacity,
+                    booked: u.booked,
+                    planned: u.planned,
+                    shadow_price: plan
+                        .pool_binding
+                        .iter()
+                        .find(|b| b.pool == u.pool && b.month == u.month)
+                        .map(|b| b.shadow_price),
+                })
+            })
+            .collect(),
+        pool_expansion: plan
+            .pool_expansion
+            .iter()
+            .filter_map(|e| {
+                Some(PoolExpansionRow {
+                    pool_id: Uuid::parse_str(&e.pool).ok()?,
+                    tag: e.tag.clone(),
+                    from_month: e.from_month.to_string(),
+                    extra: e.extra,
+                    serves_batches: e.serves_batches,
                 })
             })
             .collect(),

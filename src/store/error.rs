@@ -13,6 +13,9 @@ pub enum StoreError {
     Duplicate { field: String, message: String },
     #[error("conflicts with existing bookings or closures")]
     Conflict(Vec<ConflictItem>),
+    /// A pool (staff, QC, equipment) has not enough left on these days.
+    #[error("a pool is short on {} days", .0.len())]
+    PoolShort(Vec<crate::domain::PoolConflict>),
     #[error("state: {0}")]
     State(String),
     #[error("forbidden: {0}")]
@@ -74,7 +77,19 @@ impl From<sqlx::Error> for StoreError {
 
 /// Unique constraints by name (PostgreSQL) and by columns (SQLite's message), with the field at
 /// fault and what to tell the caller.
-const UNIQUE: [(&str, &str, &str, &str); 4] = [
+const UNIQUE: [(&str, &str, &str, &str); 6] = [
+    (
+        "pools_site_name_key",
+        "pools.site_id, pools.name",
+        "/name",
+        "this site has a pool with this name",
+    ),
+    (
+        "pools_site_tag_key",
+        "pools.site_id, pools.tag",
+        "/tag",
+        "this site has a pool with this tag",
+    ),
     (
         "sites_name_key",
         "sites.name",

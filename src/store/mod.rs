@@ -34,9 +34,14 @@ pub type DynStore = Arc<dyn Store>;
 /// CASE, so that no planner answers it from the status index (SQLite without statistics did,
 /// reading every confirmed booking).
 pub(crate) fn live_at(now: &str) -> String {
+    live_of("", now)
+}
+
+/// [`live_at`] for the bookings table under an alias (`b.`).
+pub(crate) fn live_of(alias: &str, now: &str) -> String {
     format!(
-        "(CASE WHEN status = 'confirmed' THEN 1 \
-         WHEN status = 'held' AND hold_expires_at > {now} THEN 1 ELSE 0 END) = 1"
+        "(CASE WHEN {alias}status = 'confirmed' THEN 1 \
+         WHEN {alias}status = 'held' AND {alias}hold_expires_at > {now} THEN 1 ELSE 0 END) = 1"
     )
 }
 
@@ -46,6 +51,7 @@ pub(crate) fn live_at(now: &str) -> String {
 pub trait Store:
     KeyStore
     + CatalogStore
+    + PoolStore
     + ProgramStore
     + BookingStore
     + IdempotencyStore
@@ -115,6 +121,34 @@ pub trait CatalogStore: Send + Sync + 'static {
         page: Page,
     ) -> Result<Listed<Closure>, StoreError>;
     async fn delete_closure(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError>;
+}
+
+/// Capacity pools (staff, QC, equipment) of sites, and the live bookings that draw on them.
+#[async_trait]
+pub trait PoolStore: Send + Sync + 'static {
+    async fn create_pool(&self, actor: &Actor, input: &NewPool) -> Result<Pool, StoreError>;
+    async fn list_pools(
+        &self,
+        site_id: Option<Uuid>,
+        page: Page,
+    ) -> Result<Listed<Pool>, StoreError>;
+    async fn get_pool(&self, id: Uuid) -> Result<Pool, StoreError>;
+    /// Replaces every field; `site_id` must stay the pool's.
+    async fn update_pool(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        input: &NewPool,
+    ) -> Result<Pool, StoreError>;
+    async fn delete_pool(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError>;
+    /// Live bookings at the site that may take something from its pools on `[from, to)`: those
+    /// starting from `from` minus the longest profile reach, before `to`.
+    async fn pool_users(
+        &self,
+        site_id: Uuid,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<PoolUser>, StoreError>;
 }
 
 /// Clients, their programs and the programs' forecasts.

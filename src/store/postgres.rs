@@ -66,6 +66,9 @@ mod plan_rows;
 #[path = "sql/plans.rs"]
 #[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
 mod plans;
+#[path = "sql/pools.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod pools;
 #[path = "sql/programs.rs"]
 #[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
 mod programs;
@@ -130,64 +133,92 @@ const EXCLUSION_VIOLATION: &str = "23P01";
 impl PgStore {
     /// `false`: the calendar changed since it was read, or a concurrent booking took the line.
     async fn write_booking(&self, w: &BookingWrite<'_>) -> Result<bool, StoreError> {
-        let b = w.booking;
-        let query = sqlx::query_scalar::<_, i64>(&BOOK)
-            .bind(b.id)
-            .bind(b.program_id)
-            .bind(b.suite_id)
-            .bind(b.line)
-            .bind(b.start)
-            .bind(b.end)
-            .bind(b.status.as_str())
-            .bind(b.hold_expires_at)
-            .bind(b.note.as_deref())
-            .bind(b.at_risk)
-            .bind(b.created_at)
-            .bind(w.calendar_version)
-            .bind(uuid::Uuid::now_v7())
-            .bind(w.event_type())
-            .bind(w.client_id)
-            .bind(sqlx::types::Json(w.event_payload()))
-            .bind(uuid::Uuid::now_v7())
-            .bind(w.actor.api_key_id)
-            .bind(w.actor.role.as_str())
-            .bind(w.actor.request_id.as_deref())
-            .bind(sqlx::types::Json(w.audit_detail()))
-            .bind(w.idem.map(|k| k.api_key_id))
-            .bind(w.idem.map(|k| k.key.as_str()))
-            .bind(w.days())
-            .bind(w.hold_quota)
-            .bind(b.kind.as_str())
-            // The quota counts holds live now, as the check before the write did.
-            .bind(crate::store::now());
-        let written = if w.hold_quota.is_some() {
-            // A client's hold: its row lock first, so that its holds are counted one at a time.
-            // READ COMMITTED whatever the server's default: the statement after the lock must
-            // see every hold committed before it.
-            let mut tx = self
-                .pool
-                .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
-                .await?;
+        if w.hold_quota.is_some() {
+            // A client's hold: in a transaction of its own, for the client's lock.
+            let mut tx = self.locking_tx().await?;
+            let written = self.write_booking_in(&mut tx, w).await?;
+            if written {
+                tx.commit().await?;
+            }
+            return Ok(written);
+        }
+        written(book_query(w).fetch_one(&self.pool).await)
+    }
+
+    /// [`PgStore::write_booking`] inside the caller's transaction (which holds the locks its
+    /// decision depends on). A client's hold takes the client's row lock first, so that its
+    /// holds are counted one at a time.
+    async fn write_booking_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        w: &BookingWrite<'_>,
+    ) -> Result<bool, StoreError> {
+        if w.hold_quota.is_some() {
             sqlx::query(&format!(
                 "SELECT id FROM clients WHERE id = $1{}",
                 DIALECT.lock_parent
             ))
             .bind(w.client_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-            match query.fetch_one(&mut *tx).await {
-                Ok(n) => tx.commit().await.map(|()| n),
-                Err(e) => Err(e),
-            }
-        } else {
-            query.fetch_one(&self.pool).await
-        };
-        match written {
-            Ok(n) => Ok(n == 1),
-            Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some(EXCLUSION_VIOLATION) => {
-                Ok(false)
-            }
-            Err(e) => Err(e.into()),
         }
+        written(book_query(w).fetch_one(&mut **tx).await)
+    }
+
+    /// A transaction whose statements after a lock see every commit made before it: READ
+    /// COMMITTED, whatever the server's default.
+    async fn locking_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        Ok(self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+            .await?)
+    }
+}
+
+/// The [`BOOK`] statement with the write's values bound.
+fn book_query<'q>(
+    w: &'q BookingWrite<'_>,
+) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, i64, sqlx::postgres::PgArguments> {
+    let b = w.booking;
+    sqlx::query_scalar::<_, i64>(&BOOK)
+        .bind(b.id)
+        .bind(b.program_id)
+        .bind(b.suite_id)
+        .bind(b.line)
+        .bind(b.start)
+        .bind(b.end)
+        .bind(b.status.as_str())
+        .bind(b.hold_expires_at)
+        .bind(b.note.as_deref())
+        .bind(b.at_risk)
+        .bind(b.created_at)
+        .bind(w.calendar_version)
+        .bind(uuid::Uuid::now_v7())
+        .bind(w.event_type())
+        .bind(w.client_id)
+        .bind(sqlx::types::Json(w.event_payload()))
+        .bind(uuid::Uuid::now_v7())
+        .bind(w.actor.api_key_id)
+        .bind(w.actor.role.as_str())
+        .bind(w.actor.request_id.as_deref())
+        .bind(sqlx::types::Json(w.audit_detail()))
+        .bind(w.idem.map(|k| k.api_key_id))
+        .bind(w.idem.map(|k| k.key.as_str()))
+        .bind(w.days())
+        .bind(w.hold_quota)
+        .bind(b.kind.as_str())
+        // The quota counts holds live now, as the check before the write did.
+        .bind(crate::store::now())
+}
+
+/// Whether the statement wrote the booking; an exclusion violation (a concurrent booking took
+/// the line) is a "no", not an error.
+fn written(result: Result<i64, sqlx::Error>) -> Result<bool, StoreError> {
+    match result {
+        Ok(n) => Ok(n == 1),
+        Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some(EXCLUSION_VIOLATION) => {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
     }
 }

@@ -131,6 +131,9 @@ mod plan_rows;
 #[path = "sql/plans.rs"]
 #[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
 mod plans;
+#[path = "sql/pools.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod pools;
 #[path = "sql/programs.rs"]
 #[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
 mod programs;
@@ -155,5 +158,19 @@ impl SqliteStore {
     /// `false`: the calendar changed since it was read.
     async fn write_booking(&self, w: &BookingWrite<'_>) -> Result<bool, StoreError> {
         self.bookings.write(booking_writer::Book::from(w)).await
+    }
+
+    /// [`SqliteStore::write_booking`] inside the caller's write transaction.
+    async fn write_booking_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        w: &BookingWrite<'_>,
+    ) -> Result<bool, StoreError> {
+        booking_writer::write_one(tx, &booking_writer::Book::from(w)).await
+    }
+
+    /// A transaction holding the only write lock from its start (`BEGIN IMMEDIATE`).
+    async fn locking_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.write_tx().await
     }
 }

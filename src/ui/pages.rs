@@ -8,7 +8,8 @@ use super::svg::{bars_and_line, gantt, heatmap, Bar, BarKind, GanttRow};
 use super::{layout, PageError, PageUser};
 use crate::app::AppState;
 use crate::domain::{
-    program_demand, Booking, BookingStatus, Month, PlanDetail, PlanStatus, Program, Scenario, Suite,
+    program_demand, Booking, BookingStatus, Month, PlanDetail, PlanStatus, PoolMonthRow, Program,
+    Scenario, Suite,
 };
 use crate::store::{all_pages, BookingFilter, Calendar, DynStore, Page, StoreError};
 use axum::extract::State;
@@ -237,6 +238,44 @@ pub async fn planner_home(
         })
         .collect();
 
+    // (a') Pools: (booked + planned) over capacity per month, from the newest plan.
+    let pools = all_pages(|page| store.list_pools(None, page)).await?;
+    let pool_months: HashMap<(Uuid, String), &PoolMonthRow> = plan
+        .as_ref()
+        .and_then(|p| p.record.summary.as_ref())
+        .map(|s| {
+            s.pools
+                .iter()
+                .map(|r| ((r.pool_id, r.month.clone()), r))
+                .collect()
+        })
+        .unwrap_or_default();
+    let pool_rows: Vec<(String, Vec<Option<f64>>)> = pools
+        .iter()
+        .map(|pool| {
+            let cells = months
+                .iter()
+                .map(|m| {
+                    pool_months.get(&(pool.id, m.to_string())).and_then(|r| {
+                        utilisation(i64::from(r.booked + r.planned), i64::from(r.capacity))
+                    })
+                })
+                .collect();
+            (format!("{} ({})", pool.name, pool.kind.as_str()), cells)
+        })
+        .collect();
+    let pool_names: HashMap<Uuid, &str> = pools.iter().map(|p| (p.id, p.name.as_str())).collect();
+    let pool_binding: Vec<&PoolMonthRow> = plan
+        .as_ref()
+        .and_then(|p| p.record.summary.as_ref())
+        .map(|s| {
+            s.pools
+                .iter()
+                .filter(|r| r.shadow_price.is_some())
+                .collect()
+        })
+        .unwrap_or_default();
+
     // (b) Demand (expected scenario) vs open capacity, in line-days.
     let demand = expected_demand(&state, &programs).await?;
     let all_lines: Vec<DemandLine> = demand.iter().flat_map(|(_, d)| d.iter().copied()).collect();
@@ -298,6 +337,29 @@ pub async fn planner_home(
         }
         @if suites.is_empty() { p.note { "No suites yet." } } @else { (heatmap(&columns, &heat_rows, threshold)) }
 
+        h2 { "Staff, QC and equipment pools by month" }
+        @if pools.is_empty() {
+            p.note { "No pools yet: suites are the only constraint. Add operator crews and the QC lab with POST /v1/pools." }
+        } @else {
+            p.note { "Booked and planned person-, analyst- or unit-days over the pool's capacity, from the newest plan; empty where no plan covers the month. A pool can bind before the suites do." }
+            (heatmap(&columns, &pool_rows, threshold))
+            @if !pool_binding.is_empty() {
+                h3 { "Binding pools" }
+                table {
+                    thead { tr { th { "pool" } th { "month" } th { "one more per working day is worth" } } }
+                    tbody {
+                        @for r in pool_binding.iter().take(30) {
+                            tr {
+                                td { (pool_names.get(&r.pool_id).copied().unwrap_or("?")) }
+                                td { (r.month) }
+                                td.num { (format!("{:.2}", r.shadow_price.unwrap_or(0.0))) " weighted batches" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
         h2 { "Demand vs capacity" }
         p.note { "Expected-scenario demand of every program, in line-days (batches × (batch + changeover days)), against open line-days of all suites (lines × days, less closures and days outside qualification)." }
         (bars_and_line(&columns, ("demand (expected)", &demand_vals), Some(("open capacity", &capacity_vals)), "line-days"))
@@ -340,6 +402,21 @@ pub async fn planner_home(
                                     td { (e.capabilities.join(", ")) } td { (e.min_grade) }
                                     td { (e.site_id.and_then(|s| site_names.get(&s).cloned()).unwrap_or_else(|| "any".into())) }
                                     td { (e.from_month) } td.num { (e.extra_lines) } td.num { (e.serves_batches) }
+                                }
+                            }
+                        }
+                    }
+                }
+                @let staff = p.record.summary.as_ref().map(|s| s.pool_expansion.as_slice()).unwrap_or(&[]);
+                @if !staff.is_empty() {
+                    h3 { "Staff advice" }
+                    table {
+                        thead { tr { th { "pool" } th { "skill" } th { "from" } th { "extra per working day" } th { "serves batches" } } }
+                        tbody {
+                            @for e in staff {
+                                tr {
+                                    td { (pool_names.get(&e.pool_id).copied().unwrap_or("?")) } td { (e.tag) }
+                                    td { (e.from_month) } td.num { (e.extra) } td.num { (e.serves_batches) }
                                 }
                             }
                         }

@@ -19,6 +19,7 @@ mod operations;
 mod pages;
 mod plan_jobs;
 mod plans;
+mod pools;
 mod proxy;
 mod quotas;
 mod replicas;

@@ -165,6 +165,9 @@ both_backends!(
             utilization: vec![],
             expansion: vec![],
             binding: vec![],
+            pool_utilization: vec![],
+            pool_binding: vec![],
+            pool_expansion: vec![],
         };
         assert_eq!(checked.suggestions.len(), 3);
         let violations = solver_models::check::check_plan(&inst, &checked);

@@ -298,6 +298,9 @@ pub fn assert_feasible(inst: &Instance, plan: &Value) {
         utilization: vec![],
         expansion: vec![],
         binding: vec![],
+        pool_utilization: vec![],
+        pool_binding: vec![],
+        pool_expansion: vec![],
     };
     let violations = solver_models::check::check_plan(inst, &checked);
     assert!(violations.is_empty(), "{violations:#?}");

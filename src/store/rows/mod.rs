@@ -164,6 +164,7 @@ pub struct ProgramRow {
     pub phase_success: Option<Json<PhaseSuccess>>,
     pub priority: i32,
     pub allowed_suite_ids: Option<Json<Vec<Uuid>>>,
+    pub resource_profile: Json<Vec<ResourceNeed>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -189,6 +190,7 @@ impl TryFrom<ProgramRow> for Program {
             phase_success: r.phase_success.map(|p| p.0),
             priority: r.priority,
             allowed_suite_ids: r.allowed_suite_ids.map(|a| a.0),
+            resource_profile: r.resource_profile.0,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -254,7 +256,7 @@ pub const SUITE_COLS: &str =
 pub const CLOSURE_COLS: &str = "id, suite_id, starts_on, ends_on, reason, lines";
 pub const PROGRAM_COLS: &str = "id, client_id, name, modality, storage, atmp, phase, \
     required_capabilities, min_grade, batch_days, changeover_days, earliest_start, phase_success, \
-    priority, allowed_suite_ids, created_at, updated_at";
+    priority, allowed_suite_ids, resource_profile, created_at, updated_at";
 
 pub const BOOKING_COLS: &str =
     "id, program_id, suite_id, line, starts_on, ends_on, status, kind, hold_expires_at, note, \
@@ -363,6 +365,7 @@ pub struct SceneRow {
     pub phase_success: Option<Json<PhaseSuccess>>,
     pub priority: Option<i32>,
     pub allowed_suite_ids: Option<Json<Vec<Uuid>>>,
+    pub resource_profile: Option<Json<Vec<ResourceNeed>>>,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
     /// The suite's closures in the window, aggregated (see `booking_path.rs`).
@@ -388,6 +391,7 @@ impl SceneRow {
             self.batch_days,
             self.changeover_days,
             self.priority,
+            self.resource_profile,
             self.created_at,
             self.updated_at,
         ) {
@@ -404,6 +408,7 @@ impl SceneRow {
                 Some(batch_days),
                 Some(changeover_days),
                 Some(priority),
+                Some(resource_profile),
                 Some(created_at),
                 Some(updated_at),
             ) => Some(Program::try_from(ProgramRow {
@@ -422,6 +427,7 @@ impl SceneRow {
                 phase_success: self.phase_success,
                 priority,
                 allowed_suite_ids: self.allowed_suite_ids,
+                resource_profile,
                 created_at,
                 updated_at,
             })?),
@@ -440,4 +446,66 @@ pub struct CalendarBookingRow {
     pub line: i32,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
+}
+
+pub const POOL_COLS: &str =
+    "id, site_id, name, kind, tag, capacity, weekdays, exceptions, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+pub struct PoolRow {
+    pub id: Uuid,
+    pub site_id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub tag: String,
+    pub capacity: i32,
+    pub weekdays: Json<Vec<WeekDay>>,
+    pub exceptions: Json<Vec<PoolException>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<PoolRow> for Pool {
+    type Error = StoreError;
+    fn try_from(r: PoolRow) -> Result<Pool, StoreError> {
+        Ok(Pool {
+            id: r.id,
+            site_id: r.site_id,
+            name: r.name,
+            kind: PoolKind::parse(&r.kind)
+                .ok_or_else(|| StoreError::unknown_value("pools.kind", &r.kind))?,
+            tag: r.tag,
+            capacity: r.capacity,
+            weekdays: r.weekdays.0,
+            exceptions: r.exceptions.0,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// A live booking at a site with its kind and its program's resource profile: a pool user.
+#[derive(sqlx::FromRow)]
+pub struct PoolUserRow {
+    pub id: Uuid,
+    pub starts_on: NaiveDate,
+    pub kind: String,
+    pub resource_profile: Json<Vec<ResourceNeed>>,
+}
+
+impl TryFrom<PoolUserRow> for PoolUser {
+    type Error = StoreError;
+    fn try_from(r: PoolUserRow) -> Result<PoolUser, StoreError> {
+        let kind = kind_of("bookings.kind", &r.kind)?;
+        Ok(PoolUser {
+            booking_id: r.id,
+            start: r.starts_on,
+            // Only a kind that runs the process takes its program's profile.
+            profile: if kind.runs_process() {
+                r.resource_profile.0
+            } else {
+                Vec::new()
+            },
+        })
+    }
 }

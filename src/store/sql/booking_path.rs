@@ -71,7 +71,7 @@ static SCENE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
          p.id AS program_id, p.client_id, p.name AS program_name, p.modality, p.storage, \
          p.atmp, p.phase, p.required_capabilities, p.min_grade, p.batch_days, \
          p.changeover_days, p.earliest_start, p.phase_success, p.priority, \
-         p.allowed_suite_ids, p.created_at, p.updated_at, \
+         p.allowed_suite_ids, p.resource_profile, p.created_at, p.updated_at, \
          (SELECT string_agg(c.starts_on || '|' || c.ends_on || '|' \
                             || COALESCE(CAST(c.lines AS text), ''), ';') \
           FROM closures c WHERE c.suite_id = s.id AND c.starts_on < $5 AND c.ends_on > $4) \
@@ -290,11 +290,74 @@ impl Backend {
                 longest: scene.longest,
                 hold_quota: quota.map(|(_, q)| q),
             };
-            if self.write_booking(&write).await? {
+            let profile = process_of(&scene.program, input.kind);
+            let pooled = !profile.is_empty()
+                && super::pools::site_pools(&self.pool, scene.suite.site_id)
+                    .await?
+                    .iter()
+                    .any(|p| p.serves(profile));
+            let written = if pooled {
+                self.write_within_pools(&write, &scene.suite, profile)
+                    .await?
+            } else {
+                self.write_booking(&write).await?
+            };
+            if written {
                 return Ok(booking);
             }
         }
         Err(StoreError::Busy)
+    }
+
+    /// A booking that draws on pools: the pools' rows are locked (in id order, so that two such
+    /// bookings cannot deadlock; SQLite's write lock does the same), their users read again under
+    /// the lock, the days checked with the calendar rules, and the booking written in the same
+    /// transaction — so that no pool is overbooked by bookings racing on different lines.
+    async fn write_within_pools(
+        &self,
+        write: &BookingWrite<'_>,
+        suite: &Suite,
+        profile: &[ResourceNeed],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.locking_tx().await?;
+        let pools: Vec<Pool> = super::pools::site_pools(&mut *tx, suite.site_id)
+            .await?
+            .into_iter()
+            .filter(|p| p.serves(profile))
+            .collect();
+        let lock = format!("SELECT id FROM pools WHERE id = $1{}", DIALECT.for_update);
+        for p in &pools {
+            sqlx::query(&lock).bind(p.id).execute(&mut *tx).await?;
+        }
+        // Read again under the locks: a pool edited meanwhile is seen as it now is.
+        let pools: Vec<Pool> = super::pools::site_pools(&mut *tx, suite.site_id)
+            .await?
+            .into_iter()
+            .filter(|p| p.serves(profile))
+            .collect();
+        let start = write.booking.start;
+        let reach = solver_models::calendar::profile_reach(&profile_model(profile));
+        let to = start + chrono::Days::new(u64::from(reach.max(1)));
+        let users = super::pools::site_pool_users(&mut *tx, suite.site_id, start, to).await?;
+        let short = pool_shortfalls(&pools, profile, start, &users);
+        if !short.is_empty() {
+            return Err(StoreError::PoolShort(short));
+        }
+        let written = self.write_booking_in(&mut tx, write).await?;
+        if written {
+            tx.commit().await?;
+        }
+        Ok(written)
+    }
+}
+
+/// What a booking of `kind` takes from the pools: its program's resource profile when the kind
+/// runs the process, else nothing.
+pub(super) fn process_of(program: &Program, kind: BookingKind) -> &[ResourceNeed] {
+    if kind.runs_process() {
+        &program.resource_profile
+    } else {
+        &[]
     }
 }
 

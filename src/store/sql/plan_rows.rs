@@ -112,14 +112,22 @@ pub(super) async fn snapshot(
     .into_iter()
     .map(|r| (r.program_id, r.entries.0))
     .collect();
-    // Live = confirmed, or held and not yet expired (swept or not).
+    let sql = format!("SELECT {POOL_COLS} FROM pools ORDER BY id");
+    let pools = decode_all(
+        sqlx::query_as::<_, PoolRow>(&sql)
+            .fetch_all(&mut *tx)
+            .await?,
+    )?;
+    // Live = confirmed, or held and not yet expired (swept or not). A booking that ended before
+    // `from` may still take QC in the horizon: those within a profile's reach are read too.
+    let reach = chrono::Days::new(u64::from(MAX_OFFSET) + 1);
     let sql = format!(
         "SELECT program_id, suite_id, line, starts_on, ends_on, status, kind FROM bookings \
          WHERE ends_on > $1 AND {} ORDER BY suite_id, line, starts_on",
         live_at("$2")
     );
     let bookings = sqlx::query_as::<_, BookingSnapRow>(&sql)
-        .bind(from)
+        .bind(from.checked_sub_days(reach).unwrap_or(from))
         .bind(now())
         .fetch_all(&mut *tx)
         .await?
@@ -143,6 +151,7 @@ pub(super) async fn snapshot(
         programs,
         forecasts,
         bookings,
+        pools,
     })
 }
 

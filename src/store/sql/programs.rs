@@ -110,9 +110,9 @@ impl ProgramStore for Backend {
              required_capabilities, \
              min_grade, batch_days, changeover_days, earliest_start, phase_success, priority, \
              allowed_suite_ids, \
-             created_at, updated_at) \
+             created_at, updated_at, resource_profile) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $16) RETURNING {PROGRAM_COLS}"
+             $16, $17) RETURNING {PROGRAM_COLS}"
         );
         let program: Program = sqlx::query_as::<_, ProgramRow>(&sql)
             .bind(Uuid::now_v7())
@@ -131,6 +131,7 @@ impl ProgramStore for Backend {
             .bind(input.priority as i32)
             .bind(input.allowed_suite_ids.as_ref().map(Json))
             .bind(t)
+            .bind(Json(&input.resource_profile))
             .fetch_one(&mut *tx)
             .await?
             .try_into()?;
@@ -216,7 +217,7 @@ impl ProgramStore for Backend {
             "UPDATE programs SET name = $2, modality = $3, storage = $4, atmp = $5, phase = $6, \
              required_capabilities = $7, min_grade = $8, batch_days = $9, changeover_days = $10, \
              earliest_start = $11, phase_success = $12, priority = $13, allowed_suite_ids = \
-             $14, updated_at = $15 \
+             $14, updated_at = $15, resource_profile = $16 \
              WHERE id = $1 RETURNING {PROGRAM_COLS}"
         );
         let program: Program = sqlx::query_as::<_, ProgramRow>(&sql)
@@ -235,6 +236,7 @@ impl ProgramStore for Backend {
             .bind(input.priority as i32)
             .bind(input.allowed_suite_ids.as_ref().map(Json))
             .bind(now())
+            .bind(Json(&input.resource_profile))
             .fetch_one(&mut *tx)
             .await?
             .try_into()?;

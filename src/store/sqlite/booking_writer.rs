@@ -179,41 +179,50 @@ async fn write_group(pool: &SqlitePool, books: &[&Book]) -> Result<Vec<bool>, St
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut written = Vec::with_capacity(books.len());
     for b in books {
-        let n = sqlx::query(&BOOK)
-            .bind(b.id)
-            .bind(b.program_id)
-            .bind(b.suite_id)
-            .bind(b.line)
-            .bind(b.start)
-            .bind(b.end)
-            .bind(b.status)
-            .bind(b.hold_expires_at)
-            .bind(b.note.as_deref())
-            .bind(b.at_risk)
-            .bind(b.created_at)
-            .bind(b.calendar_version)
-            .bind(b.longest)
-            .bind(b.scan_from)
-            .bind(crate::store::now())
-            .bind(Uuid::now_v7())
-            .bind(b.event_type)
-            .bind(b.client_id)
-            .bind(Json(&b.event_payload))
-            .bind(Uuid::now_v7())
-            .bind(b.api_key_id)
-            .bind(b.role)
-            .bind(b.request_id.as_deref())
-            .bind(Json(&b.detail))
-            .bind(b.idem.as_ref().map(|(k, _)| *k))
-            .bind(b.idem.as_ref().map(|(_, key)| key.as_str()))
-            .bind(b.days)
-            .bind(b.hold_quota)
-            .bind(b.kind)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        written.push(n > 0);
+        written.push(write_one(&mut tx, b).await?);
     }
     tx.commit().await?;
     Ok(written)
+}
+
+/// One booking's write in the caller's transaction (which holds the write lock): `true` when
+/// the booking was written.
+pub(super) async fn write_one(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    b: &Book,
+) -> Result<bool, StoreError> {
+    let n = sqlx::query(&BOOK)
+        .bind(b.id)
+        .bind(b.program_id)
+        .bind(b.suite_id)
+        .bind(b.line)
+        .bind(b.start)
+        .bind(b.end)
+        .bind(b.status)
+        .bind(b.hold_expires_at)
+        .bind(b.note.as_deref())
+        .bind(b.at_risk)
+        .bind(b.created_at)
+        .bind(b.calendar_version)
+        .bind(b.longest)
+        .bind(b.scan_from)
+        .bind(crate::store::now())
+        .bind(Uuid::now_v7())
+        .bind(b.event_type)
+        .bind(b.client_id)
+        .bind(Json(&b.event_payload))
+        .bind(Uuid::now_v7())
+        .bind(b.api_key_id)
+        .bind(b.role)
+        .bind(b.request_id.as_deref())
+        .bind(Json(&b.detail))
+        .bind(b.idem.as_ref().map(|(k, _)| *k))
+        .bind(b.idem.as_ref().map(|(_, key)| key.as_str()))
+        .bind(b.days)
+        .bind(b.hold_quota)
+        .bind(b.kind)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    Ok(n > 0)
 }

@@ -1,0 +1,21 @@
+-- Capacity pools (docs/api-guide.md, "Pools"): a site's operator crews, QC lab and shared
+-- equipment, with a capacity per working day, the working days and dated exceptions (JSON, the
+-- planner's `PoolException`s). One pool per (site, tag): a batch's need names a tag, and the
+-- site of its suite says which pool serves it.
+CREATE TABLE pools (
+    id BLOB PRIMARY KEY,
+    site_id BLOB NOT NULL REFERENCES sites (id),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('staff', 'qc', 'equipment')),
+    tag TEXT NOT NULL,
+    capacity INTEGER NOT NULL CHECK (capacity >= 0),
+    weekdays TEXT NOT NULL,
+    exceptions TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    CONSTRAINT pools_site_name_key UNIQUE (site_id, name),
+    CONSTRAINT pools_site_tag_key UNIQUE (site_id, tag)
+);
+
+-- What one batch of a program takes from its site's pools: `[{tag, amount, days}]`.
+ALTER TABLE programs ADD COLUMN resource_profile TEXT NOT NULL DEFAULT '[]';
