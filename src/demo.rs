@@ -482,7 +482,7 @@ fn profile(modality: &str, batch_days: i64) -> Vec<ResourceNeed> {
 }
 
 /// Leiden's autologous operators (five, on every day; three while new hires qualify in months
-/// 3–8, six once they have), Leiden's QC release lab (two analysts, every day) and Boston's
+/// 3–8, six once they have), Leiden's QC release lab (three analysts, every day) and Boston's
 /// operators (three, on weekdays): the operators, not the suites, bind in the months of training.
 async fn seed_pools(
     store: &DynStore,
@@ -520,7 +520,7 @@ async fn seed_pools(
             name: "Leiden QC release".into(),
             kind: PoolKind::Qc,
             tag: "qc-release".into(),
-            capacity: 2,
+            capacity: 3,
             weekdays: None,
             exceptions: Vec::new(),
         },
