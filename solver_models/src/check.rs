@@ -2,13 +2,19 @@
 //! and interval lists and shares nothing with the solver's prepared model or occupancy
 //! calendars, so that a bug in those cannot certify itself. Only the scenario demand rule
 //! (`demand::integer_demand`, the spec's own arithmetic) is shared.
+//!
+//! Pools are checked the same way, from the instance as written: a pool's capacity on a date
+//! (0 off its weekdays; else the last exception covering the date; else its default), what the
+//! bookings take (their own profile, else their program's when their kind runs the process) and
+//! what the suggestions add. A pool-day where the bookings alone exceed the capacity is not the
+//! plan's fault; a suggestion taking anything on such a day, or pushing a day over, is.
 
 use crate::demand::integer_demand;
 use crate::plan::Plan;
-use crate::types::{Instance, PhaseSuccess, Program, Suite};
+use crate::types::{Instance, PhaseSuccess, Pool, Program, ResourceNeed, Suite, WeekDay};
 use crate::Month;
-use chrono::{Days, NaiveDate};
-use std::collections::HashMap;
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+use std::collections::{BTreeMap, HashMap};
 
 /// Occupied intervals of one (suite index, line): (start, end exclusive, what occupies it).
 type Intervals = HashMap<(usize, u32), Vec<(NaiveDate, NaiveDate, String)>>;
@@ -74,6 +80,163 @@ fn usable(inst: &Instance, p: &Program, si: usize) -> bool {
         }),
     };
     caps && grade && allowed
+}
+
+/// A pool's capacity on `d`, read from the instance as written.
+fn pool_capacity_on(pool: &Pool, d: NaiveDate) -> u32 {
+    let today = match d.weekday() {
+        Weekday::Mon => WeekDay::Mon,
+        Weekday::Tue => WeekDay::Tue,
+        Weekday::Wed => WeekDay::Wed,
+        Weekday::Thu => WeekDay::Thu,
+        Weekday::Fri => WeekDay::Fri,
+        Weekday::Sat => WeekDay::Sat,
+        Weekday::Sun => WeekDay::Sun,
+    };
+    if !pool.weekdays.contains(&today) {
+        return 0;
+    }
+    let mut capacity = pool.capacity;
+    for e in &pool.exceptions {
+        let covers = e.start <= d && e.end.map(|end| d < end).unwrap_or(true);
+        if covers {
+            capacity = e.capacity;
+        }
+    }
+    capacity
+}
+
+fn pool_key(pool: &Pool) -> &str {
+    pool.id.as_deref().unwrap_or(&pool.name)
+}
+
+/// Pools that serve need `tag` in `suite`: same tag, and no site or the suite's.
+fn serving(inst: &Instance, suite: &Suite, tag: &str) -> Vec<usize> {
+    (0..inst.pools.len())
+        .filter(|i| {
+            let pool = &inst.pools[*i];
+            pool.tag == tag
+                && match &pool.site {
+                    None => true,
+                    Some(site) => suite.site.as_ref() == Some(site),
+                }
+        })
+        .collect()
+}
+
+/// What bookings and suggestions take from one pool on one date.
+#[derive(Default)]
+struct PoolDay {
+    booked: u64,
+    planned: u64,
+    suggestions: Vec<usize>,
+}
+
+/// Adds what a batch of `profile` in `suite` from `start` takes to `days`; `who` is `None` for a
+/// booking, the suggestion's index for a suggestion. Returns the tags more than one pool serves.
+fn charge(
+    inst: &Instance,
+    suite: &Suite,
+    profile: &[ResourceNeed],
+    start: NaiveDate,
+    who: Option<usize>,
+    days: &mut BTreeMap<(usize, NaiveDate), PoolDay>,
+) -> Vec<String> {
+    let mut ambiguous = Vec::new();
+    for need in profile {
+        if need.amount == 0 {
+            continue;
+        }
+        let pools = serving(inst, suite, &need.tag);
+        if pools.len() > 1 {
+            ambiguous.push(need.tag.clone());
+            continue;
+        }
+        let Some(&pool) = pools.first() else {
+            continue;
+        };
+        for offset in &need.days {
+            let Some(day) = start.checked_add_days(Days::new(u64::from(*offset))) else {
+                continue;
+            };
+            let slot = days.entry((pool, day)).or_default();
+            match who {
+                None => slot.booked += u64::from(need.amount),
+                Some(i) => {
+                    slot.planned += u64::from(need.amount);
+                    if !slot.suggestions.contains(&i) {
+                        slot.suggestions.push(i);
+                    }
+                }
+            }
+        }
+    }
+    ambiguous
+}
+
+/// Pool violations: every pool-day the suggestions take something on beyond the capacity.
+fn check_pools(inst: &Instance, plan: &Plan, out: &mut Vec<Violation>) {
+    if inst.pools.is_empty() {
+        return;
+    }
+    let mut days: BTreeMap<(usize, NaiveDate), PoolDay> = BTreeMap::new();
+    for b in &inst.bookings {
+        let Some((_, suite)) = suite_by(inst, &b.suite) else {
+            continue;
+        };
+        let program = b.program.as_deref().and_then(|r| program_by(inst, r));
+        let profile: &[ResourceNeed] = match (&b.resource_profile, program) {
+            (Some(profile), _) => profile,
+            (None, Some((_, p))) if b.kind.runs_process() => &p.resource_profile,
+            _ => &[],
+        };
+        charge(inst, suite, profile, b.start, None, &mut days);
+    }
+    for (i, s) in plan.suggestions.iter().enumerate() {
+        let (Some((_, p)), Some((_, suite))) =
+            (program_by(inst, &s.program), suite_by(inst, &s.suite))
+        else {
+            continue; // already reported
+        };
+        if !s.kind.runs_process() {
+            continue;
+        }
+        for tag in charge(
+            inst,
+            suite,
+            &p.resource_profile,
+            s.start,
+            Some(i),
+            &mut days,
+        ) {
+            out.push(Violation {
+                suggestion: Some(i),
+                message: format!(
+                    "need `{tag}` in suite {} is served by several pools",
+                    s.suite
+                ),
+            });
+        }
+    }
+    for ((pool, day), use_) in days {
+        if use_.planned == 0 {
+            continue;
+        }
+        let capacity = u64::from(pool_capacity_on(&inst.pools[pool], day));
+        if use_.booked + use_.planned > capacity {
+            let who: Vec<String> = use_.suggestions.iter().map(|i| format!("#{i}")).collect();
+            out.push(Violation {
+                suggestion: use_.suggestions.first().copied(),
+                message: format!(
+                    "pool {} on {day}: capacity {capacity}, bookings take {}, suggestions {} add {}",
+                    pool_key(&inst.pools[pool]),
+                    use_.booked,
+                    who.join(", "),
+                    use_.planned
+                ),
+            });
+        }
+    }
 }
 
 /// Every way in which `plan` breaks the rules of DESIGN.md's planning problem for `inst`.
@@ -246,5 +409,6 @@ pub fn check_plan(inst: &Instance, plan: &Plan) -> Vec<Violation> {
             ),
         );
     }
+    check_pools(inst, plan, &mut out);
     out
 }

@@ -7,13 +7,22 @@
 //! `earliest_start` or a filed list of allowed suites. Demand is scaled per profile to a target
 //! load (`tightness` = demanded line-days / open line-days), so "tight" is a knob, not luck.
 //! The same spec and seed always give the same instance (own SplitMix64; no dependency).
+//!
+//! With `pools`, each site also gets an operator crew (staff, Monday to Friday) and a QC lab
+//! (Monday to Saturday), and every program a resource profile: operators on the hands-on days
+//! (seeding and harvest; every day of a fill), QC analysts on the release days after the batch,
+//! including the sterility read 14 days later. Their capacity is sized from the demand routed to
+//! the site so that staff binds in the busier months, with a holiday week at the turn of the year
+//! and a new hire half-way. Pools draw from their own random stream after everything else, so an
+//! instance without pools is exactly what it was before pools existed.
 
 use crate::types::{
     Booking, BookingKind, BookingStatus, Closure, ForecastEntry, Grade, Instance, Phase,
-    PhaseSuccess, PhaseWeights, Program, Scenario, Suite,
+    PhaseSuccess, PhaseWeights, Pool, PoolException, PoolKind, Program, ResourceNeed, Scenario,
+    Suite, WeekDay,
 };
 use crate::Month;
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenSpec {
@@ -29,6 +38,8 @@ pub struct GenSpec {
     pub tightness: f64,
     pub bookings: usize,
     pub sites: usize,
+    /// Add per-site operator and QC pools and programs' resource profiles.
+    pub pools: bool,
 }
 
 impl GenSpec {
@@ -44,6 +55,7 @@ impl GenSpec {
             tightness: 1.05,
             bookings: 2,
             sites: 1,
+            pools: false,
         }
     }
     /// A few suites and programs over a quarter: exact MILP territory.
@@ -450,17 +462,177 @@ pub fn generate(spec: &GenSpec) -> Instance {
         });
     }
 
+    let mut programs = programs;
+    let pools = if spec.pools {
+        add_pools(spec, &suites, &suite_profile, &mut programs, &prog_profile)
+    } else {
+        Vec::new()
+    };
     Instance {
-        name: Some(format!("{}-seed{}", spec.name, spec.seed)),
+        name: Some(format!(
+            "{}{}-seed{}",
+            spec.name,
+            if spec.pools && !spec.name.ends_with("-pools") {
+                "-pools"
+            } else {
+                ""
+            },
+            spec.seed
+        )),
         from,
         to,
         scenario: Scenario::Maximum,
         weights: PhaseWeights::default(),
         phase_success: PhaseSuccess::default(),
         suites,
-        pools: Vec::new(),
+        pools,
         programs,
         bookings,
         expected: None,
     }
+}
+
+/// Operator tag of the generated crews and QC tag of the generated labs.
+pub const OPERATOR: &str = "operator";
+pub const QC_RELEASE: &str = "qc-release";
+
+/// Resource profile of a batch of `batch_days` of a profile (index into `PROFILES`): operators
+/// on the hands-on days, QC analysts on release days after the batch (sterility read at +14).
+fn resource_profile(profile: usize, batch_days: u32) -> Vec<ResourceNeed> {
+    let last = batch_days.saturating_sub(1);
+    let (operators, days): (u32, Vec<u32>) = match PROFILES[profile].0 {
+        // A fill runs with a crew of three on every day.
+        "fill_finish" => (3, (0..batch_days).collect()),
+        // Open manual steps: two operators at seeding and at harvest/formulation.
+        _ => (2, vec![0, last]),
+    };
+    let qc = match PROFILES[profile].0 {
+        "viral_vector" => 2,
+        _ => 1,
+    };
+    vec![
+        ResourceNeed {
+            tag: OPERATOR.into(),
+            amount: operators,
+            days,
+        },
+        ResourceNeed {
+            tag: QC_RELEASE.into(),
+            amount: qc,
+            days: vec![batch_days, batch_days + 14],
+        },
+    ]
+}
+
+fn add_pools(
+    spec: &GenSpec,
+    suites: &[Suite],
+    suite_profile: &[usize],
+    programs: &mut [Program],
+    prog_profile: &[usize],
+) -> Vec<Pool> {
+    let mut rng = Rng(spec.seed ^ 0x9001_D00D);
+    for (p, prof) in programs.iter_mut().zip(prog_profile) {
+        p.resource_profile = resource_profile(*prof, p.batch_days);
+    }
+    let lines_of = |site: &str, prof: usize| -> f64 {
+        suites
+            .iter()
+            .zip(suite_profile)
+            .filter(|(s, p)| **p == prof && s.site.as_deref() == Some(site))
+            .map(|(s, _)| f64::from(s.lines))
+            .sum()
+    };
+    let mut sites: Vec<String> = suites.iter().filter_map(|s| s.site.clone()).collect();
+    sites.dedup();
+    sites.sort();
+    sites.dedup();
+    let months = spec.months.max(1) as f64;
+    let mut pools = Vec::new();
+    for site in &sites {
+        // Per working day, what the demand this site's share of each profile's lines gets needs.
+        let (mut staff, mut qc) = (0.0, 0.0);
+        for (p, prof) in programs.iter().zip(prog_profile) {
+            let total: f64 = (0..PROFILES.len()).map(|q| lines_of(site, q)).sum::<f64>();
+            let all: f64 = sites.iter().map(|s| lines_of(s, *prof)).sum();
+            if total <= 0.0 || all <= 0.0 {
+                continue;
+            }
+            let share = lines_of(site, *prof) / all;
+            let batches: f64 = p.forecast.iter().map(|f| f64::from(f.batches)).sum();
+            for need in &p.resource_profile {
+                let per = f64::from(need.amount) * need.days.len() as f64 * batches * share;
+                match need.tag.as_str() {
+                    OPERATOR => staff += per,
+                    _ => qc += per,
+                }
+            }
+        }
+        // About 21.7 working days a month Monday–Friday, 26 Monday–Saturday.
+        let staff_day = staff / (months * 21.7);
+        let qc_day = qc / (months * 26.0);
+        // Staff a little short of the average (so the busier months bind), QC about even.
+        let crew = ((staff_day * rng_between(&mut rng, 0.75, 0.9)).round() as u32).max(3);
+        let lab = ((qc_day * rng_between(&mut rng, 0.95, 1.15)).round() as u32).max(2);
+        let initial = site.chars().next().unwrap_or('S');
+        let holiday = |from: NaiveDate| {
+            // The turn of the year: half the crew from 24 December to 2 January.
+            let mut out = Vec::new();
+            let mut year = from.year() - 1;
+            let last = from.year() + (spec.months as i32 / 12) + 1;
+            while year <= last {
+                if let (Some(s), Some(e)) = (
+                    NaiveDate::from_ymd_opt(year, 12, 24),
+                    NaiveDate::from_ymd_opt(year + 1, 1, 3),
+                ) {
+                    out.push((s, e));
+                }
+                year += 1;
+            }
+            out
+        };
+        let hire_at = add_days(
+            spec.from,
+            u64::from(rng.range(60, (spec.months.max(3) * 30 / 2).max(61))),
+        );
+        let mut crew_exceptions: Vec<PoolException> = vec![PoolException {
+            start: hire_at,
+            end: None,
+            capacity: crew + 1,
+            reason: Some("new operator qualified".into()),
+        }];
+        for (s, e) in holiday(spec.from) {
+            crew_exceptions.push(PoolException {
+                start: s,
+                end: Some(e),
+                capacity: (crew / 2).max(3),
+                reason: Some("year-end holidays".into()),
+            });
+        }
+        pools.push(Pool {
+            id: None,
+            name: format!("{initial}-operators"),
+            site: Some(site.clone()),
+            kind: PoolKind::Staff,
+            tag: OPERATOR.into(),
+            capacity: crew,
+            weekdays: WeekDay::ALL[..5].to_vec(),
+            exceptions: crew_exceptions,
+        });
+        pools.push(Pool {
+            id: None,
+            name: format!("{initial}-qc"),
+            site: Some(site.clone()),
+            kind: PoolKind::Qc,
+            tag: QC_RELEASE.into(),
+            capacity: lab,
+            weekdays: WeekDay::ALL[..6].to_vec(),
+            exceptions: Vec::new(),
+        });
+    }
+    pools
+}
+
+fn rng_between(rng: &mut Rng, lo: f64, hi: f64) -> f64 {
+    lo + (hi - lo) * rng.unit()
 }

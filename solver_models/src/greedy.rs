@@ -1,6 +1,9 @@
 //! The greedy baseline of DESIGN.md: demand units in order of month ascending, weight
 //! descending, priority descending, program key; each batch at the earliest
 //! (start day, suite name, line). It is also the MIP start and the fallback plan.
+//!
+//! A slot fits when its line is free for the whole batch and every pool the batch draws on has
+//! room on each of its days; placing the batch takes both.
 
 use crate::model::{Batch, Occupancy, Prepared};
 
@@ -32,18 +35,18 @@ pub fn place_greedily(
     for &u in order {
         let unit = &p.units[u];
         let prog = &p.progs[unit.prog];
-        let len = prog.len;
         'batches: while count[u] < unit.remaining {
             for start in p.start_range(u) {
                 // `prog.lines` is already in (suite name, line) order.
                 for &line in &prog.lines {
-                    if occ.fits(line, start, len) {
-                        occ.set(line, start, len, true);
-                        batches.push(Batch {
+                    if occ.fits_batch(p, unit.prog, line, start) {
+                        let b = Batch {
                             unit: u,
                             line,
                             start,
-                        });
+                        };
+                        occ.place(p, &b);
+                        batches.push(b);
                         count[u] += 1;
                         continue 'batches;
                     }

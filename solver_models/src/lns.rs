@@ -3,6 +3,10 @@
 //! re-optimised exactly by the time-indexed MILP with the rest of the plan fixed, starting from
 //! the best plan so far. Whole-month windows make every window's demand rows exact (a unit's
 //! batches all start in its month), so a window never trades one month against another blindly.
+//! Pools: the fixed batches (other months, other suite groups) keep what they take from the
+//! pools, and the window's pool rows use what is left; suites sharing a pool are ordered next to
+//! each other (they form one component of [`crate::bound::components`]) so that they tend to
+//! fall in the same group.
 
 use crate::milp::Limits;
 use crate::model::Occupancy;
@@ -45,7 +49,7 @@ fn suite_groups(p: &Prepared, current: &[Batch], units: &[bool], rotate: usize) 
     for b in current {
         planned[b.unit] += 1;
         if !units[b.unit] {
-            occ.set(b.line, b.start, p.progs[p.units[b.unit].prog].len, true);
+            occ.place(p, b);
         }
     }
     let mut per_suite = vec![0usize; n_s];
@@ -59,7 +63,7 @@ fn suite_groups(p: &Prepared, current: &[Batch], units: &[bool], rotate: usize) 
             let s = p.lines[l].suite;
             per_suite[s] += p
                 .start_range(u)
-                .filter(|d| occ.fits(l, *d, prog.len))
+                .filter(|d| occ.fits_batch(p, unit.prog, l, *d))
                 .count();
             if planned[u] < unit.remaining {
                 wanted[s] = true;

@@ -3,9 +3,12 @@
 //! expansion) works on this; the feasibility checker deliberately does not (it re-reads the
 //! instance on its own so that a bug here cannot hide behind itself).
 
-use crate::calendar::{may_use, Occupant, ProgramNeeds, SuiteCalendar, SuiteRules};
+use crate::calendar::{
+    may_use, needs_of, pool_capacity, pool_serves, profile_reach, Occupant, PoolCalendar,
+    PoolRules, ProgramNeeds, SuiteCalendar, SuiteRules,
+};
 use crate::demand;
-use crate::types::{Instance, Phase, PhaseSuccess};
+use crate::types::{Instance, Phase, PhaseSuccess, PoolException, PoolKind, ResourceNeed};
 use crate::Month;
 use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
@@ -33,7 +36,25 @@ pub enum PlanError {
     TooLong(i64),
     #[error("too many lines ({0}) for the horizon")]
     TooLarge(u64),
+    /// Two pools would serve the same need of a suite: same tag, and the same site or one of
+    /// them site-less. Which one a batch draws on would be a guess.
+    #[error("pools `{first}` and `{second}` both serve tag `{tag}` (same site, or one serves every site)")]
+    AmbiguousPool {
+        tag: String,
+        first: String,
+        second: String,
+    },
+    /// A resource need falls more than ten years after its batch's start (a typo, not a process).
+    #[error("{owner}: resource need `{tag}` on day {offset} after the start (at most {MAX_NEED_OFFSET})")]
+    NeedTooLate {
+        owner: String,
+        tag: String,
+        offset: u32,
+    },
 }
+
+/// Latest day offset a resource need may have (the horizon's own limit).
+pub const MAX_NEED_OFFSET: u32 = 3700;
 
 /// One physical line (suite, 1-based line number).
 #[derive(Debug, Clone)]
@@ -56,6 +77,34 @@ pub struct ProgInfo {
     pub lines: Vec<usize>,
     pub required_capabilities: Vec<String>,
     pub min_grade: crate::types::Grade,
+}
+
+/// A capacity pool (staff crew, QC lab, shared equipment) on the prepared calendar.
+#[derive(Debug, Clone)]
+pub struct PoolInfo {
+    /// Id if given, else name (as suites).
+    pub key: String,
+    pub kind: PoolKind,
+    pub tag: String,
+    /// Capacity per day index over `[0, ext_days)` ([`pool_capacity`]).
+    pub capacity: Vec<u32>,
+    /// Taken by held and confirmed bookings per day.
+    pub booked: Vec<u32>,
+    /// `capacity − booked`, 0 where the bookings alone already exceed the capacity: what planned
+    /// batches may take.
+    pub left: Vec<u32>,
+    /// Working days: the pool's weekdays, minus days an exception closes (capacity 0). Expansion
+    /// adds staff on these; shadow prices are per unit on each of them.
+    pub working: Vec<bool>,
+}
+
+/// What one batch takes from one pool: `amount` on day `start + offset`. A batch's uses are
+/// sorted by (offset, pool) with one entry per (pool, offset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PoolUse {
+    pub offset: usize,
+    pub pool: usize,
+    pub amount: u32,
 }
 
 /// Demand of one program in one horizon month.
@@ -103,6 +152,12 @@ pub struct Prepared<'a> {
     pub units: Vec<Unit>,
     /// `unit_of[prog][month]`, when that program has demand or bookings in the month.
     pub unit_of: Vec<Vec<Option<usize>>>,
+    /// Capacity pools, in instance order; empty when the instance has none.
+    pub pools: Vec<PoolInfo>,
+    /// `pool_uses[prog][suite]`: what a batch of the program takes from the pools when run in
+    /// the suite (needs no pool serves are unconstrained and left out). Empty when there are no
+    /// pools.
+    pub pool_uses: Vec<Vec<Vec<PoolUse>>>,
 }
 
 fn key_of(id: &Option<String>, name: &str) -> String {
@@ -163,7 +218,64 @@ impl<'a> Prepared<'a> {
             .max()
             .unwrap_or(1)
             .min(3700);
-        let ext_days = n_days + max_len + 1;
+        // Pools: keys unique, no need served by two pools, needs within reach.
+        let mut seen = HashMap::new();
+        for (i, pool) in inst.pools.iter().enumerate() {
+            let key = key_of(&pool.id, &pool.name);
+            if seen.insert(key.clone(), ()).is_some() {
+                return Err(PlanError::Duplicate { kind: "pool", key });
+            }
+            for other in &inst.pools[..i] {
+                let overlap = match (&pool.site, &other.site) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                };
+                if other.tag == pool.tag && overlap {
+                    return Err(PlanError::AmbiguousPool {
+                        tag: pool.tag.clone(),
+                        first: key_of(&other.id, &other.name),
+                        second: key,
+                    });
+                }
+            }
+        }
+        let too_late = |owner: String, profile: &[ResourceNeed]| {
+            profile.iter().find_map(|n| {
+                n.days
+                    .iter()
+                    .find(|d| **d > MAX_NEED_OFFSET)
+                    .map(|d| PlanError::NeedTooLate {
+                        owner: owner.clone(),
+                        tag: n.tag.clone(),
+                        offset: *d,
+                    })
+            })
+        };
+        for p in &inst.programs {
+            if let Some(e) = too_late(format!("program `{}`", p.name), &p.resource_profile) {
+                return Err(e);
+            }
+        }
+        for b in &inst.bookings {
+            if let Some(profile) = &b.resource_profile {
+                let owner = format!("booking on `{}` from {}", b.suite, b.start);
+                if let Some(e) = too_late(owner, profile) {
+                    return Err(e);
+                }
+            }
+        }
+        // Days after a batch's start that it still takes something from a pool (QC release
+        // runs past the suite occupancy): the calendar covers them so that they are checked.
+        let max_reach = if inst.pools.is_empty() {
+            0
+        } else {
+            inst.programs
+                .iter()
+                .map(|p| profile_reach(&p.resource_profile) as usize)
+                .max()
+                .unwrap_or(0)
+        };
+        let ext_days = n_days + max_len.max(max_reach) + 1;
         let total_lines: u64 = inst.suites.iter().map(|s| u64::from(s.lines)).sum();
         // Day calendars per line: refuse sizes no real CDMO has rather than exhaust memory.
         if total_lines > 5_000 || total_lines * ext_days as u64 > 20_000_000 {
@@ -187,6 +299,8 @@ impl<'a> Prepared<'a> {
         let n_months = months.len();
         let mut booked_count: Vec<Vec<u32>> = vec![vec![0; n_months]; inst.programs.len()];
         let mut occupants: Vec<Vec<Occupant<()>>> = vec![Vec::new(); inst.suites.len()];
+        // Per booking: its suite and, when it runs a known program's process, that program.
+        let mut booking_at: Vec<(usize, Option<usize>)> = Vec::with_capacity(inst.bookings.len());
         for b in &inst.bookings {
             let si = resolve(&b.suite, &suite_ids, &suite_names)
                 .ok_or_else(|| PlanError::UnknownSuite(b.suite.clone()))?;
@@ -208,9 +322,11 @@ impl<'a> Prepared<'a> {
                 end: b.end,
                 tag: (),
             });
+            let mut program = None;
             if let Some(pref) = &b.program {
                 let pi = resolve(pref, &prog_ids, &prog_names)
                     .ok_or_else(|| PlanError::UnknownProgram(pref.clone()))?;
+                program = Some(pi);
                 if b.kind.serves_demand() && b.start >= from && b.start < to {
                     let mi = months
                         .iter()
@@ -219,6 +335,7 @@ impl<'a> Prepared<'a> {
                     booked_count[pi][mi] += 1;
                 }
             }
+            booking_at.push((si, program));
         }
 
         // Lines and their calendars (calendar::line_open and the bookings' occupancy).
@@ -323,6 +440,11 @@ impl<'a> Prepared<'a> {
             }
         }
         let suite_keys = inst.suites.iter().map(|s| key_of(&s.id, &s.name)).collect();
+        let (pools, pool_uses) = if inst.pools.is_empty() {
+            (Vec::new(), vec![Vec::new(); inst.programs.len()])
+        } else {
+            prepare_pools(inst, from, ext_days, &booking_at, &progs)
+        };
         Ok(Prepared {
             inst,
             from,
@@ -339,7 +461,27 @@ impl<'a> Prepared<'a> {
             progs,
             units,
             unit_of,
+            pools,
+            pool_uses,
         })
+    }
+
+    /// Does the instance have pools at all (else every pool check is skipped)?
+    pub fn has_pools(&self) -> bool {
+        !self.pools.is_empty()
+    }
+
+    /// What a batch of program `prog` on `line` takes from the pools (empty without pools).
+    pub fn batch_uses(&self, prog: usize, line: usize) -> &[PoolUse] {
+        self.suite_uses(prog, self.lines[line].suite)
+    }
+
+    /// What a batch of program `prog` in suite `suite` takes from the pools.
+    pub fn suite_uses(&self, prog: usize, suite: usize) -> &[PoolUse] {
+        self.pool_uses
+            .get(prog)
+            .and_then(|v| v.get(suite))
+            .map_or(&[], |v| v.as_slice())
     }
 
     pub fn date(&self, day: usize) -> NaiveDate {
@@ -383,14 +525,152 @@ impl<'a> Prepared<'a> {
     }
 }
 
-/// Line occupancy during a search: the free calendar minus placed batches.
+/// The pool serving need `tag` in a suite of `site` ([`pool_serves`]); validation made it unique.
+fn serving_pool(inst: &Instance, site: Option<&String>, tag: &str) -> Option<usize> {
+    inst.pools
+        .iter()
+        .position(|pool| pool_serves(pool.site.as_ref(), &pool.tag, site, tag))
+}
+
+/// A profile's uses of the pools serving a suite of `site`, sorted by (offset, pool), one entry
+/// per (pool, offset) (a day listed twice counts twice).
+pub fn uses_at(inst: &Instance, site: Option<&String>, profile: &[ResourceNeed]) -> Vec<PoolUse> {
+    let mut out: Vec<PoolUse> = Vec::new();
+    for n in profile.iter().filter(|n| n.amount > 0) {
+        let Some(pool) = serving_pool(inst, site, &n.tag) else {
+            continue;
+        };
+        for d in &n.days {
+            out.push(PoolUse {
+                offset: *d as usize,
+                pool,
+                amount: n.amount,
+            });
+        }
+    }
+    out.sort_unstable();
+    let mut merged: Vec<PoolUse> = Vec::with_capacity(out.len());
+    for u in out {
+        match merged.last_mut() {
+            Some(last) if last.offset == u.offset && last.pool == u.pool => {
+                last.amount = last.amount.saturating_add(u.amount);
+            }
+            _ => merged.push(u),
+        }
+    }
+    merged
+}
+
+/// Pools' day calendars (capacity, bookings' use, what is left) and programs' uses per suite.
+fn prepare_pools(
+    inst: &Instance,
+    from: NaiveDate,
+    ext_days: usize,
+    booking_at: &[(usize, Option<usize>)],
+    progs: &[ProgInfo],
+) -> (Vec<PoolInfo>, Vec<Vec<Vec<PoolUse>>>) {
+    let to = from + chrono::Days::new(ext_days as u64);
+    let mut calendars: Vec<PoolCalendar<usize>> = inst
+        .pools
+        .iter()
+        .map(|pool| PoolCalendar::new(&PoolRules::from(pool), from, to))
+        .collect();
+    for (bi, (b, (si, program))) in inst.bookings.iter().zip(booking_at).enumerate() {
+        // Explicit profile, else the program's when the booking runs its process.
+        let profile: &[ResourceNeed] = match (&b.resource_profile, program) {
+            (Some(profile), _) => profile,
+            (None, Some(pi)) if b.kind.runs_process() => &inst.programs[*pi].resource_profile,
+            _ => &[],
+        };
+        let site = inst.suites[*si].site.as_ref();
+        for (ni, day, amount) in needs_of(profile, b.start) {
+            if let Some(pool) = serving_pool(inst, site, &profile[ni].tag) {
+                calendars[pool].take(day, amount, bi);
+            }
+        }
+    }
+    let pools = inst
+        .pools
+        .iter()
+        .zip(&calendars)
+        .map(|(pool, cal)| {
+            let (mut capacity, mut booked) = (Vec::new(), Vec::new());
+            for (_, c, u) in cal.days() {
+                capacity.push(c);
+                booked.push(u);
+            }
+            let left = capacity
+                .iter()
+                .zip(&booked)
+                .map(|(c, b)| c.saturating_sub(*b))
+                .collect();
+            // A working day is one the rules give capacity to when every positive capacity is 1.
+            let exceptions: Vec<PoolException> = pool
+                .exceptions
+                .iter()
+                .map(|e| PoolException {
+                    capacity: e.capacity.min(1),
+                    ..e.clone()
+                })
+                .collect();
+            let unit = PoolRules {
+                capacity: 1,
+                weekdays: &pool.weekdays,
+                exceptions: &exceptions,
+            };
+            let working = (0..ext_days)
+                .map(|d| pool_capacity(&unit, from + chrono::Days::new(d as u64)) > 0)
+                .collect();
+            PoolInfo {
+                key: key_of(&pool.id, &pool.name),
+                kind: pool.kind,
+                tag: pool.tag.clone(),
+                capacity,
+                booked,
+                left,
+                working,
+            }
+        })
+        .collect();
+    let uses = inst
+        .programs
+        .iter()
+        .zip(progs)
+        .map(|(prog, info)| {
+            let mut per_suite = vec![Vec::new(); inst.suites.len()];
+            for &si in &info.usable_suites {
+                per_suite[si] =
+                    uses_at(inst, inst.suites[si].site.as_ref(), &prog.resource_profile);
+            }
+            per_suite
+        })
+        .collect();
+    (pools, uses)
+}
+
+/// What keeps one more batch of a unit out of a plan, scanning its slots in greedy order
+/// (start day, suite name, line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blocker {
+    /// No usable line is free for a whole batch at any start of the month.
+    Lines,
+    /// A line was free but this pool was short (the first short pool of the first such slot).
+    Pool(usize),
+    /// The batch fits somewhere: nothing blocks it.
+    None,
+}
+
+/// Line occupancy and what the pools have left during a search: the free calendar and the
+/// pools' capacity after bookings, minus placed batches.
 #[derive(Clone)]
 pub struct Occupancy {
     pub busy: Vec<Vec<bool>>,
+    /// Per pool and day: capacity left for planned batches (empty without pools).
+    pub pool_left: Vec<Vec<u32>>,
 }
 
 impl Occupancy {
-    /// Busy = not free (closed, booked) initially.
+    /// Busy = not free (closed, booked) initially; pools as the bookings leave them.
     pub fn new(p: &Prepared) -> Occupancy {
         Occupancy {
             busy: p
@@ -398,7 +678,81 @@ impl Occupancy {
                 .iter()
                 .map(|l| l.iter().map(|f| !*f).collect())
                 .collect(),
+            pool_left: p.pools.iter().map(|pool| pool.left.clone()).collect(),
         }
+    }
+
+    /// The occupancy of a plan: bookings, then `batches`.
+    pub fn of_plan(p: &Prepared, batches: &[Batch]) -> Occupancy {
+        let mut occ = Occupancy::new(p);
+        for b in batches {
+            occ.place(p, b);
+        }
+        occ
+    }
+
+    /// Do the pools have room for `uses` from `start`?
+    pub fn pools_fit(&self, uses: &[PoolUse], start: usize) -> bool {
+        self.first_short(uses, start).is_none()
+    }
+
+    /// The first pool (in day order) without room for `uses` from `start`.
+    pub fn first_short(&self, uses: &[PoolUse], start: usize) -> Option<usize> {
+        uses.iter()
+            .find(|u| {
+                self.pool_left[u.pool]
+                    .get(start + u.offset)
+                    .is_none_or(|left| *left < u.amount)
+            })
+            .map(|u| u.pool)
+    }
+
+    /// Does a batch of `prog` fit `line` from `start`: the line free for its whole length and
+    /// every pool with room on its days?
+    pub fn fits_batch(&self, p: &Prepared, prog: usize, line: usize, start: usize) -> bool {
+        self.fits(line, start, p.progs[prog].len) && self.pools_fit(p.batch_uses(prog, line), start)
+    }
+
+    /// Takes the line and the pools for batch `b` (which must fit).
+    pub fn place(&mut self, p: &Prepared, b: &Batch) {
+        let prog = p.units[b.unit].prog;
+        self.set(b.line, b.start, p.progs[prog].len, true);
+        for u in p.batch_uses(prog, b.line) {
+            if let Some(left) = self.pool_left[u.pool].get_mut(b.start + u.offset) {
+                *left = left.saturating_sub(u.amount);
+            }
+        }
+    }
+
+    /// Gives back what [`place`](Self::place) took.
+    pub fn remove(&mut self, p: &Prepared, b: &Batch) {
+        let prog = p.units[b.unit].prog;
+        self.set(b.line, b.start, p.progs[prog].len, false);
+        for u in p.batch_uses(prog, b.line) {
+            if let Some(left) = self.pool_left[u.pool].get_mut(b.start + u.offset) {
+                *left = left.saturating_add(u.amount);
+            }
+        }
+    }
+
+    /// What keeps one more batch of unit `u` out (see [`Blocker`]).
+    pub fn blocker(&self, p: &Prepared, u: usize) -> Blocker {
+        let prog = p.units[u].prog;
+        let len = p.progs[prog].len;
+        let mut first = Blocker::Lines;
+        for start in p.start_range(u) {
+            for &line in &p.progs[prog].lines {
+                if !self.fits(line, start, len) {
+                    continue;
+                }
+                match self.first_short(p.batch_uses(prog, line), start) {
+                    None => return Blocker::None,
+                    Some(pool) if first == Blocker::Lines => first = Blocker::Pool(pool),
+                    Some(_) => {}
+                }
+            }
+        }
+        first
     }
     pub fn fits(&self, line: usize, start: usize, len: usize) -> bool {
         let cal = &self.busy[line];

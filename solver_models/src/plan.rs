@@ -5,7 +5,7 @@
 use crate::greedy::greedy_batches;
 use crate::milp::Limits;
 pub use crate::model::PlanError;
-use crate::model::{Batch, Prepared};
+use crate::model::{Batch, Blocker, Occupancy, Prepared};
 use crate::types::{Grade, Instance, Phase};
 use crate::{bound, expansion, lns, roughcut, timeidx, Month};
 use chrono::NaiveDate;
@@ -363,15 +363,32 @@ pub fn solve_with_exact_limit(
         ),
     });
 
-    let mut plan = describe(&p, &best, status, gap, bound, greedy_value, &rough.shadow);
+    let mut plan = describe(
+        &p,
+        &best,
+        status,
+        gap,
+        bound,
+        greedy_value,
+        &rough.shadow,
+        &rough.pool_shadow,
+    );
     if opts.expansion {
         plan.expansion = expansion::advise(&p, &best, &plan.shortfalls, opts);
+        plan.pool_expansion = expansion::advise_pools(&p, &best, &plan.shortfalls, opts);
     }
     plan.seconds = t0.elapsed().as_secs_f64();
     Ok(plan)
 }
 
 /// The plan object for a set of planned batches.
+///
+/// A short unit's reason, beyond `no_usable_suite` and `earliest_start`: with the final plan in
+/// place, its slots are scanned in greedy order (start day, suite name, line); if some usable line
+/// is free for a whole batch at a start of its month but a pool has no room, the reason is that
+/// pool's kind (`staff`, `qc`, `equipment`; the first short pool of the first such slot), else
+/// `capacity`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn describe(
     p: &Prepared,
     batches: &[Batch],
@@ -380,6 +397,7 @@ pub(crate) fn describe(
     bound: f64,
     greedy_value: f64,
     shadow: &[(usize, usize, f64)],
+    pool_shadow: &[(usize, usize, f64)],
 ) -> Plan {
     let inst = p.inst;
     let mut sorted = batches.to_vec();
@@ -406,6 +424,8 @@ pub(crate) fn describe(
         planned[b.unit] += 1;
     }
     let mut shortfalls = Vec::new();
+    // The final plan's occupancy, lines and pools, for the pool reasons.
+    let occ = p.has_pools().then(|| Occupancy::of_plan(p, batches));
     let (mut served_batches, mut demand_batches) = (0u32, 0u32);
     for (u, unit) in p.units.iter().enumerate() {
         let got = (unit.booked + planned[u]).min(unit.demand);
@@ -420,7 +440,10 @@ pub(crate) fn describe(
         } else if prog.earliest >= p.month_start[unit.month + 1] {
             ShortfallReason::EarliestStart
         } else {
-            ShortfallReason::Capacity
+            match occ.as_ref().map(|o| o.blocker(p, u)) {
+                Some(Blocker::Pool(pool)) => ShortfallReason::of_pool(p.pools[pool].kind),
+                _ => ShortfallReason::Capacity,
+            }
         };
         shortfalls.push(Shortfall {
             program: prog.key.clone(),
@@ -475,6 +498,46 @@ pub(crate) fn describe(
         })
         .filter(|b| b.shadow_price != 0.0)
         .collect();
+    // Pools: capacity, bookings' and the plan's use per horizon month.
+    let mut pool_utilization = Vec::new();
+    if p.has_pools() {
+        let mut planned_use = vec![vec![0u64; p.ext_days]; p.pools.len()];
+        for b in batches {
+            for u in p.batch_uses(p.units[b.unit].prog, b.line) {
+                if let Some(x) = planned_use[u.pool].get_mut(b.start + u.offset) {
+                    *x += u64::from(u.amount);
+                }
+            }
+        }
+        for (pi, pool) in p.pools.iter().enumerate() {
+            for (mi, month) in p.months.iter().enumerate() {
+                let range = p.month_start[mi]..p.month_start[mi + 1];
+                let sum = |v: &[u32]| v[range.clone()].iter().map(|x| u64::from(*x)).sum::<u64>();
+                let capacity = sum(&pool.capacity);
+                let booked = sum(&pool.booked);
+                let planned: u64 = planned_use[pi][range.clone()].iter().sum();
+                if capacity + booked + planned > 0 {
+                    let clip = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
+                    pool_utilization.push(PoolUtilization {
+                        pool: pool.key.clone(),
+                        month: *month,
+                        capacity: clip(capacity),
+                        booked: clip(booked),
+                        planned: clip(planned),
+                    });
+                }
+            }
+        }
+    }
+    let pool_binding = pool_shadow
+        .iter()
+        .map(|(pool, m, v)| PoolBinding {
+            pool: p.pools[*pool].key.clone(),
+            month: p.months[*m],
+            shadow_price: (v * 1000.0).round() / 1000.0,
+        })
+        .filter(|b| b.shadow_price != 0.0)
+        .collect();
     let served = p.served_weighted(batches);
     let _ = inst;
     Plan {
@@ -492,8 +555,8 @@ pub(crate) fn describe(
         utilization,
         expansion: Vec::new(),
         binding,
-        pool_utilization: Vec::new(),
-        pool_binding: Vec::new(),
+        pool_utilization,
+        pool_binding,
         pool_expansion: Vec::new(),
     }
 }
@@ -505,5 +568,14 @@ pub fn greedy(instance: &Instance) -> Result<Plan, PlanError> {
     let v = p.served_weighted(&g);
     let bound = p.demand_weighted().max(v);
     let gap = ((bound - v) / bound.max(1.0)).max(0.0);
-    Ok(describe(&p, &g, SolverStatus::Greedy, gap, bound, v, &[]))
+    Ok(describe(
+        &p,
+        &g,
+        SolverStatus::Greedy,
+        gap,
+        bound,
+        v,
+        &[],
+        &[],
+    ))
 }

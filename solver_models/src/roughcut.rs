@@ -12,6 +12,16 @@
 //!
 //! The capacity rows' duals are the shadow prices (weighted batches per extra line-day; times the
 //! days of the month = per extra line in that suite-month).
+//!
+//! Pools: columns exist only at starts where the pools have room after the bookings, and a row
+//! per (pool, bucket) keeps the batches' uses within the capacity left over the bucket's days,
+//! each batch charged to the buckets its need days really fall in. A column is then a joint
+//! pattern (line-days per bucket, pool uses per bucket): for programs drawing on pools every
+//! distinct joint pattern of the unit's feasible starts gets its own column (the two-extremes
+//! shortcut above holds for line-days alone, not for uses at arbitrary offsets), so every real
+//! batch is still exactly a column and the bound stays valid. The pool rows' duals, times the
+//! pool's working days in the month, are the pool shadow prices (weighted batches per extra unit
+//! of capacity on each working day of the month).
 
 use crate::milp::{solve_mip, Limits};
 use crate::model::{Occupancy, Prepared};
@@ -71,11 +81,18 @@ impl Buckets {
     }
 }
 
+/// Line-days per bucket, as (bucket, days).
+type Pattern = Vec<(usize, usize)>;
+/// Pool uses per bucket, as (pool, bucket, amount).
+type Uses = Vec<(usize, usize, u32)>;
+
 /// One column: a batch shape of unit `unit` on suite `suite`.
 struct Col {
     unit: usize,
     suite: usize,
     pattern: Vec<(usize, usize)>,
+    /// (pool, bucket, amount) summed over the need days in the bucket.
+    uses: Vec<(usize, usize, u32)>,
 }
 
 pub struct RoughCut {
@@ -84,9 +101,13 @@ pub struct RoughCut {
     /// (suite, horizon month index, weighted batches per extra line).
     pub shadow: Vec<(usize, usize, f64)>,
     pub status: String,
-    /// The bound's share per suite: the LP is block-diagonal by compatibility component, so
-    /// summing a component's suites gives that component's own bound.
+    /// The bound's share per suite: the LP is block-diagonal by compatibility component (pools
+    /// merge the components they couple, see [`crate::bound::components`]), so summing a
+    /// component's suites gives that component's own bound.
     pub per_suite: Vec<f64>,
+    /// (pool, horizon month index, weighted batches per extra unit of capacity on each of the
+    /// pool's working days in the month).
+    pub pool_shadow: Vec<(usize, usize, f64)>,
 }
 
 struct Built {
@@ -94,7 +115,10 @@ struct Built {
     cols: Vec<(Col, Variable)>,
     objective: Expression,
     rows: Vec<Constraint>,
-    cap_rows: Vec<(usize, usize)>,
+    /// (row index, suite, bucket) of the line-day capacity rows.
+    cap_rows: Vec<(usize, usize, usize)>,
+    /// (row index, pool, bucket) of the pool rows.
+    pool_rows: Vec<(usize, usize, usize)>,
     /// Per (unit, suite): its columns, for the integer count.
     groups: HashMap<(usize, usize), Vec<Variable>>,
 }
@@ -102,11 +126,12 @@ struct Built {
 /// Greatest number of disjoint batches of `unit` that fit on one line (earliest-end greedy is
 /// optimal for equal-length intervals).
 fn max_disjoint(p: &Prepared, occ: &Occupancy, u: usize, line: usize) -> u32 {
-    let len = p.progs[p.units[u].prog].len;
+    let prog = p.units[u].prog;
+    let len = p.progs[prog].len;
     let mut n = 0;
     let mut next_free = 0;
     for s in p.start_range(u) {
-        if s >= next_free && occ.fits(line, s, len) {
+        if s >= next_free && occ.fits_batch(p, prog, line, s) {
             n += 1;
             next_free = s + len;
         }
@@ -130,27 +155,30 @@ fn build(p: &Prepared, buckets: &Buckets) -> Built {
         let len = prog.len;
         for &s in &prog.usable_suites {
             let lines = &p.suite_lines[s];
+            let uses = p.suite_uses(unit.prog, s);
             let starts: Vec<usize> = p
                 .start_range(u)
-                .filter(|d| lines.iter().any(|l| occ.fits(*l, *d, len)))
+                .filter(|d| lines.iter().any(|l| occ.fits(*l, *d, len)) && occ.pools_fit(uses, *d))
                 .collect();
             if starts.is_empty() {
                 continue;
             }
-            let mut patterns: Vec<Vec<(usize, usize)>> =
-                starts.iter().map(|d| buckets.pattern(*d, len)).collect();
+            let mut patterns: Vec<(Pattern, Uses)> = starts
+                .iter()
+                .map(|d| (buckets.pattern(*d, len), charges(buckets, uses, *d)))
+                .collect();
             patterns.sort();
             patterns.dedup();
-            if len <= 28 && patterns.len() > 2 {
+            if uses.is_empty() && len <= 28 && patterns.len() > 2 {
                 // Spill in the following month; the two extremes span all the others.
-                let spill = |pt: &Vec<(usize, usize)>| pt.get(1).map(|x| x.1).unwrap_or(0);
+                let spill = |pt: &(Vec<(usize, usize)>, _)| pt.0.get(1).map(|x| x.1).unwrap_or(0);
                 let lo = patterns.iter().min_by_key(|pt| spill(pt)).cloned();
                 let hi = patterns.iter().max_by_key(|pt| spill(pt)).cloned();
                 patterns = lo.into_iter().chain(hi).collect();
             }
             let fit: u32 = lines.iter().map(|l| max_disjoint(p, &occ, u, *l)).sum();
             let mut group = Vec::new();
-            for pattern in patterns {
+            for (pattern, uses) in patterns {
                 let v = vars.add(variable().min(0.0));
                 objective += unit.weight * v;
                 group.push(v);
@@ -160,6 +188,7 @@ fn build(p: &Prepared, buckets: &Buckets) -> Built {
                         unit: u,
                         suite: s,
                         pattern,
+                        uses,
                     },
                     v,
                 ));
@@ -197,7 +226,28 @@ fn build(p: &Prepared, buckets: &Buckets) -> Built {
             })
             .sum();
         if let Some(expr) = charges.remove(&key) {
-            cap_rows.push((s, b));
+            cap_rows.push((rows.len(), s, b));
+            rows.push(expr.leq(cap as f64));
+        }
+    }
+    // Pool rows per (pool, bucket).
+    let mut pool_charges: HashMap<(usize, usize), Expression> = HashMap::new();
+    for (c, v) in &cols {
+        for (pool, b, amount) in &c.uses {
+            *pool_charges.entry((*pool, *b)).or_default() += f64::from(*amount) * *v;
+        }
+    }
+    let mut keys: Vec<(usize, usize)> = pool_charges.keys().copied().collect();
+    keys.sort_unstable();
+    let mut pool_rows = Vec::new();
+    for key in keys {
+        let (pool, b) = key;
+        let cap: u64 = occ.pool_left[pool][buckets.start[b]..buckets.start[b + 1]]
+            .iter()
+            .map(|x| u64::from(*x))
+            .sum();
+        if let Some(expr) = pool_charges.remove(&key) {
+            pool_rows.push((rows.len(), pool, b));
             rows.push(expr.leq(cap as f64));
         }
     }
@@ -207,8 +257,27 @@ fn build(p: &Prepared, buckets: &Buckets) -> Built {
         objective,
         rows,
         cap_rows,
+        pool_rows,
         groups,
     }
+}
+
+/// A batch's pool uses from `start`, summed per (pool, bucket) and sorted.
+fn charges(
+    buckets: &Buckets,
+    uses: &[crate::model::PoolUse],
+    start: usize,
+) -> Vec<(usize, usize, u32)> {
+    let mut out: Vec<(usize, usize, u32)> = Vec::new();
+    for u in uses {
+        let key = (u.pool, buckets.of(start + u.offset));
+        match out.iter_mut().find(|x| (x.0, x.1) == key) {
+            Some(x) => x.2 = x.2.saturating_add(u.amount),
+            None => out.push((key.0, key.1, u.amount)),
+        }
+    }
+    out.sort_unstable();
+    out
 }
 
 /// LP relaxation: bound and shadow prices.
@@ -221,10 +290,10 @@ pub fn lp(p: &Prepared) -> RoughCut {
             shadow: Vec::new(),
             status: "empty".into(),
             per_suite: vec![0.0; p.suite_lines.len()],
+            pool_shadow: Vec::new(),
         };
     }
     let n_rows = built.rows.len();
-    let n_cap = built.cap_rows.len();
     let mut problem = built.vars.maximise(built.objective).using(highs);
     let mut refs = Vec::with_capacity(n_rows);
     for r in built.rows {
@@ -243,12 +312,20 @@ pub fn lp(p: &Prepared) -> RoughCut {
             }
             let duals = sol.compute_dual();
             let mut shadow = Vec::new();
-            for (i, (s, b)) in built.cap_rows.iter().enumerate() {
-                let r = &refs[n_rows - n_cap + i];
-                let d = good_lp::solvers::DualValues::dual(&duals, r.clone()).abs();
+            for (r, s, b) in &built.cap_rows {
+                let d = good_lp::solvers::DualValues::dual(&duals, refs[*r].clone()).abs();
                 if *b < p.months.len() && d > 1e-7 {
                     let days = p.months[*b].days() as f64;
                     shadow.push((*s, *b, d * days));
+                }
+            }
+            let mut pool_shadow = Vec::new();
+            for (r, pool, b) in &built.pool_rows {
+                let d = good_lp::solvers::DualValues::dual(&duals, refs[*r].clone()).abs();
+                if *b < p.months.len() && d > 1e-7 {
+                    let range = buckets.start[*b]..buckets.start[*b + 1];
+                    let working = p.pools[*pool].working[range].iter().filter(|w| **w).count();
+                    pool_shadow.push((*pool, *b, d * working as f64));
                 }
             }
             RoughCut {
@@ -256,6 +333,7 @@ pub fn lp(p: &Prepared) -> RoughCut {
                 shadow,
                 status: "optimal".into(),
                 per_suite,
+                pool_shadow,
             }
         }
         // A failed LP proves nothing: the caller falls back to the trivial bound.
@@ -264,6 +342,7 @@ pub fn lp(p: &Prepared) -> RoughCut {
             shadow: Vec::new(),
             status: format!("LP failed: {e}"),
             per_suite: vec![f64::INFINITY; p.suite_lines.len()],
+            pool_shadow: Vec::new(),
         },
     }
 }

@@ -2,6 +2,11 @@
 //! day). Solved whole it is the exact model (the reference for small instances); restricted to
 //! a window (some units, some lines, everything else fixed) it is the large-neighbourhood step
 //! of the planner.
+//!
+//! Pools: a column exists only where its line is free and every pool it draws on has room on
+//! each of its days (after the bookings and the fixed batches outside the window); for each pool
+//! and day that the window's columns could together overload, a cumulative row
+//! `Σ amount · x ≤ capacity left` keeps them within it.
 
 use crate::milp::{solve_mip, Limits, Outcome};
 use crate::model::{Batch, Occupancy, Prepared};
@@ -48,7 +53,7 @@ pub fn count_vars(p: &Prepared, current: &[Batch], w: &Window) -> usize {
         for &l in prog.lines.iter().filter(|l| w.lines[**l]) {
             n += p
                 .start_range(u)
-                .filter(|s| occ.fits(l, *s, prog.len))
+                .filter(|s| occ.fits_batch(p, unit.prog, l, *s))
                 .count();
         }
     }
@@ -62,7 +67,7 @@ fn movable(w: &Window, b: &Batch) -> bool {
 fn fixed_occupancy(p: &Prepared, current: &[Batch], w: &Window) -> Occupancy {
     let mut occ = Occupancy::new(p);
     for b in current.iter().filter(|b| !movable(w, b)) {
-        occ.set(b.line, b.start, p.progs[p.units[b.unit].prog].len, true);
+        occ.place(p, b);
     }
     occ
 }
@@ -114,6 +119,8 @@ fn solve_window_as(
     let mut by_unit: HashMap<usize, Vec<Variable>> = HashMap::new();
     // Per line: (start, end exclusive, var) to build the no-overlap rows.
     let mut by_line: HashMap<usize, Vec<(usize, usize, Variable)>> = HashMap::new();
+    // Per (pool, day): (column, amount) of every column drawing on it.
+    let mut by_pool_day: HashMap<(usize, usize), Vec<(usize, u32)>> = HashMap::new();
     let mut objective = Expression::default();
     // Advisory tie-break (DESIGN.md: earlier starts): a penalty per day after the month's first
     // day, scaled so that all of them together stay below half the smallest weight and never
@@ -147,9 +154,16 @@ fn solve_window_as(
         }
         let prog = &p.progs[unit.prog];
         for &l in prog.lines.iter().filter(|l| w.lines[**l]) {
+            let uses = p.batch_uses(unit.prog, l);
             for s in p.start_range(u) {
-                if !occ.fits(l, s, prog.len) {
+                if !occ.fits(l, s, prog.len) || !occ.pools_fit(uses, s) {
                     continue;
+                }
+                for pu in uses {
+                    by_pool_day
+                        .entry((pu.pool, s + pu.offset))
+                        .or_default()
+                        .push((cols.len(), pu.amount));
                 }
                 let v = if relax {
                     vars.add(variable().clamp(0.0, 1.0))
@@ -220,6 +234,19 @@ fn solve_window_as(
             }
         }
     }
+    // Pool rows only where the columns could together take more than is left.
+    let mut pool_rows: Vec<(Vec<(usize, f64)>, f64)> = Vec::new();
+    let mut keys: Vec<(usize, usize)> = by_pool_day.keys().copied().collect();
+    keys.sort_unstable();
+    for key in keys {
+        let items = &by_pool_day[&key];
+        let left = occ.pool_left[key.0][key.1];
+        let most: u64 = items.iter().map(|(_, a)| u64::from(*a)).sum();
+        if most > u64::from(left) {
+            let row = items.iter().map(|(c, a)| (*c, f64::from(*a))).collect();
+            pool_rows.push((row, f64::from(left)));
+        }
+    }
     drop(vars);
     drop(objective);
     let make = || {
@@ -238,6 +265,10 @@ fn solve_window_as(
             vars.maximise(objective).using(highs);
         for (ix, ub) in &rows {
             let sum: Expression = ix.iter().map(|i| xs[*i]).sum();
+            problem.add_constraint(sum.leq(*ub));
+        }
+        for (ix, ub) in &pool_rows {
+            let sum: Expression = ix.iter().map(|(i, a)| *a * xs[*i]).sum();
             problem.add_constraint(sum.leq(*ub));
         }
         problem

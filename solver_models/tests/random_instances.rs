@@ -49,6 +49,63 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// The same with per-site operator crews and QC labs: pools bind, some starts are off
+    /// (weekends), QC runs past the horizon; the plans still pass the checker, beat greedy, stay
+    /// within their bound, and the large path's pooled LP bound (with its pool rows) is never
+    /// below the exact optimum.
+    #[test]
+    fn random_plans_with_pools_are_feasible_at_least_greedy_and_within_their_bound(
+        seed in 0u64..10_000,
+        suites in 2usize..6,
+        programs in 2usize..8,
+        months in 1u32..3,
+        tightness in 0.8f64..2.0,
+    ) {
+        let inst = generate(&GenSpec { pools: true, ..tiny(seed, suites, programs, months, tightness) });
+        prop_assert!(!inst.pools.is_empty());
+        let opts = PlanOptions { time_limit_s: 20.0, mip_rel_gap: 0.0, today: inst.from, ..PlanOptions::default() };
+        let g = solver_models::plan::greedy(&inst).unwrap();
+        prop_assert_eq!(check_plan(&inst, &g), vec![]);
+        let plan = solve(&inst, &opts, &mut |_| {}).unwrap();
+        prop_assert_eq!(check_plan(&inst, &plan), vec![]);
+        prop_assert!(plan.served_weighted >= plan.greedy_served_weighted - 1e-9);
+        prop_assert!(plan.served_weighted <= plan.bound_weighted + 1e-6);
+        prop_assert!((plan.bound_weighted - plan.served_weighted).abs() < 1e-6);
+        let lns = solver_models::plan::solve_with_exact_limit(&inst, &opts, 0, &mut |_| {}).unwrap();
+        prop_assert_eq!(check_plan(&inst, &lns), vec![]);
+        prop_assert!(lns.served_weighted <= plan.served_weighted + 1e-6);
+        prop_assert!(lns.bound_weighted >= plan.served_weighted - 1e-6, "pooled bound {} below optimum {}", lns.bound_weighted, plan.served_weighted);
+        prop_assert!(lns.served_weighted >= lns.greedy_served_weighted - 1e-9);
+        // Pool reasons only where a pool exists, and every pool row is within its capacity
+        // whenever the bookings leave room.
+        for u in &plan.pool_utilization {
+            prop_assert!(u.booked > u.capacity || u.booked + u.planned <= u.capacity, "{:?}", u);
+        }
+    }
+}
+
+#[test]
+fn pools_leave_instances_without_them_unchanged() {
+    // The generator draws pools from their own stream: the rest of the instance is identical.
+    for spec in [GenSpec::small(3), GenSpec::medium(1), GenSpec::large(1)] {
+        let plain = generate(&spec);
+        let mut pooled = generate(&GenSpec {
+            pools: true,
+            ..spec
+        });
+        assert!(!pooled.pools.is_empty());
+        pooled.pools.clear();
+        for p in &mut pooled.programs {
+            p.resource_profile.clear();
+        }
+        pooled.name = plain.name.clone();
+        assert_eq!(plain, pooled);
+    }
+}
+
 #[test]
 fn the_generator_is_deterministic_and_believable() {
     let a = generate(&GenSpec::medium(7));

@@ -1,6 +1,9 @@
 //! Planner benchmark: `cargo run --release -p solver_models --bin bench [-- FILTER [TIME_LIMIT_S]]`.
 //! Prints one row per instance: build time (generate/load + prepare), solve time, served /
 //! demand / bound (weighted), gap to the proven bound, greedy's value, and the checker's verdict.
+//! `FILTER` keeps the instances whose name contains it (`pools` for the rows with staff and QC
+//! pools: `medium-pools`, `medium-tight-pools`, `large-pools`, `large-tight-pools`); `--help`
+//! prints this. The `pools` column counts pool shortfall rows (staff / QC) and binding pool-months.
 
 use solver_models::check::check_plan;
 use solver_models::generate::{generate, GenSpec};
@@ -11,6 +14,17 @@ use std::time::Instant;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!(
+            "bench [FILTER [TIME_LIMIT_S]]: plan the reference instances (instances/*.json) and the \
+             generated scale-k, medium, medium-tight, large, large-tight and their -pools variants \
+             whose name contains FILTER, with TIME_LIMIT_S (default 60) per plan; prints a Markdown \
+             table. Env: SP_EXACT (binaries solved whole), BENCH_LP (time-indexed LP bound), \
+             SP_PARTS (bound per component), SP_DEBUG (LNS windows), SP_NO_POOL_ROWS (day-level \
+             bound without its pool rows)."
+        );
+        return;
+    }
     let filter = args.first().cloned().unwrap_or_default();
     let time_limit: f64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60.0);
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/instances");
@@ -59,14 +73,47 @@ fn main() {
         }),
     ));
 
+    // The same CDMOs with per-site operator crews and QC labs.
+    let pooled = |spec: GenSpec| GenSpec {
+        pools: true,
+        ..spec
+    };
+    cases.push((
+        "medium-pools".into(),
+        Box::new(move || generate(&pooled(GenSpec::medium(1)))),
+    ));
+    cases.push((
+        "medium-tight-pools".into(),
+        Box::new(move || {
+            generate(&pooled(GenSpec {
+                tightness: 1.3,
+                ..GenSpec::medium(2)
+            }))
+        }),
+    ));
+    cases.push((
+        "large-pools".into(),
+        Box::new(move || generate(&pooled(GenSpec::large(1)))),
+    ));
+    cases.push((
+        "large-tight-pools".into(),
+        Box::new(move || {
+            generate(&pooled(GenSpec {
+                tightness: 1.3,
+                ..GenSpec::large(2)
+            }))
+        }),
+    ));
+
     println!(
-        "| instance | suites | lines | programs | months | build s | solve s | served | demand | bound | gap % | greedy | status | check |"
+        "| instance | suites | lines | programs | months | build s | solve s | served | demand | bound | gap % | greedy | status | check | peak MB | pools |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|");
     for (name, make) in &cases {
         if !name.contains(&filter) {
             continue;
         }
+        reset_peak_rss();
         let t = Instant::now();
         let inst = make();
         let lines: u32 = inst.suites.iter().map(|s| s.lines).sum();
@@ -152,8 +199,20 @@ fn main() {
                 }
             }
         }
+        let pools = if inst.pools.is_empty() {
+            "-".to_string()
+        } else {
+            use solver_models::plan::ShortfallReason as R;
+            let count = |r: R| plan.shortfalls.iter().filter(|s| s.reason == r).count();
+            format!(
+                "{} staff / {} qc short, {} binding",
+                count(R::Staff),
+                count(R::Qc),
+                plan.pool_binding.len()
+            )
+        };
         println!(
-            "| {name} | {} | {lines} | {} | {} | {build:.2} | {secs:.2} | {:.0} | {:.0} | {:.1} | {:.2} | {:.0} | {:?} | {} |",
+            "| {name} | {} | {lines} | {} | {} | {build:.2} | {secs:.2} | {:.0} | {:.0} | {:.1} | {:.2} | {:.0} | {:?} | {} | {} | {pools} |",
             inst.suites.len(),
             inst.programs.len(),
             solver_models::Month::of(inst.from).until(solver_models::Month::of(inst.to)).count(),
@@ -164,6 +223,21 @@ fn main() {
             plan.greedy_served_weighted,
             plan.status,
             if violations.is_empty() { "ok".to_string() } else { format!("{} violations", violations.len()) },
+            peak_rss_mb().map_or("-".to_string(), |mb| format!("{mb:.0}")),
         );
     }
+}
+
+/// Resets the process's peak resident set (Linux: `5` to `/proc/self/clear_refs`), so that each
+/// row reports its own peak.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Peak resident set since the last reset, in MB (Linux `VmHWM`), when the system reports it.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
