@@ -358,6 +358,7 @@ pub fn generate(spec: &GenSpec) -> Instance {
                 allowed_suites,
                 phase_success: None,
                 resource_profile: Vec::new(),
+                phase_processes: Vec::new(),
                 forecast: Vec::new(),
             },
             forecast,

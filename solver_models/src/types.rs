@@ -340,6 +340,46 @@ pub struct ForecastEntry {
     pub batches: u32,
 }
 
+/// Process facts that hold from a phase on (a closed automated process from phase 3, a longer
+/// commercial batch): each field given replaces the program's own for demand months of
+/// `from_phase` or later, until a later override.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseProcess {
+    pub from_phase: Phase,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changeover_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_capabilities: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_grade: Option<Grade>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_suites: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_profile: Option<Vec<ResourceNeed>>,
+}
+
+/// The process a batch of a program is made with in one phase: the program's facts with the
+/// phase's override applied ([`Program::process`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Process<'a> {
+    pub batch_days: u32,
+    pub changeover_days: u32,
+    pub required_capabilities: &'a [String],
+    pub min_grade: Grade,
+    pub allowed_suites: Option<&'a [String]>,
+    pub resource_profile: &'a [ResourceNeed],
+}
+
+impl Process<'_> {
+    /// Line-days a batch occupies.
+    pub fn len(&self) -> u32 {
+        self.batch_days + self.changeover_days
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Program {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -368,8 +408,43 @@ pub struct Program {
     /// What one batch takes from the site's pools (staff, QC, equipment); empty = nothing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resource_profile: Vec<ResourceNeed>,
+    /// Process facts that change from a phase on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phase_processes: Vec<PhaseProcess>,
     #[serde(default)]
     pub forecast: Vec<ForecastEntry>,
+}
+
+impl Program {
+    /// The process of a batch serving demand of `phase`: the override with the latest
+    /// `from_phase` at or before `phase` (the last listed among equals), its fields given taking
+    /// the place of the program's. The one home of this rule, for the planner, the checker and
+    /// the service.
+    pub fn process(&self, phase: Phase) -> Process<'_> {
+        let o = self
+            .phase_processes
+            .iter()
+            .filter(|o| o.from_phase <= phase)
+            .max_by_key(|o| o.from_phase);
+        // max_by_key returns the last of equal maxima.
+        Process {
+            batch_days: o.and_then(|o| o.batch_days).unwrap_or(self.batch_days),
+            changeover_days: o
+                .and_then(|o| o.changeover_days)
+                .unwrap_or(self.changeover_days),
+            required_capabilities: o
+                .and_then(|o| o.required_capabilities.as_deref())
+                .unwrap_or(&self.required_capabilities),
+            min_grade: o.and_then(|o| o.min_grade).unwrap_or(self.min_grade),
+            allowed_suites: match o.and_then(|o| o.allowed_suites.as_deref()) {
+                Some(list) => Some(list),
+                None => self.allowed_suites.as_deref(),
+            },
+            resource_profile: o
+                .and_then(|o| o.resource_profile.as_deref())
+                .unwrap_or(&self.resource_profile),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
