@@ -406,6 +406,7 @@ async fn seed_data(
             priority: spec.priority,
             allowed_suite_ids: None,
             resource_profile: profile(spec.modality, spec.batch_days),
+            phase_processes: Vec::new(),
         }
         .validate()
         .map_err(invalid)?;

@@ -211,6 +211,7 @@ async fn run(backend: Backend, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 priority: 0,
                 allowed_suite_ids: None,
                 resource_profile: Vec::new(),
+                phase_processes: Vec::new(),
             },
         )
         .await

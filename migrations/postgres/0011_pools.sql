@@ -19,3 +19,7 @@ CREATE TABLE pools (
 
 -- What one batch of a program takes from its site's pools: `[{tag, amount, days}]`.
 ALTER TABLE programs ADD COLUMN resource_profile jsonb NOT NULL DEFAULT '[]';
+
+-- Process facts that change from a phase on: `[{from_phase, batch_days?, changeover_days?,
+-- required_capabilities?, min_grade?, allowed_suite_ids?, resource_profile?}]`.
+ALTER TABLE programs ADD COLUMN phase_processes jsonb NOT NULL DEFAULT '[]';

@@ -415,18 +415,26 @@ pub struct Program {
     pub forecast: Vec<ForecastEntry>,
 }
 
+/// Which of a program's phase overrides applies to `phase`: the one with the latest
+/// `from_phase` at or before it (the last listed among equals); none before the first. The one
+/// home of this rule, for the planner, the checker and the service's own records.
+pub fn phase_override<T>(
+    overrides: &[T],
+    phase: Phase,
+    from_phase: impl Fn(&T) -> Phase,
+) -> Option<&T> {
+    // max_by_key returns the last of equal maxima.
+    overrides
+        .iter()
+        .filter(|o| from_phase(o) <= phase)
+        .max_by_key(|o| from_phase(o))
+}
+
 impl Program {
-    /// The process of a batch serving demand of `phase`: the override with the latest
-    /// `from_phase` at or before `phase` (the last listed among equals), its fields given taking
-    /// the place of the program's. The one home of this rule, for the planner, the checker and
-    /// the service.
+    /// The process of a batch serving demand of `phase`: the program's facts with the fields of
+    /// the applying override ([`phase_override`]) in their place.
     pub fn process(&self, phase: Phase) -> Process<'_> {
-        let o = self
-            .phase_processes
-            .iter()
-            .filter(|o| o.from_phase <= phase)
-            .max_by_key(|o| o.from_phase);
-        // max_by_key returns the last of equal maxima.
+        let o = phase_override(&self.phase_processes, phase, |o| o.from_phase);
         Process {
             batch_days: o.and_then(|o| o.batch_days).unwrap_or(self.batch_days),
             changeover_days: o

@@ -301,6 +301,9 @@ pub struct NewProgram {
     /// What one batch takes from the pools of its suite's site; none when left out.
     #[serde(default, deserialize_with = "super::objects::objects")]
     pub resource_profile: Vec<super::ResourceNeed>,
+    /// Process facts that change from a phase on (planners only).
+    #[serde(default, deserialize_with = "super::objects::objects")]
+    pub phase_processes: Vec<super::PhaseProcess>,
 }
 
 impl NewProgram {
@@ -336,6 +339,7 @@ impl NewProgram {
             ids.retain(|id| seen.insert(*id));
         }
         super::check_profile(&mut self.resource_profile, "/resource_profile", &mut e);
+        super::check_phase_processes(&mut self.phase_processes, "/phase_processes", &mut e);
         e.into_result(self)
     }
 }

@@ -12,6 +12,7 @@ mod objects;
 mod plan_input;
 mod plans;
 mod pools;
+mod process;
 pub mod schema;
 mod webhooks;
 
@@ -23,6 +24,7 @@ pub use keys::{generate_api_key, generate_token, hash_key, key_prefix, Role};
 pub use plan_input::*;
 pub use plans::*;
 pub use pools::*;
+pub use process::*;
 pub use solver_models::{Grade, Month, Phase, PhaseSuccess, Scenario};
 pub use webhooks::*;
 
@@ -131,6 +133,8 @@ pub struct Program {
     pub allowed_suite_ids: Option<Vec<Uuid>>,
     /// What one batch takes from the pools of its suite's site (operators, QC, equipment).
     pub resource_profile: Vec<ResourceNeed>,
+    /// Process facts that change from a phase on.
+    pub phase_processes: Vec<PhaseProcess>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -12,12 +12,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 /// Fields only planners may change on an existing program.
-const PLANNER_FIELDS: [&str; 5] = [
+const PLANNER_FIELDS: [&str; 6] = [
     "phase",
     "priority",
     "phase_success",
     "allowed_suite_ids",
     "resource_profile",
+    "phase_processes",
 ];
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -31,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/v1/programs", tag = "programs", request_body = NewProgram,
     responses((status = 201, body = Program),
         (status = 403, description = "A client key set `priority`, `phase_success`, \
-            `allowed_suite_ids` or `resource_profile`.", body = super::error::Problem),
+            `allowed_suite_ids`, `resource_profile` or `phase_processes`.", body = super::error::Problem),
         (status = 409, description = "The client has a program of this name \
             (`/problems/duplicate`, naming `/name`).", body = super::error::Problem)))]
 async fn create_program(
@@ -47,6 +48,7 @@ async fn create_program(
             ("phase_success", serde_json::Value::Null),
             ("allowed_suite_ids", serde_json::Value::Null),
             ("resource_profile", serde_json::json!([])),
+            ("phase_processes", serde_json::json!([])),
         ] {
             if body.get(field).is_some_and(|v| *v != unset) {
                 return Err(ApiError::Forbidden(format!(
@@ -148,15 +150,18 @@ struct ProgramPatch {
     /// Planners only.
     #[schema(required = false)]
     resource_profile: Vec<crate::domain::ResourceNeed>,
+    /// Planners only.
+    #[schema(required = false)]
+    phase_processes: Vec<crate::domain::PhaseProcess>,
 }
 
-/// Change fields of a program. `phase`, `priority`, `phase_success`, `allowed_suite_ids` and
-/// `resource_profile` are the planner's: a client key changing them → 403.
+/// Change fields of a program. `phase`, `priority`, `phase_success`, `allowed_suite_ids`,
+/// `resource_profile` and `phase_processes` are the planner's: a client key changing them → 403.
 #[utoipa::path(patch, path = "/v1/programs/{id}", tag = "programs", params(("id" = Uuid, Path)),
     request_body = ProgramPatch,
     responses((status = 200, body = Program),
         (status = 403, description = "A client key changed `phase`, `priority`, \
-            `phase_success`, `allowed_suite_ids` or `resource_profile`.",
+            `phase_success`, `allowed_suite_ids`, `resource_profile` or `phase_processes`.",
             body = super::error::Problem),
         (status = 409, description = "The client has a program of this name \
             (`/problems/duplicate`, naming `/name`).", body = super::error::Problem)))]

@@ -75,7 +75,7 @@ pub fn build(
                 .map(|ids| ids.iter().map(Uuid::to_string).collect()),
             phase_success: p.phase_success,
             resource_profile: crate::domain::profile_model(&p.resource_profile),
-            phase_processes: Vec::new(),
+            phase_processes: crate::domain::phase_processes_model(&p.phase_processes),
             forecast: forecasts
                 .get(&p.id)
                 .map(|entries| {

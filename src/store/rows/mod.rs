@@ -165,6 +165,7 @@ pub struct ProgramRow {
     pub priority: i32,
     pub allowed_suite_ids: Option<Json<Vec<Uuid>>>,
     pub resource_profile: Json<Vec<ResourceNeed>>,
+    pub phase_processes: Json<Vec<PhaseProcess>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -191,6 +192,7 @@ impl TryFrom<ProgramRow> for Program {
             priority: r.priority,
             allowed_suite_ids: r.allowed_suite_ids.map(|a| a.0),
             resource_profile: r.resource_profile.0,
+            phase_processes: r.phase_processes.0,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -256,7 +258,7 @@ pub const SUITE_COLS: &str =
 pub const CLOSURE_COLS: &str = "id, suite_id, starts_on, ends_on, reason, lines";
 pub const PROGRAM_COLS: &str = "id, client_id, name, modality, storage, atmp, phase, \
     required_capabilities, min_grade, batch_days, changeover_days, earliest_start, phase_success, \
-    priority, allowed_suite_ids, resource_profile, created_at, updated_at";
+    priority, allowed_suite_ids, resource_profile, phase_processes, created_at, updated_at";
 
 pub const BOOKING_COLS: &str =
     "id, program_id, suite_id, line, starts_on, ends_on, status, kind, hold_expires_at, note, \
@@ -366,6 +368,7 @@ pub struct SceneRow {
     pub priority: Option<i32>,
     pub allowed_suite_ids: Option<Json<Vec<Uuid>>>,
     pub resource_profile: Option<Json<Vec<ResourceNeed>>>,
+    pub phase_processes: Option<Json<Vec<PhaseProcess>>>,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
     /// The suite's closures in the window, aggregated (see `booking_path.rs`).
@@ -392,6 +395,7 @@ impl SceneRow {
             self.changeover_days,
             self.priority,
             self.resource_profile,
+            self.phase_processes,
             self.created_at,
             self.updated_at,
         ) {
@@ -409,6 +413,7 @@ impl SceneRow {
                 Some(changeover_days),
                 Some(priority),
                 Some(resource_profile),
+                Some(phase_processes),
                 Some(created_at),
                 Some(updated_at),
             ) => Some(Program::try_from(ProgramRow {
@@ -428,6 +433,7 @@ impl SceneRow {
                 priority,
                 allowed_suite_ids: self.allowed_suite_ids,
                 resource_profile,
+                phase_processes,
                 created_at,
                 updated_at,
             })?),

@@ -71,7 +71,7 @@ static SCENE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
          p.id AS program_id, p.client_id, p.name AS program_name, p.modality, p.storage, \
          p.atmp, p.phase, p.required_capabilities, p.min_grade, p.batch_days, \
          p.changeover_days, p.earliest_start, p.phase_success, p.priority, \
-         p.allowed_suite_ids, p.resource_profile, p.created_at, p.updated_at, \
+         p.allowed_suite_ids, p.resource_profile, p.phase_processes, p.created_at, p.updated_at, \
          (SELECT string_agg(c.starts_on || '|' || c.ends_on || '|' \
                             || COALESCE(CAST(c.lines AS text), ''), ';') \
           FROM closures c WHERE c.suite_id = s.id AND c.starts_on < $5 AND c.ends_on > $4) \
@@ -273,12 +273,16 @@ impl Backend {
                     ));
                 }
             }
-            let scene = read_scene(&self.pool, input, actor.scope(), now()).await?;
+            let mut scene = read_scene(&self.pool, input, actor.scope(), now()).await?;
             if scene.due_holds {
                 let mut tx = self.write_tx().await?;
                 expire_due(&mut tx, Some(input.suite_id)).await?;
                 tx.commit().await?;
                 continue;
+            }
+            if !scene.program.phase_processes.is_empty() {
+                let phase = self.phase_of(&scene.program, input.start).await?;
+                scene.program = scene.program.in_phase(phase);
             }
             let booking = decide(&scene, input, rules)?;
             let write = BookingWrite {
@@ -307,6 +311,24 @@ impl Backend {
             }
         }
         Err(StoreError::Busy)
+    }
+
+    /// The phase a booking starting on `start` is made in: the latest phase the program's
+    /// forecast names for that month, else the program's current phase.
+    async fn phase_of(
+        &self,
+        program: &Program,
+        start: chrono::NaiveDate,
+    ) -> Result<Phase, StoreError> {
+        let month = Month::of(start);
+        let forecast = self.get_forecast(program.id, None).await?;
+        Ok(forecast
+            .into_iter()
+            .flat_map(|f| f.entries)
+            .filter(|e| e.month == month)
+            .map(|e| e.phase)
+            .max()
+            .unwrap_or(program.phase))
     }
 
     /// A booking that draws on pools: the pools' rows are locked (in id order, so that two such

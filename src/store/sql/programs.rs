@@ -5,7 +5,21 @@
 
 use super::common::*;
 
-async fn check_suite_ids(tx: &mut Tx, ids: &[Uuid]) -> Result<(), StoreError> {
+/// The suites a program names (its filed suites, and those of its phase processes) exist.
+async fn check_program_suites(tx: &mut Tx, input: &NewProgram) -> Result<(), StoreError> {
+    if let Some(ids) = &input.allowed_suite_ids {
+        check_suite_ids(tx, ids, "/allowed_suite_ids").await?;
+    }
+    for (i, p) in input.phase_processes.iter().enumerate() {
+        if let Some(ids) = &p.allowed_suite_ids {
+            let field = format!("/phase_processes/{i}/allowed_suite_ids");
+            check_suite_ids(tx, ids, &field).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn check_suite_ids(tx: &mut Tx, ids: &[Uuid], field: &str) -> Result<(), StoreError> {
     for (i, id) in ids.iter().enumerate() {
         let found = sqlx::query_scalar::<_, Uuid>("SELECT id FROM suites WHERE id = $1")
             .bind(id)
@@ -13,7 +27,7 @@ async fn check_suite_ids(tx: &mut Tx, ids: &[Uuid]) -> Result<(), StoreError> {
             .await?;
         if found.is_none() {
             return Err(StoreError::invalid(
-                &format!("/allowed_suite_ids/{i}"),
+                &format!("{field}/{i}"),
                 "unknown suite",
             ));
         }
@@ -101,18 +115,16 @@ impl ProgramStore for Backend {
         if client.is_none() {
             return Err(StoreError::invalid("/client_id", "unknown client"));
         }
-        if let Some(ids) = &input.allowed_suite_ids {
-            check_suite_ids(&mut tx, ids).await?;
-        }
+        check_program_suites(&mut tx, input).await?;
         let t = now();
         let sql = format!(
             "INSERT INTO programs (id, client_id, name, modality, storage, atmp, phase, \
              required_capabilities, \
              min_grade, batch_days, changeover_days, earliest_start, phase_success, priority, \
              allowed_suite_ids, \
-             created_at, updated_at, resource_profile) \
+             created_at, updated_at, resource_profile, phase_processes) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $16, $17) RETURNING {PROGRAM_COLS}"
+             $16, $17, $18) RETURNING {PROGRAM_COLS}"
         );
         let program: Program = sqlx::query_as::<_, ProgramRow>(&sql)
             .bind(Uuid::now_v7())
@@ -132,6 +144,7 @@ impl ProgramStore for Backend {
             .bind(input.allowed_suite_ids.as_ref().map(Json))
             .bind(t)
             .bind(Json(&input.resource_profile))
+            .bind(Json(&input.phase_processes))
             .fetch_one(&mut *tx)
             .await?
             .try_into()?;
@@ -210,14 +223,12 @@ impl ProgramStore for Backend {
                 "a program cannot move to another client",
             ));
         }
-        if let Some(ids) = &input.allowed_suite_ids {
-            check_suite_ids(&mut tx, ids).await?;
-        }
+        check_program_suites(&mut tx, input).await?;
         let sql = format!(
             "UPDATE programs SET name = $2, modality = $3, storage = $4, atmp = $5, phase = $6, \
              required_capabilities = $7, min_grade = $8, batch_days = $9, changeover_days = $10, \
              earliest_start = $11, phase_success = $12, priority = $13, allowed_suite_ids = \
-             $14, updated_at = $15, resource_profile = $16 \
+             $14, updated_at = $15, resource_profile = $16, phase_processes = $17 \
              WHERE id = $1 RETURNING {PROGRAM_COLS}"
         );
         let program: Program = sqlx::query_as::<_, ProgramRow>(&sql)
@@ -237,6 +248,7 @@ impl ProgramStore for Backend {
             .bind(input.allowed_suite_ids.as_ref().map(Json))
             .bind(now())
             .bind(Json(&input.resource_profile))
+            .bind(Json(&input.phase_processes))
             .fetch_one(&mut *tx)
             .await?
             .try_into()?;
