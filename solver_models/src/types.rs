@@ -375,7 +375,7 @@ pub struct Process<'a> {
 
 impl Process<'_> {
     /// Line-days a batch occupies.
-    pub fn len(&self) -> u32 {
+    pub fn line_days(&self) -> u32 {
         self.batch_days + self.changeover_days
     }
 }
