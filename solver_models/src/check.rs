@@ -11,7 +11,7 @@
 
 use crate::demand::integer_demand;
 use crate::plan::Plan;
-use crate::types::{Instance, PhaseSuccess, Pool, Program, ResourceNeed, Suite, WeekDay};
+use crate::types::{Instance, PhaseSuccess, Pool, Process, Program, ResourceNeed, Suite, WeekDay};
 use crate::Month;
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use std::collections::{BTreeMap, HashMap};
@@ -65,14 +65,14 @@ fn line_open(s: &Suite, line: u32, d: NaiveDate) -> bool {
         })
 }
 
-fn usable(inst: &Instance, p: &Program, si: usize) -> bool {
+fn usable(inst: &Instance, p: &Process<'_>, si: usize) -> bool {
     let s = &inst.suites[si];
     let caps = p
         .required_capabilities
         .iter()
         .all(|c| s.capabilities.contains(c));
     let grade = s.grade <= p.min_grade;
-    let allowed = match &p.allowed_suites {
+    let allowed = match p.allowed_suites {
         None => true,
         Some(list) => list.iter().any(|r| {
             // A reference names this suite when it resolves to it (id first, then name).
@@ -187,7 +187,9 @@ fn check_pools(inst: &Instance, plan: &Plan, out: &mut Vec<Violation>) {
         let program = b.program.as_deref().and_then(|r| program_by(inst, r));
         let profile: &[ResourceNeed] = match (&b.resource_profile, program) {
             (Some(profile), _) => profile,
-            (None, Some((_, p))) if b.kind.runs_process() => &p.resource_profile,
+            (None, Some((_, p))) if b.kind.runs_process() => {
+                p.process(p.phase_in(Month::of(b.start))).resource_profile
+            }
             _ => &[],
         };
         charge(inst, suite, profile, b.start, None, &mut days);
@@ -204,7 +206,7 @@ fn check_pools(inst: &Instance, plan: &Plan, out: &mut Vec<Violation>) {
         for tag in charge(
             inst,
             suite,
-            &p.resource_profile,
+            p.process(p.phase_in(s.month)).resource_profile,
             s.start,
             Some(i),
             &mut days,
@@ -273,7 +275,9 @@ pub fn check_plan(inst: &Instance, plan: &Plan) -> Vec<Violation> {
             bad(Some(i), format!("suite {} has no line {}", s.suite, s.line));
             continue;
         }
-        let len = u64::from(p.batch_days + p.changeover_days);
+        // The process of the phase the month's forecast names.
+        let process = p.process(p.phase_in(s.month));
+        let len = u64::from(process.line_days());
         if s.start.checked_add_days(Days::new(len)) != Some(s.end) {
             bad(
                 Some(i),
@@ -297,7 +301,7 @@ pub fn check_plan(inst: &Instance, plan: &Plan) -> Vec<Violation> {
                 );
             }
         }
-        if !usable(inst, p, si) {
+        if !usable(inst, &process, si) {
             bad(
                 Some(i),
                 format!("{} may not use suite {}", s.program, s.suite),

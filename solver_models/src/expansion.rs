@@ -118,7 +118,7 @@ pub fn advise(
             .iter()
             .map(|(u, _)| {
                 if p.has_pools() {
-                    let profile = &p.inst.programs[p.units[*u].prog].resource_profile;
+                    let profile = &p.progs[p.units[*u].prog].profile;
                     uses_at(p.inst, site.as_ref(), profile)
                 } else {
                     Vec::new()

@@ -8,7 +8,10 @@ use crate::calendar::{
     PoolRules, ProgramNeeds, SuiteCalendar, SuiteRules,
 };
 use crate::demand;
-use crate::types::{Instance, Phase, PhaseSuccess, PoolException, PoolKind, ResourceNeed};
+use crate::types::{
+    phase_override_index, Instance, Phase, PhaseSuccess, PoolException, PoolKind, Process,
+    ResourceNeed,
+};
 use crate::Month;
 use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
@@ -64,7 +67,12 @@ pub struct LineInfo {
 }
 
 #[derive(Debug, Clone)]
+/// A program made with one process: the program itself, or, where its process changes by phase
+/// ([`crate::types::Program::process`]), one entry per process its demand months use. Units
+/// point at the entry of their phase's process.
 pub struct ProgInfo {
+    /// The program (index into the instance's programs).
+    pub program: usize,
     pub key: String,
     pub name: String,
     /// Line-days a batch occupies (batch + changeover).
@@ -77,6 +85,8 @@ pub struct ProgInfo {
     pub lines: Vec<usize>,
     pub required_capabilities: Vec<String>,
     pub min_grade: crate::types::Grade,
+    /// What one batch takes from the pools.
+    pub profile: Vec<ResourceNeed>,
 }
 
 /// A capacity pool (staff crew, QC lab, shared equipment) on the prepared calendar.
@@ -200,8 +210,11 @@ impl<'a> Prepared<'a> {
             }
         }
         let mut seen = HashMap::new();
+        // Every process a program may be made with (its own and its phases').
+        let processes =
+            |p: &'a crate::types::Program| Phase::ALL.into_iter().map(|ph| p.process(ph));
         for p in &inst.programs {
-            if p.batch_days == 0 {
+            if processes(p).any(|pr| pr.batch_days == 0) {
                 return Err(PlanError::ZeroBatchDays(p.name.clone()));
             }
             if seen.insert(key_of(&p.id, &p.name), ()).is_some() {
@@ -214,7 +227,8 @@ impl<'a> Prepared<'a> {
         let max_len = inst
             .programs
             .iter()
-            .map(|p| (p.batch_days + p.changeover_days) as usize)
+            .flat_map(processes)
+            .map(|pr| pr.line_days() as usize)
             .max()
             .unwrap_or(1)
             .min(3700);
@@ -252,8 +266,10 @@ impl<'a> Prepared<'a> {
             })
         };
         for p in &inst.programs {
-            if let Some(e) = too_late(format!("program `{}`", p.name), &p.resource_profile) {
-                return Err(e);
+            for pr in processes(p) {
+                if let Some(e) = too_late(format!("program `{}`", p.name), pr.resource_profile) {
+                    return Err(e);
+                }
             }
         }
         for b in &inst.bookings {
@@ -271,7 +287,8 @@ impl<'a> Prepared<'a> {
         } else {
             inst.programs
                 .iter()
-                .map(|p| profile_reach(&p.resource_profile) as usize)
+                .flat_map(processes)
+                .map(|pr| profile_reach(pr.resource_profile) as usize)
                 .max()
                 .unwrap_or(0)
         };
@@ -366,50 +383,29 @@ impl<'a> Prepared<'a> {
         let mut units = Vec::new();
         let mut unit_of = vec![vec![None; n_months]; inst.programs.len()];
         for (pi, p) in inst.programs.iter().enumerate() {
-            let allowed: Option<Vec<usize>> = p.allowed_suites.as_ref().map(|refs| {
-                // Unknown references (a retired suite) simply match nothing.
-                refs.iter()
-                    .filter_map(|r| resolve(r, &suite_ids, &suite_names))
-                    .collect()
-            });
-            let needs = ProgramNeeds {
-                required_capabilities: &p.required_capabilities,
-                min_grade: p.min_grade,
-                allowed_suites: allowed.as_deref(),
+            // One entry per distinct process (the program's, or an override's), made when a
+            // demand month first needs it.
+            let mut variant: Vec<(Option<usize>, usize)> = Vec::new();
+            let mut variant_of = |phase: Phase, progs: &mut Vec<ProgInfo>| -> usize {
+                let which = phase_override_index(&p.phase_processes, phase, |o| o.from_phase);
+                if let Some((_, v)) = variant.iter().find(|(w, _)| *w == which) {
+                    return *v;
+                }
+                let process = p.process(phase);
+                progs.push(prog_info(
+                    inst,
+                    pi,
+                    &process,
+                    &suite_ids,
+                    &suite_names,
+                    &suite_lines,
+                    &lines,
+                    from,
+                    ext_days,
+                ));
+                variant.push((which, progs.len() - 1));
+                progs.len() - 1
             };
-            let usable_suites: Vec<usize> = inst
-                .suites
-                .iter()
-                .enumerate()
-                .filter(|(si, s)| may_use(&needs, si, &SuiteRules::from(*s)).is_ok())
-                .map(|(si, _)| si)
-                .collect();
-            let mut plines: Vec<usize> = usable_suites
-                .iter()
-                .flat_map(|si| suite_lines[*si].iter().copied())
-                .collect();
-            plines.sort_by(|a, b| {
-                let (la, lb) = (&lines[*a], &lines[*b]);
-                inst.suites[la.suite]
-                    .name
-                    .cmp(&inst.suites[lb.suite].name)
-                    .then(la.number.cmp(&lb.number))
-            });
-            let earliest = p
-                .earliest_start
-                .map(|e| day_index(from, e).clamp(0, ext_days as i64) as usize)
-                .unwrap_or(0);
-            progs.push(ProgInfo {
-                key: key_of(&p.id, &p.name),
-                name: p.name.clone(),
-                len: (p.batch_days + p.changeover_days) as usize,
-                earliest,
-                priority: p.priority,
-                usable_suites,
-                lines: plines,
-                required_capabilities: p.required_capabilities.clone(),
-                min_grade: p.min_grade,
-            });
             let success = p.phase_success.unwrap_or_default().or(&defaults);
             let md = demand::integer_demand(&p.forecast, p.phase, inst.scenario, &success);
             // Several entries for one month add up; the latest phase names the month.
@@ -421,15 +417,18 @@ impl<'a> Prepared<'a> {
                     slot.1 += e.batches;
                 }
             }
+            // The program's own process first, so that a program without overrides keeps its
+            // index.
+            variant_of(p.phase, &mut progs);
             for mi in 0..n_months {
                 let bk = booked_count[pi][mi];
-                let (phase, demand) = per_month[mi].unwrap_or((p.phase, 0));
+                let (phase, demand) = per_month[mi].unwrap_or((p.phase_in(months[mi]), 0));
                 if demand == 0 && bk == 0 {
                     continue;
                 }
                 unit_of[pi][mi] = Some(units.len());
                 units.push(Unit {
-                    prog: pi,
+                    prog: variant_of(phase, &mut progs),
                     month: mi,
                     phase,
                     weight: inst.weights.of(phase),
@@ -441,7 +440,7 @@ impl<'a> Prepared<'a> {
         }
         let suite_keys = inst.suites.iter().map(|s| key_of(&s.id, &s.name)).collect();
         let (pools, pool_uses) = if inst.pools.is_empty() {
-            (Vec::new(), vec![Vec::new(); inst.programs.len()])
+            (Vec::new(), vec![Vec::new(); progs.len()])
         } else {
             prepare_pools(inst, from, ext_days, &booking_at, &progs)
         };
@@ -579,7 +578,12 @@ fn prepare_pools(
         // Explicit profile, else the program's when the booking runs its process.
         let profile: &[ResourceNeed] = match (&b.resource_profile, program) {
             (Some(profile), _) => profile,
-            (None, Some(pi)) if b.kind.runs_process() => &inst.programs[*pi].resource_profile,
+            (None, Some(pi)) if b.kind.runs_process() => {
+                let program = &inst.programs[*pi];
+                program
+                    .process(program.phase_in(Month::of(b.start)))
+                    .resource_profile
+            }
             _ => &[],
         };
         let site = inst.suites[*si].site.as_ref();
@@ -632,15 +636,12 @@ fn prepare_pools(
             }
         })
         .collect();
-    let uses = inst
-        .programs
+    let uses = progs
         .iter()
-        .zip(progs)
-        .map(|(prog, info)| {
+        .map(|info| {
             let mut per_suite = vec![Vec::new(); inst.suites.len()];
             for &si in &info.usable_suites {
-                per_suite[si] =
-                    uses_at(inst, inst.suites[si].site.as_ref(), &prog.resource_profile);
+                per_suite[si] = uses_at(inst, inst.suites[si].site.as_ref(), &info.profile);
             }
             per_suite
         })
@@ -764,5 +765,68 @@ impl Occupancy {
         for slot in &mut cal[start..end] {
             *slot = value;
         }
+    }
+}
+
+/// A program's entry for one process: usable suites and lines (greedy's tie-break order: suite
+/// name, line number), batch length and profile.
+#[allow(clippy::too_many_arguments)]
+fn prog_info(
+    inst: &Instance,
+    pi: usize,
+    process: &Process<'_>,
+    suite_ids: &[Option<String>],
+    suite_names: &[String],
+    suite_lines: &[Vec<usize>],
+    lines: &[LineInfo],
+    from: NaiveDate,
+    ext_days: usize,
+) -> ProgInfo {
+    let p = &inst.programs[pi];
+    let allowed: Option<Vec<usize>> = process.allowed_suites.map(|refs| {
+        // Unknown references (a retired suite) simply match nothing.
+        refs.iter()
+            .filter_map(|r| resolve(r, suite_ids, suite_names))
+            .collect()
+    });
+    let needs = ProgramNeeds {
+        required_capabilities: process.required_capabilities,
+        min_grade: process.min_grade,
+        allowed_suites: allowed.as_deref(),
+    };
+    let usable_suites: Vec<usize> = inst
+        .suites
+        .iter()
+        .enumerate()
+        .filter(|(si, s)| may_use(&needs, si, &SuiteRules::from(*s)).is_ok())
+        .map(|(si, _)| si)
+        .collect();
+    let mut plines: Vec<usize> = usable_suites
+        .iter()
+        .flat_map(|si| suite_lines[*si].iter().copied())
+        .collect();
+    plines.sort_by(|a, b| {
+        let (la, lb) = (&lines[*a], &lines[*b]);
+        inst.suites[la.suite]
+            .name
+            .cmp(&inst.suites[lb.suite].name)
+            .then(la.number.cmp(&lb.number))
+    });
+    let earliest = p
+        .earliest_start
+        .map(|e| day_index(from, e).clamp(0, ext_days as i64) as usize)
+        .unwrap_or(0);
+    ProgInfo {
+        program: pi,
+        key: key_of(&p.id, &p.name),
+        name: p.name.clone(),
+        len: process.line_days() as usize,
+        earliest,
+        priority: p.priority,
+        usable_suites,
+        lines: plines,
+        required_capabilities: process.required_capabilities.to_vec(),
+        min_grade: process.min_grade,
+        profile: process.resource_profile.to_vec(),
     }
 }

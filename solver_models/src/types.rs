@@ -423,14 +423,36 @@ pub fn phase_override<T>(
     phase: Phase,
     from_phase: impl Fn(&T) -> Phase,
 ) -> Option<&T> {
+    phase_override_index(overrides, phase, from_phase).map(|i| &overrides[i])
+}
+
+/// [`phase_override`]'s position in the list.
+pub fn phase_override_index<T>(
+    overrides: &[T],
+    phase: Phase,
+    from_phase: impl Fn(&T) -> Phase,
+) -> Option<usize> {
     // max_by_key returns the last of equal maxima.
     overrides
         .iter()
-        .filter(|o| from_phase(o) <= phase)
-        .max_by_key(|o| from_phase(o))
+        .enumerate()
+        .filter(|(_, o)| from_phase(o) <= phase)
+        .max_by_key(|(_, o)| from_phase(o))
+        .map(|(i, _)| i)
 }
 
 impl Program {
+    /// The phase of `month`: the latest phase its forecast entries name, else the program's
+    /// current phase. A booking is made with the process of its start month's phase.
+    pub fn phase_in(&self, month: Month) -> Phase {
+        self.forecast
+            .iter()
+            .filter(|e| e.month == month)
+            .map(|e| e.phase)
+            .max()
+            .unwrap_or(self.phase)
+    }
+
     /// The process of a batch serving demand of `phase`: the program's facts with the fields of
     /// the applying override ([`phase_override`]) in their place.
     pub fn process(&self, phase: Phase) -> Process<'_> {

@@ -534,3 +534,107 @@ both_backends!(
         }
     }
 );
+
+both_backends!(
+    a_phase_three_process_changes_batches_and_suites_of_phase_three_months,
+    |app: TestApp| async move {
+        // TIL-1 is made in A1 with 14 + 2 days until phase 3, then with a closed automated
+        // process of 20 + 2 days filed only for suite B1.
+        let site = app.site("Leiden").await;
+        let a1 = app.suite(&site["id"], "A1", &["autologous"], 1).await;
+        let b1 = app.suite(&site["id"], "B1", &["autologous"], 1).await;
+        let client = app.client("Lumen").await;
+        let mut body = TestApp::program_body(&client["id"], "TIL-1");
+        body["phase"] = json!("phase2");
+        body["phase_processes"] = json!([{"from_phase": "phase3", "batch_days": 20,
+                                          "allowed_suite_ids": [b1["id"]]}]);
+        let program = app
+            .post("/v1/programs", &app.admin_key, body)
+            .await
+            .expect(201);
+        assert_eq!(program["phase_processes"][0]["batch_days"], 20, "{program}");
+        app.put(
+            &format!("/v1/programs/{}/forecast", id(&program)),
+            &app.admin_key,
+            json!({"entries": [{"month": "2031-03", "phase": "phase2", "batches": 1},
+                               {"month": "2031-04", "phase": "phase3", "batches": 1}]}),
+        )
+        .await
+        .expect(200);
+        let queued = app
+            .post(
+                "/v1/plans",
+                &app.admin_key,
+                json!({"from": "2031-03-01", "to": "2031-05-01", "scenario": "maximum",
+                       "time_limit_s": 20}),
+            )
+            .await
+            .expect(202);
+        let plan = wait_done(&app, queued["id"].as_str().unwrap()).await;
+        assert_eq!(plan["objective"]["served_batches"], 2, "{plan}");
+        for s in plan["suggestions"].as_array().unwrap() {
+            let d = |k: &str| s[k].as_str().unwrap().parse::<chrono::NaiveDate>().unwrap();
+            let days = (d("end") - d("start")).num_days();
+            match s["month"].as_str().unwrap() {
+                "2031-03" => assert_eq!(days, 16, "{s}"),
+                "2031-04" => {
+                    assert_eq!(days, 22, "{s}");
+                    assert_eq!(s["suite_id"], b1["id"], "{s}");
+                }
+                other => panic!("unexpected month {other}: {plan}"),
+            }
+        }
+        // The booking path applies the same process: in April only B1 is filed.
+        let book = |suite: &Value, start: &str, end: &str| {
+            json!({"program_id": program["id"], "suite_id": suite["id"], "line": 1,
+                   "start": start, "end": end, "status": "confirmed"})
+        };
+        app.post(
+            "/v1/bookings",
+            &app.admin_key,
+            book(&a1, "2031-04-02", "2031-04-24"),
+        )
+        .await
+        .invalid("/suite_id");
+        app.post(
+            "/v1/bookings",
+            &app.admin_key,
+            book(&b1, "2031-04-02", "2031-04-24"),
+        )
+        .await
+        .expect(201);
+        app.post(
+            "/v1/bookings",
+            &app.admin_key,
+            book(&a1, "2031-03-02", "2031-03-18"),
+        )
+        .await
+        .expect(201);
+        // Planners set it; a client reads it and may not change it; bad values are named.
+        let client_key = app
+            .key("client", Some(client["id"].as_str().unwrap()))
+            .await;
+        app.patch(
+            &format!("/v1/programs/{}", id(&program)),
+            &client_key,
+            json!({"phase_processes": []}),
+        )
+        .await
+        .problem(403);
+        app.patch(
+            &format!("/v1/programs/{}", id(&program)),
+            &app.admin_key,
+            json!({"phase_processes": [{"from_phase": "phase3", "batch_days": 0}]}),
+        )
+        .await
+        .invalid("/phase_processes/0/batch_days");
+        app.patch(
+            &format!("/v1/programs/{}", id(&program)),
+            &app.admin_key,
+            json!({"phase_processes": [{"from_phase": "phase3",
+                   "allowed_suite_ids": ["00000000-0000-0000-0000-000000000000"]}]}),
+        )
+        .await
+        .invalid("/phase_processes/0/allowed_suite_ids/0");
+    }
+);
