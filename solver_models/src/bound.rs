@@ -301,5 +301,8 @@ fn component_lp(
             ..limits
         },
     );
+    if std::env::var("SP_DEBUG").is_ok() {
+        eprintln!("    pooled LP of {} suites: {}", suites.len(), out.status);
+    }
     (out.status == "Optimal").then_some(out.objective)
 }

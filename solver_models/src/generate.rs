@@ -572,9 +572,9 @@ fn add_pools(
         // About 21.7 working days a month Monday–Friday, 26 Monday–Saturday.
         let staff_day = staff / (months * 21.7);
         let qc_day = qc / (months * 26.0);
-        // Staff a little short of the average (so the busier months bind), QC about even.
-        let crew = ((staff_day * rng_between(&mut rng, 0.75, 0.9)).round() as u32).max(3);
-        let lab = ((qc_day * rng_between(&mut rng, 0.95, 1.15)).round() as u32).max(2);
+        // About the average need: the busier months bind (demand ramps up), the others not.
+        let crew = ((staff_day * rng_between(&mut rng, 0.95, 1.1)).round() as u32).max(3);
+        let lab = ((qc_day * rng_between(&mut rng, 1.0, 1.2)).round() as u32).max(2);
         let initial = site.chars().next().unwrap_or('S');
         let holiday = |from: NaiveDate| {
             // The turn of the year: half the crew from 24 December to 2 January.

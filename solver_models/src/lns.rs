@@ -36,8 +36,17 @@ fn suite_groups(p: &Prepared, current: &[Batch], units: &[bool], rotate: usize) 
         let su = &p.inst.suites[s];
         let mut caps = su.capabilities.clone();
         caps.sort();
-        // Suites sharing programs first, so that a group is one sub-problem.
-        (comp[s], caps, su.grade, su.site.clone(), su.name.clone())
+        // Suites sharing programs first, so that a group is one sub-problem; with pools, a
+        // site's suites together (its crew and lab are shared by all of them).
+        let site = if p.has_pools() { su.site.clone() } else { None };
+        (
+            comp[s],
+            site,
+            caps,
+            su.grade,
+            su.site.clone(),
+            su.name.clone(),
+        )
     };
     order.sort_by_key(|s| sig(*s));
     if n_s > 0 {

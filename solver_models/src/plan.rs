@@ -258,11 +258,27 @@ pub fn solve_with_exact_limit(
     });
 
     let gap_of = |served: f64, bound: f64| ((bound - served) / bound.max(1.0)).max(0.0);
-    let rough = roughcut::lp(&p);
+    // With pools, on the large path (LNS), the rough-cut's pool rows wait for the bound thread:
+    // the LP with them is several times slower (interior point: 25 s against 6 s on the large
+    // generated instance). Its first bound drops them (still a bound) and prices lines only.
+    let everything = timeidx::Window::everything(&p);
+    let n_full = p
+        .has_pools()
+        .then(|| timeidx::count_vars(&p, &greedy, &everything));
+    let pools_later = n_full.is_some_and(|n| n > exact_vars);
+    let mut rough = if pools_later {
+        roughcut::lp_with(&p, false, None)
+    } else {
+        roughcut::lp(&p)
+    };
     let mut bound = (booked + rough.bound).min(p.demand_weighted());
     progress(Progress {
         stage: "bound",
-        message: format!("rough-cut LP bound {bound:.1} ({})", rough.status),
+        message: format!(
+            "rough-cut LP bound {bound:.1} ({}{})",
+            rough.status,
+            if pools_later { ", pool rows later" } else { "" }
+        ),
     });
 
     let mut best = greedy.clone();
@@ -277,8 +293,7 @@ pub fn solve_with_exact_limit(
             threads: opts.threads,
             solver: None,
         };
-        let everything = timeidx::Window::everything(&p);
-        let n_full = timeidx::count_vars(&p, &best, &everything);
+        let n_full = n_full.unwrap_or_else(|| timeidx::count_vars(&p, &best, &everything));
         if n_full <= exact_vars {
             let r = timeidx::solve_window(&p, &best, &everything, limits(left(&t0)));
             if r.gain > 0.0 {
@@ -311,26 +326,56 @@ pub fn solve_with_exact_limit(
                 let handle = scope.spawn(move || {
                     // Per component, the tighter of the pooled LP (when it finishes) and the
                     // rough-cut; the bound improves as each component finishes.
-                    let mut per_comp: Vec<f64> = bound::components(pref)
+                    let comps = bound::components(pref);
+                    let mut per_comp: Vec<f64> = comps
                         .iter()
                         .map(|c| c.iter().map(|s| rough_ref.per_suite[*s]).sum())
                         .collect();
-                    let comps = bound::components(pref);
+                    let publish = |per_comp: &[f64]| {
+                        let total = booked + per_comp.iter().sum::<f64>();
+                        let cur = f64::from_bits(shared_ref.load(Ordering::SeqCst));
+                        shared_ref.store(cur.min(total).to_bits(), Ordering::SeqCst);
+                    };
+                    // First the rough-cut with its pool rows: a tighter bound and the prices.
+                    let tb = Instant::now();
+                    let mut with_pools = None;
+                    if pools_later {
+                        let r = roughcut::lp_with(pref, true, Some(lim.time_limit_s));
+                        if r.bound.is_finite() {
+                            for (share, c) in per_comp.iter_mut().zip(&comps) {
+                                *share = share.min(c.iter().map(|s| r.per_suite[*s]).sum());
+                            }
+                            publish(&per_comp);
+                        }
+                        with_pools = Some(r);
+                    }
+                    let lim = Limits {
+                        time_limit_s: lim.time_limit_s - tb.elapsed().as_secs_f64(),
+                        ..lim
+                    };
                     let mut finished = 0usize;
                     bound::pooled_lp_parts(pref, lim, &mut |(suites, b)| {
                         if let (Some(b), Some(i)) = (b, comps.iter().position(|c| c == suites)) {
                             per_comp[i] = per_comp[i].min(*b);
                             finished += 1;
-                            let total = booked + per_comp.iter().sum::<f64>();
-                            let cur = f64::from_bits(shared_ref.load(Ordering::SeqCst));
-                            shared_ref.store(cur.min(total).to_bits(), Ordering::SeqCst);
+                            publish(&per_comp);
                         }
                     });
-                    (finished, comps.len())
+                    (finished, comps.len(), with_pools)
                 });
                 let out = lns::improve(&p, best, &shared, opts, &t0, progress);
-                (out, handle.join().unwrap_or((0, 0)))
+                (out, handle.join().unwrap_or((0, 0, None)))
             });
+            if let Some(r) = lp.2 {
+                progress(Progress {
+                    stage: "bound",
+                    message: format!("rough-cut LP with pool rows: {}", r.status),
+                });
+                // Its prices replace the pool-free ones when it finished.
+                if r.bound.is_finite() {
+                    rough = r;
+                }
+            }
             progress(Progress {
                 stage: "bound",
                 message: format!(

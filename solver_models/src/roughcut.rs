@@ -15,16 +15,20 @@
 //!
 //! Pools: columns exist only at starts where the pools have room after the bookings, and a row
 //! per (pool, bucket) keeps the batches' uses within the capacity left over the bucket's days,
-//! each batch charged to the buckets its need days really fall in. A column is then a joint
-//! pattern (line-days per bucket, pool uses per bucket): for programs drawing on pools every
-//! distinct joint pattern of the unit's feasible starts gets its own column (the two-extremes
-//! shortcut above holds for line-days alone, not for uses at arbitrary offsets), so every real
-//! batch is still exactly a column and the bound stays valid. The pool rows' duals, times the
-//! pool's working days in the month, are the pool shadow prices (weighted batches per extra unit
-//! of capacity on each working day of the month).
+//! each batch charged to the buckets its need days really fall in. The two-extremes shortcut
+//! holds for line-days alone, not for uses at arbitrary offsets, and one column per distinct
+//! joint pattern was measured 20 times slower on the medium instance (and did not finish the
+//! large one in ten minutes). So uses get their own columns: per (unit, site), one per distinct
+//! use pattern (pool uses per bucket) of the starts feasible on the site's suites, and a row ties
+//! the unit's batches on the site's suites to as many use columns. A real batch maps to its
+//! line-days column mix and to the use column of its start: the bound stays valid (it only lets
+//! a batch's line-days and uses come from different starts). Uses depend on the suite only
+//! through its site, which keeps the use columns few. The pool rows' duals, times the pool's
+//! working days in the month, are the pool shadow prices (weighted batches per extra unit of
+//! capacity on each working day of the month).
 
 use crate::milp::{solve_mip, Limits};
-use crate::model::{Occupancy, Prepared};
+use crate::model::{Occupancy, PoolUse, Prepared};
 use crate::Month;
 use good_lp::{
     highs, variable, Constraint, Expression, ProblemVariables, Solution, SolutionWithDual,
@@ -86,13 +90,16 @@ type Pattern = Vec<(usize, usize)>;
 /// Pool uses per bucket, as (pool, bucket, amount).
 type Uses = Vec<(usize, usize, u32)>;
 
+/// (unit, site).
+type SiteKey<'s> = (usize, Option<&'s String>);
+/// A unit's line-days columns on a site's suites, the starts feasible there, a batch's uses.
+type SiteUses<'p> = (Vec<Variable>, Vec<usize>, &'p [PoolUse]);
+
 /// One column: a batch shape of unit `unit` on suite `suite`.
 struct Col {
     unit: usize,
     suite: usize,
     pattern: Vec<(usize, usize)>,
-    /// (pool, bucket, amount) summed over the need days in the bucket.
-    uses: Vec<(usize, usize, u32)>,
 }
 
 pub struct RoughCut {
@@ -139,7 +146,9 @@ fn max_disjoint(p: &Prepared, occ: &Occupancy, u: usize, line: usize) -> u32 {
     n
 }
 
-fn build(p: &Prepared, buckets: &Buckets) -> Built {
+/// The model; with `pools`, the use columns and pool rows too (else the pools only filter the
+/// starts, which keeps it a relaxation).
+fn build(p: &Prepared, buckets: &Buckets, pools: bool) -> Built {
     let occ = Occupancy::new(p);
     let mut vars = ProblemVariables::new();
     let mut cols = Vec::new();
@@ -147,6 +156,10 @@ fn build(p: &Prepared, buckets: &Buckets) -> Built {
     let mut rows = Vec::new();
     let mut groups: HashMap<(usize, usize), Vec<Variable>> = HashMap::new();
     let mut per_unit: Vec<Vec<Variable>> = vec![Vec::new(); p.units.len()];
+    // Pools: per (unit, site) drawing on pools, the line-days columns, the starts feasible on
+    // the site's suites and what a batch takes.
+    let mut by_site: HashMap<SiteKey<'_>, SiteUses<'_>> = HashMap::new();
+    let mut site_order: Vec<SiteKey<'_>> = Vec::new();
     for (u, unit) in p.units.iter().enumerate() {
         if unit.remaining == 0 {
             continue;
@@ -163,22 +176,20 @@ fn build(p: &Prepared, buckets: &Buckets) -> Built {
             if starts.is_empty() {
                 continue;
             }
-            let mut patterns: Vec<(Pattern, Uses)> = starts
-                .iter()
-                .map(|d| (buckets.pattern(*d, len), charges(buckets, uses, *d)))
-                .collect();
+            let mut patterns: Vec<Pattern> =
+                starts.iter().map(|d| buckets.pattern(*d, len)).collect();
             patterns.sort();
             patterns.dedup();
-            if uses.is_empty() && len <= 28 && patterns.len() > 2 {
+            if len <= 28 && patterns.len() > 2 {
                 // Spill in the following month; the two extremes span all the others.
-                let spill = |pt: &(Vec<(usize, usize)>, _)| pt.0.get(1).map(|x| x.1).unwrap_or(0);
+                let spill = |pt: &Pattern| pt.get(1).map(|x| x.1).unwrap_or(0);
                 let lo = patterns.iter().min_by_key(|pt| spill(pt)).cloned();
                 let hi = patterns.iter().max_by_key(|pt| spill(pt)).cloned();
                 patterns = lo.into_iter().chain(hi).collect();
             }
             let fit: u32 = lines.iter().map(|l| max_disjoint(p, &occ, u, *l)).sum();
             let mut group = Vec::new();
-            for (pattern, uses) in patterns {
+            for pattern in patterns {
                 let v = vars.add(variable().min(0.0));
                 objective += unit.weight * v;
                 group.push(v);
@@ -188,10 +199,18 @@ fn build(p: &Prepared, buckets: &Buckets) -> Built {
                         unit: u,
                         suite: s,
                         pattern,
-                        uses,
                     },
                     v,
                 ));
+            }
+            if pools && !uses.is_empty() {
+                let key = (u, p.inst.suites[s].site.as_ref());
+                let entry = by_site.entry(key).or_insert_with(|| {
+                    site_order.push(key);
+                    (Vec::new(), Vec::new(), uses)
+                });
+                entry.0.extend(group.iter().copied());
+                entry.1.extend(starts);
             }
             let sum: Expression = group.iter().copied().sum();
             rows.push(sum.leq(fit as f64));
@@ -230,12 +249,30 @@ fn build(p: &Prepared, buckets: &Buckets) -> Built {
             rows.push(expr.leq(cap as f64));
         }
     }
-    // Pool rows per (pool, bucket).
+    // Use columns per (unit, site), tied to the unit's batches there; pool rows per (pool,
+    // bucket) over them.
     let mut pool_charges: HashMap<(usize, usize), Expression> = HashMap::new();
-    for (c, v) in &cols {
-        for (pool, b, amount) in &c.uses {
-            *pool_charges.entry((*pool, *b)).or_default() += f64::from(*amount) * *v;
+    for key in &site_order {
+        let Some((batches, mut starts, uses)) = by_site.remove(key) else {
+            continue;
+        };
+        starts.sort_unstable();
+        starts.dedup();
+        let mut patterns: Vec<Uses> = starts
+            .iter()
+            .map(|d| uses_by_bucket(buckets, uses, *d))
+            .collect();
+        patterns.sort();
+        patterns.dedup();
+        let mut tie: Expression = batches.iter().copied().sum();
+        for pattern in patterns {
+            let y = vars.add(variable().min(0.0));
+            tie -= y;
+            for (pool, b, amount) in pattern {
+                *pool_charges.entry((pool, b)).or_default() += f64::from(amount) * y;
+            }
         }
+        rows.push(tie.leq(0.0));
     }
     let mut keys: Vec<(usize, usize)> = pool_charges.keys().copied().collect();
     keys.sort_unstable();
@@ -263,11 +300,7 @@ fn build(p: &Prepared, buckets: &Buckets) -> Built {
 }
 
 /// A batch's pool uses from `start`, summed per (pool, bucket) and sorted.
-fn charges(
-    buckets: &Buckets,
-    uses: &[crate::model::PoolUse],
-    start: usize,
-) -> Vec<(usize, usize, u32)> {
+fn uses_by_bucket(buckets: &Buckets, uses: &[PoolUse], start: usize) -> Uses {
     let mut out: Vec<(usize, usize, u32)> = Vec::new();
     for u in uses {
         let key = (u.pool, buckets.of(start + u.offset));
@@ -280,10 +313,30 @@ fn charges(
     out
 }
 
-/// LP relaxation: bound and shadow prices.
+/// LP relaxation: bound and shadow prices, with the pool rows when the instance has pools.
 pub fn lp(p: &Prepared) -> RoughCut {
+    lp_with(p, p.has_pools(), None)
+}
+
+/// LP relaxation with or without the pool rows (`pools: false` drops constraints: a weaker
+/// bound, no pool prices, but as fast as without pools), stopped after `time_limit_s` on one
+/// thread when given (a stopped LP proves nothing: infinite bound). With pool rows the LP is
+/// solved by interior point (with crossover, for the duals): on the generated large instance
+/// with pools, dual simplex took 290 s, primal simplex 71 s, interior point 24 s (6 s without
+/// the pool rows).
+pub fn lp_with(p: &Prepared, pools: bool, time_limit_s: Option<f64>) -> RoughCut {
     let buckets = Buckets::new(p);
-    let built = build(p, &buckets);
+    let t0 = std::time::Instant::now();
+    let pools = pools && p.has_pools();
+    let built = build(p, &buckets, pools);
+    if std::env::var("SP_DEBUG").is_ok() {
+        eprintln!(
+            "    rough-cut: {} columns, {} rows, built in {:.2}s",
+            built.cols.len(),
+            built.rows.len(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
     if built.cols.is_empty() {
         return RoughCut {
             bound: 0.0,
@@ -295,12 +348,27 @@ pub fn lp(p: &Prepared) -> RoughCut {
     }
     let n_rows = built.rows.len();
     let mut problem = built.vars.maximise(built.objective).using(highs);
+    if pools {
+        problem = problem.set_option("solver", "ipm");
+    }
+    if let Some(limit) = time_limit_s {
+        problem = problem
+            .set_time_limit(limit.max(0.01))
+            .set_option("threads", 1);
+    }
     let mut refs = Vec::with_capacity(n_rows);
     for r in built.rows {
         refs.push(problem.add_constraint(r));
     }
-    match problem.solve() {
-        Ok(mut sol) => {
+    let solved = problem.solve();
+    if std::env::var("SP_DEBUG").is_ok() {
+        eprintln!(
+            "    rough-cut: solved at {:.2}s",
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    match solved {
+        Ok(mut sol) if matches!(sol.status(), good_lp::SolutionStatus::Optimal) => {
             let bound: f64 = built
                 .cols
                 .iter()
@@ -336,11 +404,14 @@ pub fn lp(p: &Prepared) -> RoughCut {
                 pool_shadow,
             }
         }
-        // A failed LP proves nothing: the caller falls back to the trivial bound.
-        Err(e) => RoughCut {
+        // A failed or stopped LP proves nothing: the caller falls back to the trivial bound.
+        failed => RoughCut {
             bound: f64::INFINITY,
             shadow: Vec::new(),
-            status: format!("LP failed: {e}"),
+            status: match failed {
+                Ok(sol) => format!("LP stopped: {:?}", sol.status()),
+                Err(e) => format!("LP failed: {e}"),
+            },
             per_suite: vec![f64::INFINITY; p.suite_lines.len()],
             pool_shadow: Vec::new(),
         },
@@ -351,7 +422,7 @@ pub fn lp(p: &Prepared) -> RoughCut {
 /// the time limit stops it, and is tighter than the LP's.
 pub fn mip_bound(p: &Prepared, limits: Limits) -> f64 {
     let buckets = Buckets::new(p);
-    let mut built = build(p, &buckets);
+    let mut built = build(p, &buckets, true);
     if built.cols.is_empty() {
         return 0.0;
     }
