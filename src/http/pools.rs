@@ -96,11 +96,12 @@ struct PoolPatch {
     tag: String,
     #[schema(minimum = 0, maximum = 10_000, required = false)]
     capacity: i64,
-    #[schema(value_type = Vec<crate::domain::WeekDayName>, required = false)]
-    weekdays: Vec<String>,
-    /// Replaces the list.
+    /// null: every day.
+    #[schema(value_type = Option<Vec<crate::domain::WeekDayName>>, required = false)]
+    weekdays: Option<Vec<String>>,
+    /// Replaces the list; null: none.
     #[schema(required = false)]
-    exceptions: Vec<crate::domain::PoolException>,
+    exceptions: Option<Vec<crate::domain::PoolException>>,
 }
 
 /// Change any field but `site_id` (JSON merge patch; `exceptions` is replaced whole). A lower

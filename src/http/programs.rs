@@ -147,12 +147,12 @@ struct ProgramPatch {
     priority: i64,
     /// Planners only.
     allowed_suite_ids: Option<Vec<Uuid>>,
-    /// Planners only.
+    /// Planners only; null: none.
     #[schema(required = false)]
-    resource_profile: Vec<crate::domain::ResourceNeed>,
-    /// Planners only.
+    resource_profile: Option<Vec<crate::domain::ResourceNeed>>,
+    /// Planners only; null: none.
     #[schema(required = false)]
-    phase_processes: Vec<crate::domain::PhaseProcess>,
+    phase_processes: Option<Vec<crate::domain::PhaseProcess>>,
 }
 
 /// Change fields of a program. `phase`, `priority`, `phase_success`, `allowed_suite_ids`,

@@ -6,6 +6,7 @@
 use crate::both_backends;
 use crate::helpers::*;
 use crate::plans::wait_done;
+use crate::quotas::all_at_once;
 use serde_json::{json, Value};
 
 fn id(v: &Value) -> String {
@@ -52,6 +53,19 @@ async fn world(app: &TestApp, lines: i64, capacity: i64, amount: i64) -> World {
         program: id(&program),
         client_key,
     }
+}
+
+/// A plan of `[from, to)` (maximum scenario, every program), once done.
+async fn plan_of(app: &TestApp, from: &str, to: &str) -> Value {
+    let queued = app
+        .post(
+            "/v1/plans",
+            &app.admin_key,
+            json!({"from": from, "to": to, "scenario": "maximum", "time_limit_s": 20}),
+        )
+        .await
+        .expect(202);
+    wait_done(app, queued["id"].as_str().unwrap()).await
 }
 
 fn booking(w: &World, line: i64, start: &str, end: &str, status: &str, kind: &str) -> Value {
@@ -346,30 +360,10 @@ both_backends!(
         // 64 lines, 5 operators, one operator per batch on its first day: of 64 holds sent at
         // once for the same day, each on its own line, exactly 5 get through.
         let w = world(&app, 64, 5, 1).await;
-        let tasks: Vec<_> = (1..=64i64)
-            .map(|line| {
-                let (http, url, key) = (
-                    app.http.clone(),
-                    format!("{}/v1/bookings", app.base),
-                    w.client_key.clone(),
-                );
-                let body = booking(&w, line, "2030-03-04", "2030-03-06", "held", "gmp_batch");
-                tokio::spawn(async move {
-                    let r = http
-                        .post(url)
-                        .bearer_auth(key)
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap();
-                    r.status().as_u16()
-                })
-            })
+        let bodies = (1..=64i64)
+            .map(|line| booking(&w, line, "2030-03-04", "2030-03-06", "held", "gmp_batch"))
             .collect();
-        let mut statuses = Vec::new();
-        for t in tasks {
-            statuses.push(t.await.unwrap());
-        }
+        let statuses = all_at_once(&app, "/v1/bookings", &w.client_key, bodies).await;
         assert_eq!(
             statuses.iter().filter(|s| **s == 201).count(),
             5,
@@ -483,16 +477,7 @@ both_backends!(
         )
         .await
         .expect(200);
-        let queued = app
-            .post(
-                "/v1/plans",
-                &app.admin_key,
-                json!({"from": "2031-03-01", "to": "2031-04-01", "scenario": "maximum",
-                       "time_limit_s": 20}),
-            )
-            .await
-            .expect(202);
-        let plan = wait_done(&app, queued["id"].as_str().unwrap()).await;
+        let plan = plan_of(&app, "2031-03-01", "2031-04-01").await;
         let suggestions = plan["suggestions"].as_array().unwrap();
         assert_eq!(suggestions.len(), 2, "{plan}");
         // Never two batches' process days at once: the operator pool is respected.
@@ -561,16 +546,7 @@ both_backends!(
         )
         .await
         .expect(200);
-        let queued = app
-            .post(
-                "/v1/plans",
-                &app.admin_key,
-                json!({"from": "2031-03-01", "to": "2031-05-01", "scenario": "maximum",
-                       "time_limit_s": 20}),
-            )
-            .await
-            .expect(202);
-        let plan = wait_done(&app, queued["id"].as_str().unwrap()).await;
+        let plan = plan_of(&app, "2031-03-01", "2031-05-01").await;
         assert_eq!(plan["objective"]["served_batches"], 2, "{plan}");
         for s in plan["suggestions"].as_array().unwrap() {
             let d = |k: &str| s[k].as_str().unwrap().parse::<chrono::NaiveDate>().unwrap();

@@ -119,7 +119,7 @@ both_backends!(
 );
 
 /// Sends every body at once (one task each) with `key`; returns the statuses.
-async fn all_at_once(
+pub async fn all_at_once(
     app: &TestApp,
     path: &str,
     key: &str,
