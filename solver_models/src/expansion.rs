@@ -16,10 +16,11 @@
 //! `equipment`, the pool being the first short one of the unit's first free-line slot), the
 //! fewest extra units of capacity on each of the pool's working days, from `from_month` to the
 //! end of the calendar, that serve the most of those batches extra capacity can serve: the plan
-//! stays as it is, the pool is raised by k = 1, 2, … and the short batches are placed greedily
-//! (greedy's unit order, earliest (start, suite name, line), lines free and every pool with
-//! room) until the count reaches what an unlimited raise would give. Each reported k is
-//! achievable as stated (the placement is the witness). Staff and QC analysts are hired and
+//! stays as it is, the pool is raised by k and the short batches are placed greedily (greedy's
+//! unit order, earliest (start, suite name, line), lines free and every pool with room); the
+//! smallest k whose placement reaches what an unlimited raise gives is found by doubling and
+//! bisection (greedy placement is not strictly monotone in k, so a smaller k may exceptionally
+//! exist). Each reported k is achievable as stated (the placement is the witness). Staff and QC analysts are hired and
 //! qualified in [`POOL_HIRE_LEAD_MONTHS`] months, far sooner than a suite is built; shared
 //! equipment takes the line lead time (`expansion_lead_months`), as it must be bought and
 //! qualified like a line.
@@ -270,11 +271,23 @@ pub fn advise_pools(
         if target == 0 {
             continue;
         }
-        let mut k = 1;
+        // Doubling, then bisection, for the smallest k reaching the target (a few greedy
+        // re-runs even with hundreds of short batches); the k reported is one evaluated.
+        let (mut lo, mut k) = (0u32, 1u32);
         let mut got = served(k);
         while got < target && k < most {
-            k += 1;
+            lo = k;
+            k = k.saturating_mul(2).min(most);
             got = served(k);
+        }
+        while k - lo > 1 {
+            let mid = lo + (k - lo) / 2;
+            let at_mid = served(mid);
+            if at_mid >= target {
+                (k, got) = (mid, at_mid);
+            } else {
+                lo = mid;
+            }
         }
         out.push(PoolExpansion {
             pool: info.key.clone(),

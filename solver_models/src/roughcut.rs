@@ -360,7 +360,9 @@ pub fn lp_with(p: &Prepared, pools: bool, time_limit_s: Option<f64>) -> RoughCut
     for r in built.rows {
         refs.push(problem.add_constraint(r));
     }
+    let ts = std::time::Instant::now();
     let solved = problem.solve();
+    let stopped = time_limit_s.is_some_and(|l| ts.elapsed().as_secs_f64() >= 0.99 * l);
     if std::env::var("SP_DEBUG").is_ok() {
         eprintln!(
             "    rough-cut: solved at {:.2}s",
@@ -409,6 +411,10 @@ pub fn lp_with(p: &Prepared, pools: bool, time_limit_s: Option<f64>) -> RoughCut
             bound: f64::INFINITY,
             shadow: Vec::new(),
             status: match failed {
+                _ if stopped => format!(
+                    "LP stopped at its time limit ({:.0} s)",
+                    time_limit_s.unwrap_or(0.0)
+                ),
                 Ok(sol) => format!("LP stopped: {:?}", sol.status()),
                 Err(e) => format!("LP failed: {e}"),
             },

@@ -52,10 +52,10 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
-    /// The same with per-site operator crews and QC labs: pools bind, some starts are off
-    /// (weekends), QC runs past the horizon; the plans still pass the checker, beat greedy, stay
-    /// within their bound, and the large path's pooled LP bound (with its pool rows) is never
-    /// below the exact optimum.
+    /// The same with per-site operator crews and QC labs (one or two sites): pools bind, some
+    /// starts are off (weekends), QC runs past the horizon; the plans still pass the checker,
+    /// beat greedy, stay within their bound, and the large path's bounds (rough-cut and pooled
+    /// LP with their pool rows) are never below the exact optimum.
     #[test]
     fn random_plans_with_pools_are_feasible_at_least_greedy_and_within_their_bound(
         seed in 0u64..10_000,
@@ -63,8 +63,9 @@ proptest! {
         programs in 2usize..8,
         months in 1u32..3,
         tightness in 0.8f64..2.0,
+        sites in 1usize..3,
     ) {
-        let inst = generate(&GenSpec { pools: true, ..tiny(seed, suites, programs, months, tightness) });
+        let inst = generate(&GenSpec { pools: true, sites, ..tiny(seed, suites, programs, months, tightness) });
         prop_assert!(!inst.pools.is_empty());
         let opts = PlanOptions { time_limit_s: 20.0, mip_rel_gap: 0.0, today: inst.from, ..PlanOptions::default() };
         let g = solver_models::plan::greedy(&inst).unwrap();
