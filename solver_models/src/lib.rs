@@ -34,6 +34,14 @@
 //!    finishes replaces its rough-cut share of the bound.
 //! 4. Shortfalls with reasons, utilisation, binding suite-months and [`expansion`] advice.
 //!
+//! Pools (staff crews, the QC lab, shared equipment; [`calendar`]'s pool rules) are cumulative
+//! constraints in every stage: greedy's and the MILPs' slots need room in each pool on each need
+//! day; the day-level bound puts suites sharing a pool in one component with pool-day rows; the
+//! rough-cut has pool-month rows whose duals are the pools' shadow prices; shortfalls a pool
+//! causes have reason `staff`, `qc` or `equipment`, and [`expansion`] may advise staff. A program
+//! whose process changes by phase ([`types::Program::process`]) is planned as one entry per
+//! process, each demand month with its phase's.
+//!
 //! Every returned plan is feasible to the day (checked independently by [`check`] in the tests
 //! and benchmarks) and never worse than greedy; capacity problems are shortfalls, never errors.
 
