@@ -55,6 +55,23 @@ async fn world(app: &TestApp, lines: i64, capacity: i64, amount: i64) -> World {
     }
 }
 
+/// One figure (`capacity` or `used`) of a pool's days over `[from, to)`.
+async fn pool_days(app: &TestApp, pool: &str, from: &str, to: &str, figure: &str) -> Vec<i64> {
+    let days = app
+        .get(
+            &format!("/v1/pools/{pool}/calendar?from={from}&to={to}"),
+            &app.admin_key,
+        )
+        .await
+        .expect(200);
+    days["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d[figure].as_i64().unwrap())
+        .collect()
+}
+
 /// A plan of `[from, to)` (maximum scenario, every program), once done.
 async fn plan_of(app: &TestApp, from: &str, to: &str) -> Value {
     let queued = app
@@ -153,22 +170,7 @@ both_backends!(
             qc["weekdays"],
             json!(["mon", "tue", "wed", "thu", "fri", "sat"])
         );
-        let days = app
-            .get(
-                &format!(
-                    "/v1/pools/{}/calendar?from=2029-12-31&to=2030-01-07",
-                    id(&qc)
-                ),
-                &app.admin_key,
-            )
-            .await
-            .expect(200);
-        let capacity: Vec<i64> = days["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["capacity"].as_i64().unwrap())
-            .collect();
+        let capacity = pool_days(&app, &id(&qc), "2029-12-31", "2030-01-07", "capacity").await;
         // Mon 31 Dec, Tue 1 Jan (holiday), Wed–Sat, Sun 6 Jan.
         assert_eq!(capacity, vec![3, 0, 3, 3, 3, 3, 0]);
         // Edit and delete.
@@ -312,22 +314,7 @@ both_backends!(
         )
         .await
         .expect(201);
-        let cal = app
-            .get(
-                &format!(
-                    "/v1/pools/{}/calendar?from=2030-01-06&to=2030-01-14",
-                    w.pool
-                ),
-                &app.admin_key,
-            )
-            .await
-            .expect(200);
-        let used: Vec<i64> = cal["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["used"].as_i64().unwrap())
-            .collect();
+        let used = pool_days(&app, &w.pool, "2030-01-06", "2030-01-14", "used").await;
         assert_eq!(used, vec![0, 2, 2, 2, 2, 2, 2, 0]);
         // A temporary crew (an exception) makes room: the refused booking now fits.
         app.patch(
@@ -373,17 +360,8 @@ both_backends!(
             statuses.iter().all(|s| *s == 201 || *s == 409),
             "{statuses:?}"
         );
-        let cal = app
-            .get(
-                &format!(
-                    "/v1/pools/{}/calendar?from=2030-03-04&to=2030-03-05",
-                    w.pool
-                ),
-                &app.admin_key,
-            )
-            .await
-            .expect(200);
-        assert_eq!(cal["items"][0]["used"], 5, "{cal}");
+        let used = pool_days(&app, &w.pool, "2030-03-04", "2030-03-05", "used").await;
+        assert_eq!(used, vec![5]);
         let held = app
             .get("/v1/bookings?status=held&limit=100", &app.admin_key)
             .await
