@@ -352,6 +352,13 @@ pub struct PoolUser {
     pub profile: Vec<ResourceNeed>,
 }
 
+/// The day after the last a batch of `profile` starting on `start` takes from a pool (at least
+/// the day after `start`).
+pub fn process_end(profile: &[ResourceNeed], start: NaiveDate) -> NaiveDate {
+    let reach = solver_models::calendar::profile_reach(&profile_model(profile));
+    start + chrono::Days::new(u64::from(reach.max(1)))
+}
+
 /// The days on which the site's `pools` cannot give what a booking of `profile` starting on
 /// `start` asks, given the live `users` of those pools: every pool serving a need of the
 /// profile is checked (the one home of this decision, for the booking path and availability).
@@ -362,8 +369,7 @@ pub fn pool_shortfalls(
     users: &[PoolUser],
 ) -> Vec<PoolConflict> {
     let model = profile_model(profile);
-    let reach = i64::from(solver_models::calendar::profile_reach(&model));
-    let to = start + chrono::Days::new(reach.max(1) as u64);
+    let to = process_end(profile, start);
     let mut out = Vec::new();
     for pool in pools {
         if !pool.serves(profile) {
@@ -424,4 +430,31 @@ pub fn pool_blocked_days(
         }
     }
     spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::PartialSchema;
+
+    fn names<T: Serialize>(items: impl IntoIterator<Item = T>) -> serde_json::Value {
+        items
+            .into_iter()
+            .map(|k| serde_json::to_value(k).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_pool_kinds_and_weekdays_are_the_planners() {
+        let kinds = serde_json::to_value(PoolKindName::schema()).unwrap();
+        assert_eq!(kinds["enum"], names(PoolKind::ALL), "{kinds}");
+        let days = serde_json::to_value(WeekDayName::schema()).unwrap();
+        assert_eq!(days["enum"], names(WeekDay::ALL), "{days}");
+        for k in PoolKind::ALL {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        for d in WeekDay::ALL {
+            assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
+        }
+    }
 }

@@ -479,26 +479,20 @@ async fn for_program(
     if profile.is_empty() {
         return Ok(());
     }
-    let mut sites: Vec<Uuid> = suites.iter().map(|s| s.site_id).collect();
-    sites.sort_unstable();
-    sites.dedup();
-    for site in sites {
-        let pools = state
-            .store
-            .list_pools(
-                Some(site),
-                crate::store::Page {
-                    limit: 1000,
-                    after: None,
-                },
-            )
-            .await?;
-        if !pools.items.iter().any(|p| p.serves(profile)) {
+    // Every pool serving the profile, by site: one read, then the users of those sites only.
+    let pools = crate::store::all_pages(|page| state.store.list_pools(None, page)).await?;
+    let mut by_site: std::collections::BTreeMap<Uuid, Vec<crate::domain::Pool>> =
+        Default::default();
+    for pool in pools.into_iter().filter(|p| p.serves(profile)) {
+        by_site.entry(pool.site_id).or_default().push(pool);
+    }
+    for (site, pools) in by_site {
+        if !suites.iter().any(|s| s.site_id == site) {
             continue;
         }
         let users = state.store.pool_users(site, query.from, query.to).await?;
         let blocked =
-            crate::domain::pool_blocked_days(&pools.items, profile, query.from, query.to, &users);
+            crate::domain::pool_blocked_days(&pools, profile, query.from, query.to, &users);
         query.pool_blocked.insert(site, blocked);
     }
     Ok(())

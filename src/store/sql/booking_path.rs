@@ -296,7 +296,7 @@ impl Backend {
             };
             let profile = process_of(&scene.program, input.kind);
             let pooled = !profile.is_empty()
-                && super::pools::site_pools(&self.pool, scene.suite.site_id)
+                && super::pools::site_pools(&self.pool, scene.suite.site_id, false)
                     .await?
                     .iter()
                     .any(|p| p.serves(profile));
@@ -331,10 +331,9 @@ impl Backend {
             .unwrap_or(program.phase))
     }
 
-    /// A booking that draws on pools: the pools' rows are locked (in id order, so that two such
-    /// bookings cannot deadlock; SQLite's write lock does the same), their users read again under
-    /// the lock, the days checked with the calendar rules, and the booking written in the same
-    /// transaction — so that no pool is overbooked by bookings racing on different lines.
+    /// A booking that draws on pools: the site's pool rows are locked and read, their users read
+    /// under the lock, the days checked with the calendar rules, and the booking written in the
+    /// same transaction — so that no pool is overbooked by bookings racing on different lines.
     async fn write_within_pools(
         &self,
         write: &BookingWrite<'_>,
@@ -342,24 +341,11 @@ impl Backend {
         profile: &[ResourceNeed],
     ) -> Result<bool, StoreError> {
         let mut tx = self.locking_tx().await?;
-        let pools: Vec<Pool> = super::pools::site_pools(&mut *tx, suite.site_id)
-            .await?
-            .into_iter()
-            .filter(|p| p.serves(profile))
-            .collect();
-        let lock = format!("SELECT id FROM pools WHERE id = $1{}", DIALECT.for_update);
-        for p in &pools {
-            sqlx::query(&lock).bind(p.id).execute(&mut *tx).await?;
-        }
-        // Read again under the locks: a pool edited meanwhile is seen as it now is.
-        let pools: Vec<Pool> = super::pools::site_pools(&mut *tx, suite.site_id)
-            .await?
-            .into_iter()
-            .filter(|p| p.serves(profile))
-            .collect();
+        // A site has a handful of pools (a crew per skill, a QC lab): all are locked, which keeps
+        // this to one statement.
+        let pools = super::pools::site_pools(&mut *tx, suite.site_id, true).await?;
         let start = write.booking.start;
-        let reach = solver_models::calendar::profile_reach(&profile_model(profile));
-        let to = start + chrono::Days::new(u64::from(reach.max(1)));
+        let to = process_end(profile, start);
         let users = super::pools::site_pool_users(&mut *tx, suite.site_id, start, to).await?;
         let short = pool_shortfalls(&pools, profile, start, &users);
         if !short.is_empty() {
