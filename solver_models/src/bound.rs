@@ -125,9 +125,7 @@ pub fn pooled_lp_parts(p: &Prepared, limits: Limits, done: &mut dyn FnMut(&Part)
         let left = |t0: &Instant| limits.time_limit_s - t0.elapsed().as_secs_f64();
         let mut bound = None;
         if left(&t0) > 0.0 {
-            // SP_NO_POOL_ROWS (diagnostic): always the program-only parts without pool rows.
-            let whole = std::env::var("SP_NO_POOL_ROWS").is_err() || !p.has_pools();
-            if whole && estimate(p, suites) <= MAX_COLUMNS {
+            if estimate(p, suites) <= MAX_COLUMNS {
                 bound = component_lp(p, &occ, suites, true, limits, left(&t0));
             } else if p.has_pools() {
                 // Too large with its pool rows: its program-only parts without them.
@@ -301,8 +299,5 @@ fn component_lp(
             ..limits
         },
     );
-    if std::env::var("SP_DEBUG").is_ok() {
-        eprintln!("    pooled LP of {} suites: {}", suites.len(), out.status);
-    }
     (out.status == "Optimal").then_some(out.objective)
 }

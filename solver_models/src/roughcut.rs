@@ -326,17 +326,8 @@ pub fn lp(p: &Prepared) -> RoughCut {
 /// the pool rows).
 pub fn lp_with(p: &Prepared, pools: bool, time_limit_s: Option<f64>) -> RoughCut {
     let buckets = Buckets::new(p);
-    let t0 = std::time::Instant::now();
     let pools = pools && p.has_pools();
     let built = build(p, &buckets, pools);
-    if std::env::var("SP_DEBUG").is_ok() {
-        eprintln!(
-            "    rough-cut: {} columns, {} rows, built in {:.2}s",
-            built.cols.len(),
-            built.rows.len(),
-            t0.elapsed().as_secs_f64()
-        );
-    }
     if built.cols.is_empty() {
         return RoughCut {
             bound: 0.0,
@@ -363,12 +354,6 @@ pub fn lp_with(p: &Prepared, pools: bool, time_limit_s: Option<f64>) -> RoughCut
     let ts = std::time::Instant::now();
     let solved = problem.solve();
     let stopped = time_limit_s.is_some_and(|l| ts.elapsed().as_secs_f64() >= 0.99 * l);
-    if std::env::var("SP_DEBUG").is_ok() {
-        eprintln!(
-            "    rough-cut: solved at {:.2}s",
-            t0.elapsed().as_secs_f64()
-        );
-    }
     match solved {
         Ok(mut sol) if matches!(sol.status(), good_lp::SolutionStatus::Optimal) => {
             let bound: f64 = built

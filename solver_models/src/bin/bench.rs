@@ -20,8 +20,7 @@ fn main() {
              generated scale-k, medium, medium-tight, large, large-tight and their -pools variants \
              whose name contains FILTER, with TIME_LIMIT_S (default 60) per plan; prints a Markdown \
              table. Env: SP_EXACT (binaries solved whole), BENCH_LP (time-indexed LP bound), \
-             SP_PARTS (bound per component), SP_DEBUG (LNS windows), SP_NO_POOL_ROWS (day-level \
-             bound without its pool rows)."
+             SP_PARTS (bound per component), SP_DEBUG (LNS windows)."
         );
         return;
     }
