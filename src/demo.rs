@@ -407,6 +407,7 @@ async fn seed_data(
             allowed_suite_ids: None,
             resource_profile: profile(spec.modality, spec.batch_days),
             phase_processes: Vec::new(),
+            tech_transfers: road(spec.name, leiden.id),
         }
         .validate()
         .map_err(invalid)?;
@@ -453,6 +454,27 @@ async fn seed_data(
     };
     store.create_plan(actor, &plan).await?;
     Ok(clients)
+}
+
+/// Lumen's road to its first GMP batch at Leiden, a new client in tech transfer: 30 days of
+/// transfer (an operator learning the process in its first week), then two engineering runs.
+/// The transfer and the first run are booked (`seed_bookings`); the planner schedules the second.
+fn road(program: &str, leiden: uuid::Uuid) -> Vec<TechTransfer> {
+    if program != "LUM-TIL1" {
+        return Vec::new();
+    }
+    vec![TechTransfer {
+        site_id: leiden,
+        days: 30,
+        engineering_runs: 2,
+        required_capabilities: None,
+        resource_profile: vec![ResourceNeed {
+            tag: "autologous-operator".into(),
+            amount: 1,
+            days: (0..5).collect(),
+        }],
+        completed: false,
+    }]
 }
 
 /// What one batch takes from the pools: autologous processes need two operators to receive and

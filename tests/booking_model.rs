@@ -212,6 +212,7 @@ async fn run(backend: Backend, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 allowed_suite_ids: None,
                 resource_profile: Vec::new(),
                 phase_processes: Vec::new(),
+                tech_transfers: Vec::new(),
             },
         )
         .await

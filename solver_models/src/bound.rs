@@ -204,7 +204,7 @@ fn component_lp(
             let mut group = Vec::new();
             let mut fit = 0u32;
             let mut next_free = vec![0usize; lines.len()];
-            for d in p.start_range(u) {
+            for d in p.suite_starts(u, s) {
                 if !occ.pools_fit(uses, d) {
                     continue;
                 }

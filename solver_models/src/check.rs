@@ -11,7 +11,10 @@
 
 use crate::demand::integer_demand;
 use crate::plan::Plan;
-use crate::types::{Instance, PhaseSuccess, Pool, Process, Program, ResourceNeed, Suite, WeekDay};
+use crate::types::{
+    BookingKind, Instance, PhaseSuccess, Pool, Process, Program, ResourceNeed, Suite, TechTransfer,
+    WeekDay,
+};
 use crate::Month;
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use std::collections::{BTreeMap, HashMap};
@@ -187,8 +190,8 @@ fn check_pools(inst: &Instance, plan: &Plan, out: &mut Vec<Violation>) {
         let program = b.program.as_deref().and_then(|r| program_by(inst, r));
         let profile: &[ResourceNeed] = match (&b.resource_profile, program) {
             (Some(profile), _) => profile,
-            (None, Some((_, p))) if b.kind.runs_process() => {
-                p.process(p.phase_in(Month::of(b.start))).resource_profile
+            (None, Some((_, p))) => {
+                p.booking_profile(b.kind, Month::of(b.start), suite.site.as_deref())
             }
             _ => &[],
         };
@@ -200,17 +203,15 @@ fn check_pools(inst: &Instance, plan: &Plan, out: &mut Vec<Violation>) {
         else {
             continue; // already reported
         };
-        if !s.kind.runs_process() {
-            continue;
-        }
-        for tag in charge(
-            inst,
-            suite,
-            p.process(p.phase_in(s.month)).resource_profile,
-            s.start,
-            Some(i),
-            &mut days,
-        ) {
+        let profile = match s.kind {
+            BookingKind::TechTransfer => match open_road(p, suite) {
+                Some(road) => road.resource_profile.as_slice(),
+                None => continue, // already reported
+            },
+            kind if kind.runs_process() => p.process(p.phase_in(s.month)).resource_profile,
+            _ => continue,
+        };
+        for tag in charge(inst, suite, profile, s.start, Some(i), &mut days) {
             out.push(Violation {
                 suggestion: Some(i),
                 message: format!(
@@ -275,9 +276,42 @@ pub fn check_plan(inst: &Instance, plan: &Plan) -> Vec<Violation> {
             bad(Some(i), format!("suite {} has no line {}", s.suite, s.line));
             continue;
         }
-        // The process of the phase the month's forecast names.
+        // The process of the phase the month's forecast names; a tech transfer takes its own
+        // days in a suite with its own capabilities (else the current process's).
         let process = p.process(p.phase_in(s.month));
-        let len = u64::from(process.line_days());
+        let len = match s.kind {
+            BookingKind::TechTransfer => match open_road(p, suite) {
+                Some(road) => u64::from(road.days),
+                None => {
+                    bad(
+                        Some(i),
+                        format!(
+                            "{} has no open tech transfer at suite {}'s site",
+                            s.program, s.suite
+                        ),
+                    );
+                    continue;
+                }
+            },
+            BookingKind::EngineeringRun if open_road(p, suite).is_none() => {
+                bad(
+                    Some(i),
+                    format!(
+                        "{} has no open road to first batch at suite {}'s site",
+                        s.program, s.suite
+                    ),
+                );
+                continue;
+            }
+            kind if !kind.serves_demand() && kind != BookingKind::EngineeringRun => {
+                bad(
+                    Some(i),
+                    format!("the planner does not suggest {}s", kind.label()),
+                );
+                continue;
+            }
+            _ => u64::from(process.line_days()),
+        };
         if s.start.checked_add_days(Days::new(len)) != Some(s.end) {
             bad(
                 Some(i),
@@ -301,7 +335,22 @@ pub fn check_plan(inst: &Instance, plan: &Plan) -> Vec<Violation> {
                 );
             }
         }
-        if !usable(inst, &process, si) {
+        let usable_here = match (s.kind, open_road(p, suite)) {
+            (BookingKind::TechTransfer, Some(road)) => {
+                let own = p.process(p.phase);
+                let needs = Process {
+                    required_capabilities: road
+                        .required_capabilities
+                        .as_deref()
+                        .unwrap_or(own.required_capabilities),
+                    allowed_suites: None,
+                    ..own
+                };
+                usable(inst, &needs, si)
+            }
+            _ => usable(inst, &process, si),
+        };
+        if !usable_here {
             bad(
                 Some(i),
                 format!("{} may not use suite {}", s.program, s.suite),
@@ -414,5 +463,136 @@ pub fn check_plan(inst: &Instance, plan: &Plan) -> Vec<Violation> {
         );
     }
     check_pools(inst, plan, &mut out);
+    check_roads(inst, plan, &mut out);
     out
+}
+
+/// The program's road to first batch at `suite`'s site, when it has one not completed.
+fn open_road<'a>(p: &'a Program, suite: &Suite) -> Option<&'a TechTransfer> {
+    p.tech_transfers
+        .iter()
+        .find(|t| !t.completed && suite.site.as_deref() == Some(t.site.as_str()))
+}
+
+/// Roads to first batch: at each site where a program's road is open, the tech transfer (when it
+/// has suite days) and every engineering run come before any batch serving demand the plan
+/// suggests there; the runs follow the tech transfer one after another; the plan suggests no
+/// more steps than the road asks.
+fn check_roads(inst: &Instance, plan: &Plan, out: &mut Vec<Violation>) {
+    for (pi, p) in inst.programs.iter().enumerate() {
+        for road in p.tech_transfers.iter().filter(|t| !t.completed) {
+            let at_site = |suite: &str| {
+                suite_by(inst, suite)
+                    .is_some_and(|(_, s)| s.site.as_deref() == Some(road.site.as_str()))
+            };
+            let mine = |program: &str| program_by(inst, program).is_some_and(|(i, _)| i == pi);
+            // Steps: (kind, start, end, suggestion index or None for a booking).
+            let mut steps: Vec<(BookingKind, NaiveDate, NaiveDate, Option<usize>)> = inst
+                .bookings
+                .iter()
+                .filter(|b| {
+                    b.program.as_deref().is_some_and(mine)
+                        && at_site(&b.suite)
+                        && matches!(
+                            b.kind,
+                            BookingKind::TechTransfer | BookingKind::EngineeringRun
+                        )
+                })
+                .map(|b| (b.kind, b.start, b.end, None))
+                .collect();
+            let mut served = Vec::new();
+            for (i, s) in plan.suggestions.iter().enumerate() {
+                if !mine(&s.program) || !at_site(&s.suite) {
+                    continue;
+                }
+                match s.kind {
+                    BookingKind::TechTransfer | BookingKind::EngineeringRun => {
+                        steps.push((s.kind, s.start, s.end, Some(i)))
+                    }
+                    kind if kind.serves_demand() => served.push(i),
+                    _ => {}
+                }
+            }
+            let count = |k: BookingKind| steps.iter().filter(|s| s.0 == k).count() as u32;
+            let suggested = |k: BookingKind| steps.iter().any(|s| s.0 == k && s.3.is_some());
+            let mut bad = |i: Option<usize>, message: String| {
+                out.push(Violation {
+                    suggestion: i,
+                    message,
+                })
+            };
+            if suggested(BookingKind::TechTransfer) && count(BookingKind::TechTransfer) > 1 {
+                bad(
+                    None,
+                    format!("{}: more than one tech transfer at {}", p.name, road.site),
+                );
+            }
+            if suggested(BookingKind::EngineeringRun)
+                && count(BookingKind::EngineeringRun) > road.engineering_runs
+            {
+                bad(
+                    None,
+                    format!(
+                        "{}: {} engineering runs at {}, the road asks {}",
+                        p.name,
+                        count(BookingKind::EngineeringRun),
+                        road.site,
+                        road.engineering_runs
+                    ),
+                );
+            }
+            let transfer_end = steps
+                .iter()
+                .filter(|s| s.0 == BookingKind::TechTransfer)
+                .map(|s| s.2)
+                .max();
+            let mut runs: Vec<_> = steps
+                .iter()
+                .filter(|s| s.0 == BookingKind::EngineeringRun)
+                .collect();
+            runs.sort_by_key(|s| s.1);
+            for (k, run) in runs.iter().enumerate() {
+                let after = transfer_end
+                    .into_iter()
+                    .chain(runs[..k].iter().map(|r| r.2))
+                    .max();
+                let suggestion = run.3.or(runs[..k].iter().find_map(|r| r.3));
+                if suggestion.is_some() && after.is_some_and(|a| run.1 < a) {
+                    bad(
+                        run.3,
+                        format!(
+                            "{}: engineering run from {} at {} before the step before it ends",
+                            p.name, run.1, road.site
+                        ),
+                    );
+                }
+            }
+            let complete = (road.days == 0 || count(BookingKind::TechTransfer) > 0)
+                && count(BookingKind::EngineeringRun) >= road.engineering_runs;
+            let end = steps.iter().map(|s| s.2).max();
+            for i in served {
+                let s = &plan.suggestions[i];
+                if !complete {
+                    bad(
+                        Some(i),
+                        format!(
+                            "{} batch from {} at {} before its road to first batch is complete",
+                            p.name, s.start, road.site
+                        ),
+                    );
+                } else if end.is_some_and(|e| s.start < e) {
+                    bad(
+                        Some(i),
+                        format!(
+                            "{} batch from {} at {} before its road ends ({})",
+                            p.name,
+                            s.start,
+                            road.site,
+                            end.unwrap_or(s.start)
+                        ),
+                    );
+                }
+            }
+        }
+    }
 }

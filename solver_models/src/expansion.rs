@@ -128,7 +128,15 @@ pub fn advise(
             .collect();
         let mut best = None;
         for k in 1..=total.max(1) {
-            let placed = place_on_virtual(p, &short, &uses, &pool_left, k as usize, from_day);
+            let placed = place_on_virtual(
+                p,
+                &short,
+                &uses,
+                &pool_left,
+                k as usize,
+                from_day,
+                site.as_ref(),
+            );
             if placed >= total {
                 best = Some((k, placed));
                 break;
@@ -148,8 +156,9 @@ pub fn advise(
     out
 }
 
-/// Earliest-fit of the short batches on `k` virtual lines open from `from_day`, each batch
-/// also taking `uses` (per short unit) from what the pools have left.
+/// Earliest-fit of the short batches on `k` virtual lines of `site` open from `from_day`, each
+/// batch also taking `uses` (per short unit) from what the pools have left, and not before its
+/// program's road to first batch at the site is done.
 fn place_on_virtual(
     p: &Prepared,
     short: &[(usize, u32)],
@@ -157,6 +166,7 @@ fn place_on_virtual(
     pool_left: &[Vec<u32>],
     k: usize,
     from_day: usize,
+    site: Option<&String>,
 ) -> u32 {
     let mut busy = vec![vec![false; p.ext_days]; k];
     let mut left = pool_left.to_vec();
@@ -172,7 +182,8 @@ fn place_on_virtual(
         let len = p.progs[p.units[u].prog].len;
         for _ in 0..n {
             let mut slot = None;
-            'search: for s in p.start_range(u).filter(|s| *s >= from_day) {
+            let from = from_day.max(p.ready_at_site(p.units[u].prog, site));
+            'search: for s in p.start_range(u).filter(|s| *s >= from) {
                 if !room(&left, us, s) {
                     continue;
                 }

@@ -359,6 +359,7 @@ pub fn generate(spec: &GenSpec) -> Instance {
                 phase_success: None,
                 resource_profile: Vec::new(),
                 phase_processes: Vec::new(),
+                tech_transfers: Vec::new(),
                 forecast: Vec::new(),
             },
             forecast,

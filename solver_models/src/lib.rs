@@ -57,6 +57,7 @@ pub mod milp;
 pub mod model;
 pub mod month;
 pub mod plan;
+pub mod road;
 pub mod roughcut;
 pub mod timeidx;
 pub mod types;

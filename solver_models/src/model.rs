@@ -8,6 +8,7 @@ use crate::calendar::{
     PoolRules, ProgramNeeds, SuiteCalendar, SuiteRules,
 };
 use crate::demand;
+use crate::road::{self, RoadStep};
 use crate::types::{
     phase_override_index, Instance, Phase, PhaseSuccess, PoolException, PoolKind, Process,
     ResourceNeed,
@@ -87,6 +88,10 @@ pub struct ProgInfo {
     pub min_grade: crate::types::Grade,
     /// What one batch takes from the pools.
     pub profile: Vec<ResourceNeed>,
+    /// Per suite, the first day a batch may start there: where the program's road to first
+    /// batch at the suite's site is open, the day its last step ends ([`crate::road`]); empty
+    /// when no road restricts the program.
+    pub ready: Vec<usize>,
 }
 
 /// A capacity pool (staff crew, QC lab, shared equipment) on the prepared calendar.
@@ -168,6 +173,9 @@ pub struct Prepared<'a> {
     /// the suite (needs no pool serves are unconstrained and left out). Empty when there are no
     /// pools.
     pub pool_uses: Vec<Vec<Vec<PoolUse>>>,
+    /// Road-to-first-batch steps (tech transfers, engineering runs) the planner scheduled
+    /// before any batch; they stand in `free` and the pools' `left` like bookings.
+    pub road_steps: Vec<RoadStep>,
 }
 
 fn key_of(id: &Option<String>, name: &str) -> String {
@@ -224,11 +232,18 @@ impl<'a> Prepared<'a> {
                 });
             }
         }
+        // Open tech transfers' suite days count as the batches' do.
+        let transfers = || {
+            inst.programs
+                .iter()
+                .flat_map(|p| p.tech_transfers.iter().filter(|t| !t.completed))
+        };
         let max_len = inst
             .programs
             .iter()
             .flat_map(processes)
             .map(|pr| pr.line_days() as usize)
+            .chain(transfers().map(|t| t.days as usize))
             .max()
             .unwrap_or(1)
             .min(3700);
@@ -271,6 +286,12 @@ impl<'a> Prepared<'a> {
                     return Err(e);
                 }
             }
+            for t in &p.tech_transfers {
+                let owner = format!("program `{}`'s tech transfer at `{}`", p.name, t.site);
+                if let Some(e) = too_late(owner, &t.resource_profile) {
+                    return Err(e);
+                }
+            }
         }
         for b in &inst.bookings {
             if let Some(profile) = &b.resource_profile {
@@ -289,6 +310,7 @@ impl<'a> Prepared<'a> {
                 .iter()
                 .flat_map(processes)
                 .map(|pr| profile_reach(pr.resource_profile) as usize)
+                .chain(transfers().map(|t| profile_reach(&t.resource_profile) as usize))
                 .max()
                 .unwrap_or(0)
         };
@@ -382,6 +404,9 @@ impl<'a> Prepared<'a> {
         let mut progs = Vec::new();
         let mut units = Vec::new();
         let mut unit_of = vec![vec![None; n_months]; inst.programs.len()];
+        // Per program with an open road: its entry for each phase (the road's engineering runs
+        // run the process of their month's phase).
+        let mut variants: Vec<Option<[usize; 5]>> = vec![None; inst.programs.len()];
         for (pi, p) in inst.programs.iter().enumerate() {
             // One entry per distinct process (the program's, or an override's), made when a
             // demand month first needs it.
@@ -437,6 +462,9 @@ impl<'a> Prepared<'a> {
                     remaining: demand.saturating_sub(bk),
                 });
             }
+            if p.tech_transfers.iter().any(|t| !t.completed) {
+                variants[pi] = Some(Phase::ALL.map(|ph| variant_of(ph, &mut progs)));
+            }
         }
         let suite_keys = inst.suites.iter().map(|s| key_of(&s.id, &s.name)).collect();
         let (pools, pool_uses) = if inst.pools.is_empty() {
@@ -444,7 +472,7 @@ impl<'a> Prepared<'a> {
         } else {
             prepare_pools(inst, from, ext_days, &booking_at, &progs)
         };
-        Ok(Prepared {
+        let mut prepared = Prepared {
             inst,
             from,
             n_days,
@@ -462,7 +490,76 @@ impl<'a> Prepared<'a> {
             unit_of,
             pools,
             pool_uses,
-        })
+            road_steps: Vec::new(),
+        };
+        road::schedule(&mut prepared, &booking_at, &variants);
+        Ok(prepared)
+    }
+
+    /// The horizon month (index) of day index `day` (the last month for days past it).
+    pub fn month_of_day(&self, day: usize) -> usize {
+        self.month_start[1..]
+            .partition_point(|s| *s <= day)
+            .min(self.months.len() - 1)
+    }
+
+    /// First day a batch of program entry `prog` may start in `suite` because of its roads.
+    pub fn ready_in(&self, prog: usize, suite: usize) -> usize {
+        self.progs[prog].ready.get(suite).copied().unwrap_or(0)
+    }
+
+    /// The earliest [`ready_in`](Self::ready_in) over the program's usable suites of `site`
+    /// (every site when `None`).
+    pub fn ready_at_site(&self, prog: usize, site: Option<&String>) -> usize {
+        let info = &self.progs[prog];
+        info.usable_suites
+            .iter()
+            .filter(|s| site.is_none() || self.inst.suites[**s].site.as_ref() == site)
+            .map(|s| self.ready_in(prog, *s))
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// Start days a planned batch of unit `u` may use in `suite`: [`start_range`]
+    /// (Self::start_range) from the day the program's road there is done.
+    pub fn suite_starts(&self, u: usize, suite: usize) -> std::ops::Range<usize> {
+        let r = self.start_range(u);
+        let lo = r.start.max(self.ready_in(self.units[u].prog, suite));
+        lo..r.end.max(lo)
+    }
+
+    /// Is `line` free over `[start, start + len)` and have the pools room for `uses` there, on
+    /// the calendar as bookings and road steps leave it?
+    pub(crate) fn step_fits(
+        &self,
+        line: usize,
+        start: usize,
+        len: usize,
+        uses: &[PoolUse],
+    ) -> bool {
+        let cal = &self.free[line];
+        start + len <= cal.len()
+            && cal[start..start + len].iter().all(|f| *f)
+            && uses.iter().all(|u| {
+                self.pools[u.pool]
+                    .left
+                    .get(start + u.offset)
+                    .is_some_and(|l| *l >= u.amount)
+            })
+    }
+
+    /// Takes a road step's line and pools and lists it.
+    pub(crate) fn take_step(&mut self, step: RoadStep) {
+        let end = (step.start + step.len).min(self.ext_days);
+        for f in &mut self.free[step.line][step.start..end] {
+            *f = false;
+        }
+        for u in &step.uses {
+            if let Some(left) = self.pools[u.pool].left.get_mut(step.start + u.offset) {
+                *left = left.saturating_sub(u.amount);
+            }
+        }
+        self.road_steps.push(step);
     }
 
     /// Does the instance have pools at all (else every pool check is skipped)?
@@ -575,18 +672,17 @@ fn prepare_pools(
         .map(|pool| PoolCalendar::new(&PoolRules::from(pool), from, to))
         .collect();
     for (bi, (b, (si, program))) in inst.bookings.iter().zip(booking_at).enumerate() {
-        // Explicit profile, else the program's when the booking runs its process.
+        // Explicit profile, else its program's for the kind ([`Program::booking_profile`]).
+        let site = inst.suites[*si].site.as_ref();
         let profile: &[ResourceNeed] = match (&b.resource_profile, program) {
             (Some(profile), _) => profile,
-            (None, Some(pi)) if b.kind.runs_process() => {
-                let program = &inst.programs[*pi];
-                program
-                    .process(program.phase_in(Month::of(b.start)))
-                    .resource_profile
-            }
+            (None, Some(pi)) => inst.programs[*pi].booking_profile(
+                b.kind,
+                Month::of(b.start),
+                site.map(String::as_str),
+            ),
             _ => &[],
         };
-        let site = inst.suites[*si].site.as_ref();
         for (ni, day, amount) in needs_of(profile, b.start) {
             if let Some(pool) = serving_pool(inst, site, &profile[ni].tag) {
                 calendars[pool].take(day, amount, bi);
@@ -657,6 +753,8 @@ pub enum Blocker {
     Lines,
     /// A line was free but this pool was short (the first short pool of the first such slot).
     Pool(usize),
+    /// A line was free, but before the program's road to first batch at its site was done.
+    Road,
     /// The batch fits somewhere: nothing blocks it.
     None,
 }
@@ -708,10 +806,12 @@ impl Occupancy {
             .map(|u| u.pool)
     }
 
-    /// Does a batch of `prog` fit `line` from `start`: the line free for its whole length and
-    /// every pool with room on its days?
+    /// Does a batch of `prog` fit `line` from `start`: the program's road to the suite's site
+    /// done, the line free for its whole length and every pool with room on its days?
     pub fn fits_batch(&self, p: &Prepared, prog: usize, line: usize, start: usize) -> bool {
-        self.fits(line, start, p.progs[prog].len) && self.pools_fit(p.batch_uses(prog, line), start)
+        start >= p.ready_in(prog, p.lines[line].suite)
+            && self.fits(line, start, p.progs[prog].len)
+            && self.pools_fit(p.batch_uses(prog, line), start)
     }
 
     /// Takes the line and the pools for batch `b` (which must fit).
@@ -744,6 +844,12 @@ impl Occupancy {
         for start in p.start_range(u) {
             for &line in &p.progs[prog].lines {
                 if !self.fits(line, start, len) {
+                    continue;
+                }
+                if start < p.ready_in(prog, p.lines[line].suite) {
+                    if first == Blocker::Lines {
+                        first = Blocker::Road;
+                    }
                     continue;
                 }
                 match self.first_short(p.batch_uses(prog, line), start) {
@@ -828,5 +934,6 @@ fn prog_info(
         required_capabilities: process.required_capabilities.to_vec(),
         min_grade: process.min_grade,
         profile: process.resource_profile.to_vec(),
+        ready: Vec::new(),
     }
 }

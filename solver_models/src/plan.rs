@@ -98,16 +98,20 @@ pub enum ShortfallReason {
     Qc,
     /// A suite had room, but a shared-equipment pool did not.
     Equipment,
+    /// A suite had room, but the program's road to first batch at its site (tech transfer,
+    /// engineering runs) was not done.
+    TechTransfer,
 }
 
 impl ShortfallReason {
-    pub const ALL: [ShortfallReason; 6] = [
+    pub const ALL: [ShortfallReason; 7] = [
         ShortfallReason::Capacity,
         ShortfallReason::NoUsableSuite,
         ShortfallReason::EarliestStart,
         ShortfallReason::Staff,
         ShortfallReason::Qc,
         ShortfallReason::Equipment,
+        ShortfallReason::TechTransfer,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -117,6 +121,7 @@ impl ShortfallReason {
             ShortfallReason::Staff => "staff",
             ShortfallReason::Qc => "qc",
             ShortfallReason::Equipment => "equipment",
+            ShortfallReason::TechTransfer => "tech_transfer",
         }
     }
     /// The reason a pool of `kind` gives.
@@ -445,32 +450,47 @@ pub(crate) fn describe(
     pool_shadow: &[(usize, usize, f64)],
 ) -> Plan {
     let inst = p.inst;
-    let mut sorted = batches.to_vec();
-    sorted.sort_by_key(|b| (b.start, b.line, b.unit));
-    let suggestions = sorted
-        .iter()
-        .map(|b| {
-            let unit = &p.units[b.unit];
-            let prog = &p.progs[unit.prog];
-            let line = &p.lines[b.line];
-            Suggestion {
-                program: prog.key.clone(),
-                suite: p.suite_keys[line.suite].clone(),
-                line: line.number,
-                start: p.date(b.start),
-                end: p.date(b.start + prog.len),
-                month: p.months[unit.month],
-                kind: crate::BookingKind::GmpBatch,
-            }
-        })
-        .collect();
+    // The road steps the planner scheduled (tech transfers, engineering runs) and the batches,
+    // by (start, line).
+    let steps = p.road_steps.iter().map(|st| {
+        let line = &p.lines[st.line];
+        let s = Suggestion {
+            program: key_of_program(p, st.program),
+            suite: p.suite_keys[line.suite].clone(),
+            line: line.number,
+            start: p.date(st.start),
+            end: p.date(st.start + st.len),
+            month: p.months[p.month_of_day(st.start)],
+            kind: st.kind,
+        };
+        ((st.start, st.line, 0), s)
+    });
+    let planned_batches = batches.iter().map(|b| {
+        let unit = &p.units[b.unit];
+        let prog = &p.progs[unit.prog];
+        let line = &p.lines[b.line];
+        let s = Suggestion {
+            program: prog.key.clone(),
+            suite: p.suite_keys[line.suite].clone(),
+            line: line.number,
+            start: p.date(b.start),
+            end: p.date(b.start + prog.len),
+            month: p.months[unit.month],
+            kind: crate::BookingKind::GmpBatch,
+        };
+        ((b.start, b.line, b.unit + 1), s)
+    });
+    let mut keyed: Vec<_> = steps.chain(planned_batches).collect();
+    keyed.sort_by_key(|(k, _)| *k);
+    let suggestions: Vec<Suggestion> = keyed.into_iter().map(|(_, s)| s).collect();
     let mut planned = vec![0u32; p.units.len()];
     for b in batches {
         planned[b.unit] += 1;
     }
     let mut shortfalls = Vec::new();
-    // The final plan's occupancy, lines and pools, for the pool reasons.
-    let occ = p.has_pools().then(|| Occupancy::of_plan(p, batches));
+    // The final plan's occupancy, lines and pools, for the pool and road reasons.
+    let roads = !p.road_steps.is_empty() || p.progs.iter().any(|i| !i.ready.is_empty());
+    let occ = (p.has_pools() || roads).then(|| Occupancy::of_plan(p, batches));
     let (mut served_batches, mut demand_batches) = (0u32, 0u32);
     for (u, unit) in p.units.iter().enumerate() {
         let got = (unit.booked + planned[u]).min(unit.demand);
@@ -484,9 +504,16 @@ pub(crate) fn describe(
             ShortfallReason::NoUsableSuite
         } else if prog.earliest >= p.month_start[unit.month + 1] {
             ShortfallReason::EarliestStart
+        } else if prog
+            .usable_suites
+            .iter()
+            .all(|s| p.ready_in(unit.prog, *s) >= p.month_start[unit.month + 1])
+        {
+            ShortfallReason::TechTransfer
         } else {
             match occ.as_ref().map(|o| o.blocker(p, u)) {
                 Some(Blocker::Pool(pool)) => ShortfallReason::of_pool(p.pools[pool].kind),
+                Some(Blocker::Road) => ShortfallReason::TechTransfer,
                 _ => ShortfallReason::Capacity,
             }
         };
@@ -503,9 +530,12 @@ pub(crate) fn describe(
     }
     // Planned occupancy per line and day, to count each line-day in its own month.
     let mut planned_day = vec![vec![false; p.ext_days]; p.lines.len()];
-    for b in batches {
-        let len = p.progs[p.units[b.unit].prog].len;
-        for slot in &mut planned_day[b.line][b.start..(b.start + len).min(p.ext_days)] {
+    let spans = batches
+        .iter()
+        .map(|b| (b.line, b.start, p.progs[p.units[b.unit].prog].len))
+        .chain(p.road_steps.iter().map(|st| (st.line, st.start, st.len)));
+    for (line, start, len) in spans {
+        for slot in &mut planned_day[line][start..(start + len).min(p.ext_days)] {
             *slot = true;
         }
     }
@@ -547,9 +577,13 @@ pub(crate) fn describe(
     let mut pool_utilization = Vec::new();
     if p.has_pools() {
         let mut planned_use = vec![vec![0u64; p.ext_days]; p.pools.len()];
-        for b in batches {
-            for u in p.batch_uses(p.units[b.unit].prog, b.line) {
-                if let Some(x) = planned_use[u.pool].get_mut(b.start + u.offset) {
+        let uses = batches
+            .iter()
+            .map(|b| (b.start, p.batch_uses(p.units[b.unit].prog, b.line)))
+            .chain(p.road_steps.iter().map(|st| (st.start, st.uses.as_slice())));
+        for (start, list) in uses {
+            for u in list {
+                if let Some(x) = planned_use[u.pool].get_mut(start + u.offset) {
                     *x += u64::from(u.amount);
                 }
             }
@@ -604,6 +638,12 @@ pub(crate) fn describe(
         pool_binding,
         pool_expansion: Vec::new(),
     }
+}
+
+/// A program's key (id if given, else name), as suggestions name it.
+fn key_of_program(p: &Prepared, program: usize) -> String {
+    let prog = &p.inst.programs[program];
+    prog.id.clone().unwrap_or_else(|| prog.name.clone())
 }
 
 /// The greedy baseline as a plan (no MILP), e.g. for comparisons and as the fallback.

@@ -170,7 +170,7 @@ fn build(p: &Prepared, buckets: &Buckets, pools: bool) -> Built {
             let lines = &p.suite_lines[s];
             let uses = p.suite_uses(unit.prog, s);
             let starts: Vec<usize> = p
-                .start_range(u)
+                .suite_starts(u, s)
                 .filter(|d| lines.iter().any(|l| occ.fits(*l, *d, len)) && occ.pools_fit(uses, *d))
                 .collect();
             if starts.is_empty() {

@@ -155,7 +155,7 @@ fn solve_window_as(
         let prog = &p.progs[unit.prog];
         for &l in prog.lines.iter().filter(|l| w.lines[**l]) {
             let uses = p.batch_uses(unit.prog, l);
-            for s in p.start_range(u) {
+            for s in p.suite_starts(u, p.lines[l].suite) {
                 if !occ.fits(l, s, prog.len) || !occ.pools_fit(uses, s) {
                     continue;
                 }

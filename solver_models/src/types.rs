@@ -361,6 +361,32 @@ pub struct PhaseProcess {
     pub resource_profile: Option<Vec<ResourceNeed>>,
 }
 
+/// The road to a program's first GMP batch at a site: a tech transfer of `days` on a line of a
+/// suite there, then `engineering_runs` runs of the process, one after the other, all finished
+/// before the first batch that serves demand at the site starts. Bookings of those kinds (the
+/// program's, in the site's suites) count as steps done or scheduled; the planner schedules the
+/// rest ([`crate::road`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TechTransfer {
+    /// Site name or id, as suites give theirs.
+    pub site: String,
+    /// Days the tech transfer occupies a line (0: it needs no suite time).
+    pub days: u32,
+    /// Engineering runs after it, each a batch of the process that makes no product.
+    #[serde(default)]
+    pub engineering_runs: u32,
+    /// Capabilities the tech transfer's suite needs; the process's when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_capabilities: Option<Vec<String>>,
+    /// What the tech transfer takes from the site's pools (day offsets from its start).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_profile: Vec<ResourceNeed>,
+    /// Done already: nothing to schedule and nothing to wait for.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub completed: bool,
+}
+
 /// The process a batch of a program is made with in one phase: the program's facts with the
 /// phase's override applied ([`Program::process`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -411,6 +437,9 @@ pub struct Program {
     /// Process facts that change from a phase on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phase_processes: Vec<PhaseProcess>,
+    /// The road to the first GMP batch at each site it names (tech transfer, engineering runs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tech_transfers: Vec<TechTransfer>,
     #[serde(default)]
     pub forecast: Vec<ForecastEntry>,
 }
@@ -451,6 +480,27 @@ impl Program {
             .map(|e| e.phase)
             .max()
             .unwrap_or(self.phase)
+    }
+
+    /// What a booking of `kind` starting in `month` at a suite of `site` takes from the pools
+    /// when the booking states nothing itself: a tech transfer its road's profile at the site, a
+    /// kind that runs the process ([`BookingKind::runs_process`]) the process of the month's
+    /// phase, the others nothing.
+    pub fn booking_profile(
+        &self,
+        kind: BookingKind,
+        month: Month,
+        site: Option<&str>,
+    ) -> &[ResourceNeed] {
+        match kind {
+            BookingKind::TechTransfer => self
+                .tech_transfers
+                .iter()
+                .find(|t| site == Some(t.site.as_str()))
+                .map_or(&[], |t| t.resource_profile.as_slice()),
+            kind if kind.runs_process() => self.process(self.phase_in(month)).resource_profile,
+            _ => &[],
+        }
     }
 
     /// The process of a batch serving demand of `phase`: the program's facts with the fields of

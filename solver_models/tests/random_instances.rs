@@ -88,6 +88,60 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// The same with roads to first batch: some programs must first transfer their process to
+    /// a site (0–20 days, drawing on its crew) and run 0–2 engineering runs there; some roads
+    /// are done already. The plans keep the roads (checked independently), beat greedy and stay
+    /// within their bound, on both paths.
+    #[test]
+    fn random_plans_with_roads_to_first_batch_keep_them(
+        seed in 0u64..10_000,
+        suites in 2usize..6,
+        programs in 2usize..8,
+        months in 1u32..4,
+        tightness in 0.6f64..1.6,
+        sites in 1usize..3,
+        pools in proptest::bool::ANY,
+    ) {
+        let mut inst = generate(&GenSpec { pools, sites, ..tiny(seed, suites, programs, months, tightness) });
+        let tag = inst.pools.first().map(|p| p.tag.clone());
+        let n = inst.suites.len();
+        for (i, p) in inst.programs.iter_mut().enumerate() {
+            let r = seed.wrapping_add(i as u64 * 7919);
+            if r % 3 == 2 {
+                continue;
+            }
+            let Some(site) = inst.suites[(r as usize) % n].site.clone() else { continue };
+            let days = (r % 21) as u32;
+            p.tech_transfers.push(solver_models::TechTransfer {
+                site,
+                days,
+                engineering_runs: ((r / 21) % 3) as u32,
+                required_capabilities: None,
+                resource_profile: tag
+                    .iter()
+                    .map(|t| solver_models::ResourceNeed { tag: t.clone(), amount: 1, days: (0..days.min(3)).collect() })
+                    .collect(),
+                completed: r % 5 == 0,
+            });
+        }
+        let opts = PlanOptions { time_limit_s: 20.0, mip_rel_gap: 0.0, today: inst.from, ..PlanOptions::default() };
+        let g = solver_models::plan::greedy(&inst).unwrap();
+        prop_assert_eq!(check_plan(&inst, &g), vec![]);
+        let plan = solve(&inst, &opts, &mut |_| {}).unwrap();
+        prop_assert_eq!(check_plan(&inst, &plan), vec![]);
+        prop_assert!(plan.served_weighted >= plan.greedy_served_weighted - 1e-9);
+        prop_assert!((plan.bound_weighted - plan.served_weighted).abs() < 1e-6);
+        let lns = solver_models::plan::solve_with_exact_limit(&inst, &opts, 0, &mut |_| {}).unwrap();
+        prop_assert_eq!(check_plan(&inst, &lns), vec![]);
+        prop_assert!(lns.served_weighted <= plan.served_weighted + 1e-6);
+        prop_assert!(lns.bound_weighted >= plan.served_weighted - 1e-6, "bound {} below optimum {}", lns.bound_weighted, plan.served_weighted);
+        prop_assert!(lns.served_weighted >= lns.greedy_served_weighted - 1e-9);
+    }
+}
+
 #[test]
 fn pools_leave_instances_without_them_unchanged() {
     // The generator draws pools from their own stream: the rest of the instance is identical.

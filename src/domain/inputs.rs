@@ -304,6 +304,9 @@ pub struct NewProgram {
     /// Process facts that change from a phase on (planners only).
     #[serde(default, deserialize_with = "super::objects::objects")]
     pub phase_processes: Vec<super::PhaseProcess>,
+    /// The road to the first GMP batch per site (planners only).
+    #[serde(default, deserialize_with = "super::objects::objects")]
+    pub tech_transfers: Vec<super::TechTransfer>,
 }
 
 impl NewProgram {
@@ -340,6 +343,7 @@ impl NewProgram {
         }
         super::check_profile(&mut self.resource_profile, "/resource_profile", &mut e);
         super::check_phase_processes(&mut self.phase_processes, "/phase_processes", &mut e);
+        super::check_tech_transfers(&mut self.tech_transfers, "/tech_transfers", &mut e);
         e.into_result(self)
     }
 }

@@ -135,6 +135,8 @@ pub struct Program {
     pub resource_profile: Vec<ResourceNeed>,
     /// Process facts that change from a phase on.
     pub phase_processes: Vec<PhaseProcess>,
+    /// The road to the first GMP batch at each site it names (tech transfer, engineering runs).
+    pub tech_transfers: Vec<TechTransfer>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

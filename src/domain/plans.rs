@@ -153,7 +153,9 @@ pub struct PlanShortfall {
     pub booked: i32,
     pub planned: i32,
     pub shortfall: i32,
-    /// `capacity`, `no_usable_suite` or `earliest_start`.
+    /// `capacity`, `no_usable_suite`, `earliest_start`; `staff`, `qc` or `equipment` (a suite
+    /// had room, a pool did not); `tech_transfer` (a suite had room, but the program's road to
+    /// first batch at its site was not done).
     #[schema(value_type = String)]
     pub reason: ShortfallReason,
 }

@@ -56,6 +56,70 @@ pub fn check_phase_processes(list: &mut [PhaseProcess], field: &str, e: &mut Val
     }
 }
 
+/// The road to the program's first GMP batch at a site: a tech transfer of `days` on a line
+/// there, then `engineering_runs` runs of the process, all finished before the first batch that
+/// serves demand at the site. The program's bookings of those kinds at the site count as steps
+/// done or booked; the planner schedules the rest (`solver_models::road` holds the rules).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TechTransfer {
+    pub site_id: Uuid,
+    /// Days the tech transfer occupies a line (0: it needs no suite time).
+    #[schema(minimum = 0, maximum = 365)]
+    pub days: i64,
+    /// Engineering runs after it, each a batch of the process that makes no product.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 20, required = false)]
+    pub engineering_runs: i64,
+    /// Capabilities the tech transfer's suite needs; the process's when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<super::schema::Tag>>)]
+    pub required_capabilities: Option<Vec<String>>,
+    /// What the tech transfer takes from the site's pools (day offsets from its start).
+    #[serde(default, deserialize_with = "super::objects::objects")]
+    #[schema(required = false)]
+    pub resource_profile: Vec<ResourceNeed>,
+    /// Done already: nothing to schedule and nothing to wait for. Confirmed bookings of the
+    /// steps count without it.
+    #[serde(default)]
+    #[schema(required = false)]
+    pub completed: bool,
+}
+
+/// Checks and normalises a program's tech transfers (under `field`): one per site.
+pub fn check_tech_transfers(list: &mut [TechTransfer], field: &str, e: &mut ValidationErrors) {
+    if list.len() > 10 {
+        e.push(field, "at most 10 tech transfers");
+    }
+    let mut sites = std::collections::HashSet::new();
+    for (i, t) in list.iter_mut().enumerate() {
+        let at = |f: &str| format!("{field}/{i}/{f}");
+        if !sites.insert(t.site_id) {
+            e.push(at("site_id"), "one tech transfer per site");
+        }
+        check_range(t.days, 0, 365, &at("days"), e);
+        check_range(t.engineering_runs, 0, 20, &at("engineering_runs"), e);
+        if let Some(caps) = &mut t.required_capabilities {
+            normalise_tags(caps, &at("required_capabilities"), e);
+        }
+        check_profile(&mut t.resource_profile, &at("resource_profile"), e);
+    }
+}
+
+/// The planner's form of a program's tech transfers (sites by id, as suites give theirs).
+pub fn tech_transfers_model(list: &[TechTransfer]) -> Vec<solver_models::TechTransfer> {
+    list.iter()
+        .map(|t| solver_models::TechTransfer {
+            site: t.site_id.to_string(),
+            days: u32::try_from(t.days).unwrap_or(0),
+            engineering_runs: u32::try_from(t.engineering_runs).unwrap_or(0),
+            required_capabilities: t.required_capabilities.clone(),
+            resource_profile: profile_model(&t.resource_profile),
+            completed: t.completed,
+        })
+        .collect()
+}
+
 /// The planner's form of a program's phase processes.
 pub fn phase_processes_model(list: &[PhaseProcess]) -> Vec<solver_models::PhaseProcess> {
     list.iter()
@@ -75,6 +139,36 @@ pub fn phase_processes_model(list: &[PhaseProcess]) -> Vec<solver_models::PhaseP
 }
 
 impl Program {
+    /// What a booking of `kind` in a suite of `site_id` takes from the pools: a tech transfer
+    /// its road's profile at the site, a kind that runs the process the program's resource
+    /// profile (as `self` stands: [`in_phase`](Self::in_phase) applies a phase's), the others
+    /// nothing (`solver_models::Program::booking_profile`'s rule).
+    pub fn booking_profile(&self, kind: super::BookingKind, site_id: Uuid) -> &[ResourceNeed] {
+        match kind {
+            super::BookingKind::TechTransfer => self
+                .tech_transfers
+                .iter()
+                .find(|t| t.site_id == site_id)
+                .map_or(&[], |t| t.resource_profile.as_slice()),
+            kind if kind.runs_process() => &self.resource_profile,
+            _ => &[],
+        }
+    }
+
+    /// The program as its tech transfer at `site_id` needs a suite: the transfer's capabilities
+    /// (the process's when it states none) at the process's grade, in any suite of the site (the
+    /// transfer is what brings the process to a suite); `None` without a road there. The
+    /// planner's rule (`solver_models::road`).
+    pub fn for_transfer(&self, site_id: Uuid) -> Option<Program> {
+        let road = self.tech_transfers.iter().find(|t| t.site_id == site_id)?;
+        let mut p = self.clone();
+        if let Some(caps) = &road.required_capabilities {
+            p.required_capabilities = caps.clone();
+        }
+        p.allowed_suite_ids = None;
+        Some(p)
+    }
+
     /// The program as it is made in `phase`: its facts with that phase's process applied (the
     /// rule is `solver_models::Program::process`), for the booking path's decisions.
     pub fn in_phase(&self, phase: Phase) -> Program {

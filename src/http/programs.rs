@@ -12,13 +12,14 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 /// Fields only planners may change on an existing program.
-const PLANNER_FIELDS: [&str; 6] = [
+const PLANNER_FIELDS: [&str; 7] = [
     "phase",
     "priority",
     "phase_success",
     "allowed_suite_ids",
     "resource_profile",
     "phase_processes",
+    "tech_transfers",
 ];
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -32,7 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/v1/programs", tag = "programs", request_body = NewProgram,
     responses((status = 201, body = Program),
         (status = 403, description = "A client key set `priority`, `phase_success`, \
-            `allowed_suite_ids`, `resource_profile` or `phase_processes`.", body = super::error::Problem),
+            `allowed_suite_ids`, `resource_profile`, `phase_processes` or `tech_transfers`.", body = super::error::Problem),
         (status = 409, description = "The client has a program of this name \
             (`/problems/duplicate`, naming `/name`).", body = super::error::Problem)))]
 async fn create_program(
@@ -49,6 +50,7 @@ async fn create_program(
             ("allowed_suite_ids", serde_json::Value::Null),
             ("resource_profile", serde_json::json!([])),
             ("phase_processes", serde_json::json!([])),
+            ("tech_transfers", serde_json::json!([])),
         ] {
             if body.get(field).is_some_and(|v| *v != unset) {
                 return Err(ApiError::Forbidden(format!(
@@ -153,15 +155,19 @@ struct ProgramPatch {
     /// Planners only; null: none.
     #[schema(required = false)]
     phase_processes: Option<Vec<crate::domain::PhaseProcess>>,
+    /// Planners only; null: none.
+    #[schema(required = false)]
+    tech_transfers: Option<Vec<crate::domain::TechTransfer>>,
 }
 
 /// Change fields of a program. `phase`, `priority`, `phase_success`, `allowed_suite_ids`,
-/// `resource_profile` and `phase_processes` are the planner's: a client key changing them → 403.
+/// `resource_profile`, `phase_processes` and `tech_transfers` are the planner's: a client key
+/// changing them → 403.
 #[utoipa::path(patch, path = "/v1/programs/{id}", tag = "programs", params(("id" = Uuid, Path)),
     request_body = ProgramPatch,
     responses((status = 200, body = Program),
         (status = 403, description = "A client key changed `phase`, `priority`, \
-            `phase_success`, `allowed_suite_ids`, `resource_profile` or `phase_processes`.",
+            `phase_success`, `allowed_suite_ids`, `resource_profile`, `phase_processes` or `tech_transfers`.",
             body = super::error::Problem),
         (status = 409, description = "The client has a program of this name \
             (`/problems/duplicate`, naming `/name`).", body = super::error::Problem)))]

@@ -76,6 +76,7 @@ pub fn build(
             phase_success: p.phase_success,
             resource_profile: crate::domain::profile_model(&p.resource_profile),
             phase_processes: crate::domain::phase_processes_model(&p.phase_processes),
+            tech_transfers: crate::domain::tech_transfers_model(&p.tech_transfers),
             forecast: forecasts
                 .get(&p.id)
                 .map(|entries| {
@@ -91,12 +92,9 @@ pub fn build(
                 .unwrap_or_default(),
         })
         .collect();
-    let profiles: HashMap<Uuid, Vec<sm::ResourceNeed>> = snapshot
-        .programs
-        .iter()
-        .filter(|p| !p.resource_profile.is_empty())
-        .map(|p| (p.id, crate::domain::profile_model(&p.resource_profile)))
-        .collect();
+    let by_id: HashMap<Uuid, &crate::domain::Program> =
+        snapshot.programs.iter().map(|p| (p.id, p)).collect();
+    let site_of: HashMap<Uuid, Uuid> = snapshot.suites.iter().map(|s| (s.id, s.site_id)).collect();
     let bookings = snapshot
         .bookings
         .iter()
@@ -121,10 +119,17 @@ pub fn build(
                 .contains(&b.program_id)
                 .then(|| b.program_id.to_string()),
             kind: b.kind,
-            // A booking of a program outside the plan still takes its process from the pools.
-            resource_profile: (!selected.contains(&b.program_id) && b.kind.runs_process())
-                .then(|| profiles.get(&b.program_id).cloned())
-                .flatten(),
+            // A booking of a program outside the plan still takes from the pools what its kind
+            // takes (the plan's own programs' bookings: the planner applies the same rule).
+            resource_profile: if selected.contains(&b.program_id) {
+                None
+            } else {
+                by_id
+                    .get(&b.program_id)
+                    .zip(site_of.get(&b.suite_id))
+                    .map(|(p, site)| crate::domain::profile_model(p.booking_profile(b.kind, *site)))
+                    .filter(|profile| !profile.is_empty())
+            },
         })
         .collect();
     Ok(sm::Instance {

@@ -592,3 +592,162 @@ both_backends!(
         .invalid("/phase_processes/0/allowed_suite_ids/0");
     }
 );
+
+both_backends!(
+    a_road_to_first_batch_is_planned_before_the_first_batch_and_counts_when_booked,
+    |app: TestApp| async move {
+        // TIL-1 (14 + 2 days, one operator on its days 0-2) comes to Leiden: a 15-day tech
+        // transfer with the one operator on its first five days, then one engineering run.
+        let w = world(&app, 1, 1, 1).await;
+        let program_path = format!("/v1/programs/{}", w.program);
+        let road = json!([{"site_id": w.site, "days": 15, "engineering_runs": 1,
+            "resource_profile": [{"tag": "autologous-operator", "amount": 1, "days": [0, 1, 2, 3, 4]}]}]);
+        let program = app
+            .patch(
+                &program_path,
+                &app.admin_key,
+                json!({"tech_transfers": road}),
+            )
+            .await
+            .expect(200);
+        assert_eq!(program["tech_transfers"][0]["days"], 15, "{program}");
+        assert_eq!(
+            program["tech_transfers"][0]["completed"], false,
+            "{program}"
+        );
+        app.put(
+            &format!("{program_path}/forecast"),
+            &app.admin_key,
+            json!({"entries": [{"month": "2031-03", "phase": "phase1", "batches": 1},
+                               {"month": "2031-04", "phase": "phase1", "batches": 1}]}),
+        )
+        .await
+        .expect(200);
+        let plan = plan_of(&app, "2031-03-01", "2031-05-01").await;
+        let steps: Vec<(&str, &str, &str)> = plan["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["kind"].as_str().unwrap(),
+                    s["start"].as_str().unwrap(),
+                    s["end"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            steps[..2],
+            [
+                ("tech_transfer", "2031-03-01", "2031-03-16"),
+                ("engineering_run", "2031-03-16", "2031-04-01"),
+            ],
+            "{plan}"
+        );
+        // March's batch cannot start after the road in March; April's runs.
+        assert_eq!(steps.len(), 3, "{plan}");
+        assert_eq!(steps[2].0, "gmp_batch");
+        assert_eq!(plan["objective"]["served_batches"], 1, "{plan}");
+        let short = &plan["shortfalls"][0];
+        assert_eq!(
+            (short["month"].as_str(), short["reason"].as_str()),
+            (Some("2031-03"), Some("tech_transfer")),
+            "{plan}"
+        );
+        // The transfer's operator days show in the pool's figures for March: 5 + the run's 3.
+        let march = plan["pools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["month"] == "2031-03")
+            .cloned()
+            .unwrap();
+        assert_eq!(march["planned"], 8, "{plan}");
+
+        // Completed: nothing to schedule, both batches run.
+        app.patch(
+            &program_path,
+            &app.admin_key,
+            json!({"tech_transfers": [{"site_id": w.site, "days": 15, "engineering_runs": 1,
+                                       "completed": true}]}),
+        )
+        .await
+        .expect(200);
+        let done = plan_of(&app, "2031-03-01", "2031-05-01").await;
+        assert_eq!(done["objective"]["served_batches"], 2, "{done}");
+        assert!(
+            done["suggestions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|s| s["kind"] == "gmp_batch"),
+            "{done}"
+        );
+
+        // Not completed again; the steps accepted from the first plan become bookings of their
+        // kind, the transfer taking its operator; a new plan schedules no step again.
+        app.patch(
+            &program_path,
+            &app.admin_key,
+            json!({"tech_transfers": road}),
+        )
+        .await
+        .expect(200);
+        let plan_id = plan["id"].as_str().unwrap();
+        for s in &plan["suggestions"].as_array().unwrap()[..2] {
+            let booking = app
+                .post(
+                    &format!(
+                        "/v1/plans/{plan_id}/suggestions/{}/accept",
+                        s["id"].as_str().unwrap()
+                    ),
+                    &app.admin_key,
+                    json!({"status": "confirmed"}),
+                )
+                .await
+                .expect(201);
+            assert_eq!(booking["kind"], s["kind"], "{booking}");
+        }
+        let used = pool_days(&app, &w.pool, "2031-03-01", "2031-03-07", "used").await;
+        assert_eq!(used, vec![1, 1, 1, 1, 1, 0]);
+        let again = plan_of(&app, "2031-03-01", "2031-05-01").await;
+        let kinds: Vec<&str> = again["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, vec!["gmp_batch"], "{again}");
+        assert_eq!(again["shortfalls"][0]["reason"], "tech_transfer", "{again}");
+
+        // Planners set it; the client reads it and may not change it; bad values are named.
+        let mine = app.get(&program_path, &w.client_key).await.expect(200);
+        assert_eq!(mine["tech_transfers"][0]["engineering_runs"], 1, "{mine}");
+        app.patch(&program_path, &w.client_key, json!({"tech_transfers": []}))
+            .await
+            .problem(403);
+        app.patch(
+            &program_path,
+            &app.admin_key,
+            json!({"tech_transfers": [{"site_id": "00000000-0000-0000-0000-000000000000",
+                                       "days": 5}]}),
+        )
+        .await
+        .invalid("/tech_transfers/0/site_id");
+        app.patch(
+            &program_path,
+            &app.admin_key,
+            json!({"tech_transfers": [{"site_id": w.site, "days": -1}]}),
+        )
+        .await
+        .invalid("/tech_transfers/0/days");
+        app.patch(
+            &program_path,
+            &app.admin_key,
+            json!({"tech_transfers": [{"site_id": w.site, "days": 5},
+                                      {"site_id": w.site, "days": 6}]}),
+        )
+        .await
+        .invalid("/tech_transfers/1/site_id");
+    }
+);

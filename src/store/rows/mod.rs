@@ -166,6 +166,7 @@ pub struct ProgramRow {
     pub allowed_suite_ids: Option<Json<Vec<Uuid>>>,
     pub resource_profile: Json<Vec<ResourceNeed>>,
     pub phase_processes: Json<Vec<PhaseProcess>>,
+    pub tech_transfers: Json<Vec<TechTransfer>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -193,6 +194,7 @@ impl TryFrom<ProgramRow> for Program {
             allowed_suite_ids: r.allowed_suite_ids.map(|a| a.0),
             resource_profile: r.resource_profile.0,
             phase_processes: r.phase_processes.0,
+            tech_transfers: r.tech_transfers.0,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -258,7 +260,8 @@ pub const SUITE_COLS: &str =
 pub const CLOSURE_COLS: &str = "id, suite_id, starts_on, ends_on, reason, lines";
 pub const PROGRAM_COLS: &str = "id, client_id, name, modality, storage, atmp, phase, \
     required_capabilities, min_grade, batch_days, changeover_days, earliest_start, phase_success, \
-    priority, allowed_suite_ids, resource_profile, phase_processes, created_at, updated_at";
+    priority, allowed_suite_ids, resource_profile, phase_processes, tech_transfers, created_at, \
+    updated_at";
 
 pub const BOOKING_COLS: &str =
     "id, program_id, suite_id, line, starts_on, ends_on, status, kind, hold_expires_at, note, \
@@ -369,6 +372,7 @@ pub struct SceneRow {
     pub allowed_suite_ids: Option<Json<Vec<Uuid>>>,
     pub resource_profile: Option<Json<Vec<ResourceNeed>>>,
     pub phase_processes: Option<Json<Vec<PhaseProcess>>>,
+    pub tech_transfers: Option<Json<Vec<TechTransfer>>>,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
     /// The suite's closures in the window, aggregated (see `booking_path.rs`).
@@ -396,6 +400,7 @@ impl SceneRow {
             self.priority,
             self.resource_profile,
             self.phase_processes,
+            self.tech_transfers,
             self.created_at,
             self.updated_at,
         ) {
@@ -414,6 +419,7 @@ impl SceneRow {
                 Some(priority),
                 Some(resource_profile),
                 Some(phase_processes),
+                Some(tech_transfers),
                 Some(created_at),
                 Some(updated_at),
             ) => Some(Program::try_from(ProgramRow {
@@ -434,6 +440,7 @@ impl SceneRow {
                 allowed_suite_ids: self.allowed_suite_ids,
                 resource_profile,
                 phase_processes,
+                tech_transfers,
                 created_at,
                 updated_at,
             })?),
@@ -496,22 +503,32 @@ pub struct PoolUserRow {
     pub id: Uuid,
     pub starts_on: NaiveDate,
     pub kind: String,
+    pub site_id: Uuid,
     pub resource_profile: Json<Vec<ResourceNeed>>,
+    pub tech_transfers: Json<Vec<TechTransfer>>,
 }
 
 impl TryFrom<PoolUserRow> for PoolUser {
     type Error = StoreError;
     fn try_from(r: PoolUserRow) -> Result<PoolUser, StoreError> {
         let kind = kind_of("bookings.kind", &r.kind)?;
+        // Only a kind that runs the process takes its program's profile; a tech transfer takes
+        // its road's (`Program::booking_profile`'s rule).
+        let profile = match kind {
+            BookingKind::TechTransfer => r
+                .tech_transfers
+                .0
+                .into_iter()
+                .find(|t| t.site_id == r.site_id)
+                .map(|t| t.resource_profile)
+                .unwrap_or_default(),
+            kind if kind.runs_process() => r.resource_profile.0,
+            _ => Vec::new(),
+        };
         Ok(PoolUser {
             booking_id: r.id,
             start: r.starts_on,
-            // Only a kind that runs the process takes its program's profile.
-            profile: if kind.runs_process() {
-                r.resource_profile.0
-            } else {
-                Vec::new()
-            },
+            profile,
         })
     }
 }

@@ -71,7 +71,8 @@ static SCENE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
          p.id AS program_id, p.client_id, p.name AS program_name, p.modality, p.storage, \
          p.atmp, p.phase, p.required_capabilities, p.min_grade, p.batch_days, \
          p.changeover_days, p.earliest_start, p.phase_success, p.priority, \
-         p.allowed_suite_ids, p.resource_profile, p.phase_processes, p.created_at, p.updated_at, \
+         p.allowed_suite_ids, p.resource_profile, p.phase_processes, p.tech_transfers, \
+         p.created_at, p.updated_at, \
          (SELECT string_agg(c.starts_on || '|' || c.ends_on || '|' \
                             || COALESCE(CAST(c.lines AS text), ''), ';') \
           FROM closures c WHERE c.suite_id = s.id AND c.starts_on < $5 AND c.ends_on > $4) \
@@ -178,7 +179,12 @@ async fn read_scene(
 
 /// The booking as it will be written, or why it cannot be.
 fn decide(scene: &Scene, input: &NewBooking, rules: &BookingRules) -> Result<Booking, StoreError> {
-    cal::may_use(&scene.program, &scene.suite)
+    // A tech transfer on its road needs the transfer's suite, not the filed process's.
+    let transfer = match input.kind {
+        BookingKind::TechTransfer => scene.program.for_transfer(scene.suite.site_id),
+        _ => None,
+    };
+    cal::may_use(transfer.as_ref().unwrap_or(&scene.program), &scene.suite)
         .map_err(|why| StoreError::invalid("/suite_id", &why.to_string()))?;
     let calendar = cal::suite_calendar(&scene.suite, &scene.closures, scene.taken.iter().copied());
     let line = cal::place(
@@ -294,7 +300,9 @@ impl Backend {
                 longest: scene.longest,
                 hold_quota: quota.map(|(_, q)| q),
             };
-            let profile = process_of(&scene.program, input.kind);
+            let profile = scene
+                .program
+                .booking_profile(input.kind, scene.suite.site_id);
             let pooled = !profile.is_empty()
                 && super::pools::site_pools(&self.pool, scene.suite.site_id, false)
                     .await?
@@ -356,16 +364,6 @@ impl Backend {
             tx.commit().await?;
         }
         Ok(written)
-    }
-}
-
-/// What a booking of `kind` takes from the pools: its program's resource profile when the kind
-/// runs the process, else nothing.
-pub(super) fn process_of(program: &Program, kind: BookingKind) -> &[ResourceNeed] {
-    if kind.runs_process() {
-        &program.resource_profile
-    } else {
-        &[]
     }
 }
 

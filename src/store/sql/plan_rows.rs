@@ -119,11 +119,13 @@ pub(super) async fn snapshot(
             .await?,
     )?;
     // Live = confirmed, or held and not yet expired (swept or not). A booking that ended before
-    // `from` may still take QC in the horizon: those within a profile's reach are read too.
+    // `from` may still take QC in the horizon: those within a profile's reach are read too; and
+    // tech transfers and engineering runs of any date, steps of a road to first batch done.
     let reach = chrono::Days::new(u64::from(MAX_OFFSET) + 1);
     let sql = format!(
         "SELECT program_id, suite_id, line, starts_on, ends_on, status, kind FROM bookings \
-         WHERE ends_on > $1 AND {} ORDER BY suite_id, line, starts_on",
+         WHERE (ends_on > $1 OR kind IN ('tech_transfer', 'engineering_run')) AND {} \
+         ORDER BY suite_id, line, starts_on",
         live_at("$2")
     );
     let bookings = sqlx::query_as::<_, BookingSnapRow>(&sql)

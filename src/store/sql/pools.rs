@@ -42,7 +42,8 @@ where
 {
     let reach = chrono::Days::new(u64::from(MAX_OFFSET) + 1);
     let sql = format!(
-        "SELECT b.id, b.starts_on, b.kind, p.resource_profile FROM bookings b \
+        "SELECT b.id, b.starts_on, b.kind, s.site_id, p.resource_profile, p.tech_transfers \
+         FROM bookings b \
          JOIN suites s ON s.id = b.suite_id JOIN programs p ON p.id = b.program_id \
          WHERE s.site_id = $1 AND b.starts_on >= $2 AND b.starts_on < $3 AND {} \
          ORDER BY b.starts_on, b.id",

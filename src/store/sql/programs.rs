@@ -5,7 +5,8 @@
 
 use super::common::*;
 
-/// The suites a program names (its filed suites, and those of its phase processes) exist.
+/// The suites and sites a program names (its filed suites, its phase processes' and its tech
+/// transfers' sites) exist.
 async fn check_program_suites(tx: &mut Tx, input: &NewProgram) -> Result<(), StoreError> {
     if let Some(ids) = &input.allowed_suite_ids {
         check_suite_ids(tx, ids, "/allowed_suite_ids").await?;
@@ -14,6 +15,18 @@ async fn check_program_suites(tx: &mut Tx, input: &NewProgram) -> Result<(), Sto
         if let Some(ids) = &p.allowed_suite_ids {
             let field = format!("/phase_processes/{i}/allowed_suite_ids");
             check_suite_ids(tx, ids, &field).await?;
+        }
+    }
+    for (i, t) in input.tech_transfers.iter().enumerate() {
+        let found = sqlx::query_scalar::<_, Uuid>("SELECT id FROM sites WHERE id = $1")
+            .bind(t.site_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if found.is_none() {
+            return Err(StoreError::invalid(
+                &format!("/tech_transfers/{i}/site_id"),
+                "unknown site",
+            ));
         }
     }
     Ok(())
@@ -122,9 +135,9 @@ impl ProgramStore for Backend {
              required_capabilities, \
              min_grade, batch_days, changeover_days, earliest_start, phase_success, priority, \
              allowed_suite_ids, \
-             created_at, updated_at, resource_profile, phase_processes) \
+             created_at, updated_at, resource_profile, phase_processes, tech_transfers) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $16, $17, $18) RETURNING {PROGRAM_COLS}"
+             $16, $17, $18, $19) RETURNING {PROGRAM_COLS}"
         );
         let program: Program = sqlx::query_as::<_, ProgramRow>(&sql)
             .bind(Uuid::now_v7())
@@ -145,6 +158,7 @@ impl ProgramStore for Backend {
             .bind(t)
             .bind(Json(&input.resource_profile))
             .bind(Json(&input.phase_processes))
+            .bind(Json(&input.tech_transfers))
             .fetch_one(&mut *tx)
             .await?
             .try_into()?;
@@ -228,7 +242,8 @@ impl ProgramStore for Backend {
             "UPDATE programs SET name = $2, modality = $3, storage = $4, atmp = $5, phase = $6, \
              required_capabilities = $7, min_grade = $8, batch_days = $9, changeover_days = $10, \
              earliest_start = $11, phase_success = $12, priority = $13, allowed_suite_ids = \
-             $14, updated_at = $15, resource_profile = $16, phase_processes = $17 \
+             $14, updated_at = $15, resource_profile = $16, phase_processes = $17, \
+             tech_transfers = $18 \
              WHERE id = $1 RETURNING {PROGRAM_COLS}"
         );
         let program: Program = sqlx::query_as::<_, ProgramRow>(&sql)
@@ -249,6 +264,7 @@ impl ProgramStore for Backend {
             .bind(now())
             .bind(Json(&input.resource_profile))
             .bind(Json(&input.phase_processes))
+            .bind(Json(&input.tech_transfers))
             .fetch_one(&mut *tx)
             .await?
             .try_into()?;
