@@ -404,7 +404,8 @@ async fn seed_data(
             earliest_start: None,
             phase_success: None,
             priority: spec.priority,
-            allowed_suite_ids: None,
+            // Lumen's process is being transferred to Leiden's autologous suites only.
+            allowed_suite_ids: (spec.name == "LUM-TIL1").then(|| suite_ids[..2].to_vec()),
             resource_profile: profile(spec.modality, spec.batch_days),
             phase_processes: Vec::new(),
             tech_transfers: road(spec.name, leiden.id),
@@ -458,7 +459,8 @@ async fn seed_data(
 
 /// Lumen's road to its first GMP batch at Leiden, a new client in tech transfer: 30 days of
 /// transfer (an operator learning the process in its first week), then two engineering runs.
-/// The transfer and the first run are booked (`seed_bookings`); the planner schedules the second.
+/// The transfer and the first run are booked (`seed_bookings`); the planner schedules the second,
+/// and Lumen's demand before it has ended is short with reason `tech_transfer`.
 fn road(program: &str, leiden: uuid::Uuid) -> Vec<TechTransfer> {
     if program != "LUM-TIL1" {
         return Vec::new();
