@@ -18,6 +18,7 @@
 //! - [`roughcut`]: the monthly rough-cut model: proven bound and shadow prices.
 //! - [`lns`]: large-neighbourhood search over month × suite-group windows.
 //! - [`expansion`]: extra lines per capability class that remove capacity shortfalls.
+//! - [`explain`]: what occupies the suite-months a short program competed for.
 //! - [`plan`]: options, the plan format and [`plan::solve`].
 //! - [`check`]: an independent feasibility checker for plans.
 //! - [`generate`]: seeded generator of believable CDMO instances.
@@ -50,6 +51,7 @@ pub mod calendar;
 pub mod check;
 pub mod demand;
 pub mod expansion;
+pub mod explain;
 pub mod generate;
 pub mod greedy;
 pub mod lns;

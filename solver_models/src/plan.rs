@@ -147,6 +147,10 @@ pub struct Shortfall {
     pub planned: u32,
     pub shortfall: u32,
     pub reason: ShortfallReason,
+    /// For a `capacity` shortfall: the suite-months it competed for and what occupies them
+    /// ([`crate::explain`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub competition: Vec<crate::explain::Competition>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -492,6 +496,7 @@ pub(crate) fn describe(
     let roads = !p.road_steps.is_empty() || p.progs.iter().any(|i| !i.ready.is_empty());
     let occ = (p.has_pools() || roads).then(|| Occupancy::of_plan(p, batches));
     let (mut served_batches, mut demand_batches) = (0u32, 0u32);
+    let mut explainer = None;
     for (u, unit) in p.units.iter().enumerate() {
         let got = (unit.booked + planned[u]).min(unit.demand);
         served_batches += got;
@@ -517,6 +522,13 @@ pub(crate) fn describe(
                 _ => ShortfallReason::Capacity,
             }
         };
+        let competition = if reason == ShortfallReason::Capacity {
+            explainer
+                .get_or_insert_with(|| crate::explain::Explainer::new(p, batches))
+                .competition(u)
+        } else {
+            Vec::new()
+        };
         shortfalls.push(Shortfall {
             program: prog.key.clone(),
             month: p.months[unit.month],
@@ -526,6 +538,7 @@ pub(crate) fn describe(
             planned: planned[u],
             shortfall: unit.demand - got,
             reason,
+            competition,
         });
     }
     // Planned occupancy per line and day, to count each line-day in its own month.

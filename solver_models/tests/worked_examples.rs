@@ -1,6 +1,6 @@
 use solver_models::check::check_plan;
-use solver_models::plan::{solve, PlanOptions, SolverStatus};
-use solver_models::Instance;
+use solver_models::plan::{solve, PlanOptions, ShortfallReason, SolverStatus};
+use solver_models::{Instance, Phase};
 
 #[track_caller]
 fn load(name: &str) -> Instance {
@@ -68,4 +68,49 @@ fn engineering_runs_occupy_lines_without_serving_demand() {
             );
         }
     }
+}
+
+#[test]
+fn a_short_program_sees_who_took_the_capacity() {
+    // Two commercial batches fill February; the preclinical batch of January (from the 20th,
+    // 20 line-days) would run into February: the plan names COM as what occupies it.
+    let inst: Instance = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{}/instances/commercial-displaces-preclinical.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let opts = PlanOptions {
+        mip_rel_gap: 0.0,
+        today: inst.from,
+        ..PlanOptions::default()
+    };
+    let plan = solve(&inst, &opts, &mut |_| {}).unwrap();
+    assert_eq!(plan.served_weighted, 32.0);
+    let short = &plan.shortfalls[0];
+    assert_eq!(
+        (short.program.as_str(), short.reason),
+        ("PRE", ShortfallReason::Capacity)
+    );
+    let c = &short.competition;
+    assert_eq!(c.len(), 1, "{c:?}");
+    let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    // Starts 20-31 January, each batch 20 days: 20 January to 20 February.
+    assert_eq!(
+        (c[0].suite.as_str(), c[0].from, c[0].to),
+        ("S1", d("2028-01-20"), d("2028-02-20"))
+    );
+    assert_eq!(c[0].open_line_days, 31);
+    let com = &c[0].occupants[0];
+    assert_eq!(com.program.as_deref(), Some("COM"));
+    assert_eq!(
+        (com.phase, com.weight, com.batches),
+        (Some(Phase::Commercial), 16.0, 2)
+    );
+    assert_eq!(com.status, solver_models::explain::Occupancy::Planned);
+    assert_eq!(com.line_days + c[0].free_line_days, 31);
+    assert!(com.line_days >= 18, "{com:?}");
+    assert_eq!(c[0].occupants.len(), 1);
 }

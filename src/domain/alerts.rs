@@ -151,6 +151,7 @@ mod tests {
             planned: 0,
             shortfall: n,
             reason,
+            competition: Vec::new(),
         }
     }
 

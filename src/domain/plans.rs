@@ -158,6 +158,87 @@ pub struct PlanShortfall {
     /// first batch at its site was not done).
     #[schema(value_type = String)]
     pub reason: ShortfallReason,
+    /// For a `capacity` shortfall: each suite the program could use, over the days a batch of
+    /// that month could have covered, and what occupies it. A client sees its own programs and
+    /// the rest as "other programs".
+    pub competition: Vec<Competition>,
+}
+
+/// A suite a short program competed for, over `[from, to)`: the days a batch of the short
+/// month could have covered there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Competition {
+    pub suite_id: Uuid,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Line-days open in the window.
+    pub open_line_days: u32,
+    /// Open line-days nothing occupies.
+    pub free_line_days: u32,
+    /// What occupies the rest, largest first.
+    pub occupants: Vec<Occupant>,
+}
+
+/// One program's bookings or planned batches (of one phase and kind) in a competed-for window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Occupant {
+    /// `null`: "other programs" (programs outside the plan; for a client, every other client's).
+    pub program_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schema(required = false)]
+    pub client_id: Option<Uuid>,
+    /// The phase of the demand it serves (`null` for other programs).
+    #[schema(value_type = Option<super::schema::PhaseName>)]
+    pub phase: Option<super::Phase>,
+    /// Objective weight of one batch it serves; 0 for kinds that serve no demand, `null` for
+    /// other programs.
+    pub weight: Option<f64>,
+    /// `booked` (a held or confirmed booking) or `planned` (this plan's suggestion).
+    #[schema(value_type = String)]
+    pub status: solver_models::explain::Occupancy,
+    /// `null` for other programs.
+    #[schema(value_type = Option<super::BookingKindName>)]
+    pub kind: Option<super::BookingKind>,
+    pub batches: u32,
+    pub line_days: u32,
+}
+
+impl PlanShortfall {
+    /// The row as client `client` may read it: other clients' occupants merged into one "other
+    /// programs" occupant per window and status, without phase, weight or kind.
+    pub fn scrubbed_for(mut self, client: Uuid) -> PlanShortfall {
+        for c in &mut self.competition {
+            let mut kept: Vec<Occupant> = Vec::new();
+            for o in std::mem::take(&mut c.occupants) {
+                if o.client_id == Some(client) {
+                    kept.push(o);
+                    continue;
+                }
+                match kept
+                    .iter_mut()
+                    .find(|k| k.program_id.is_none() && k.status == o.status)
+                {
+                    Some(other) => {
+                        other.batches += o.batches;
+                        other.line_days += o.line_days;
+                    }
+                    None => kept.push(Occupant {
+                        program_id: None,
+                        client_id: None,
+                        phase: None,
+                        weight: None,
+                        status: o.status,
+                        kind: None,
+                        batches: o.batches,
+                        line_days: o.line_days,
+                    }),
+                }
+            }
+            kept.sort_by_key(|o| std::cmp::Reverse(o.line_days));
+            c.occupants = kept;
+        }
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]

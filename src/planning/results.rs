@@ -1,8 +1,8 @@
 //! A solver plan → the rows and summary the store keeps, keyed back to UUIDs.
 
 use crate::domain::{
-    BindingRow, ExpansionRow, PhaseSuccess, PlanProgramTotals, PlanShortfall, PlanSuggestion,
-    PlanSummary, PlanUtilization, PoolExpansionRow, PoolMonthRow,
+    BindingRow, Competition, ExpansionRow, Occupant, PhaseSuccess, PlanProgramTotals,
+    PlanShortfall, PlanSuggestion, PlanSummary, PlanUtilization, PoolExpansionRow, PoolMonthRow,
 };
 use solver_models as sm;
 use solver_models::plan::Plan;
@@ -140,6 +140,11 @@ pub fn rows(instance: &sm::Instance, plan: &Plan) -> Result<PlanRows, String> {
             planned: s.planned as i32,
             shortfall: s.shortfall as i32,
             reason: s.reason,
+            competition: s
+                .competition
+                .iter()
+                .map(|c| competition(c, &client_of))
+                .collect::<Result<_, _>>()?,
         });
     }
     for u in &plan.utilization {
@@ -153,6 +158,41 @@ pub fn rows(instance: &sm::Instance, plan: &Plan) -> Result<PlanRows, String> {
     }
     out.programs = program_totals(instance, &short_by_program)?;
     Ok(out)
+}
+
+/// A shortfall's competed-for window with store keys.
+fn competition(
+    c: &sm::explain::Competition,
+    client_of: &HashMap<Uuid, Uuid>,
+) -> Result<Competition, String> {
+    Ok(Competition {
+        suite_id: key(&c.suite, "suite")?,
+        from: c.from,
+        to: c.to,
+        open_line_days: c.open_line_days,
+        free_line_days: c.free_line_days,
+        occupants: c
+            .occupants
+            .iter()
+            .map(|o| {
+                let program_id = o
+                    .program
+                    .as_deref()
+                    .map(|p| key(p, "program"))
+                    .transpose()?;
+                Ok(Occupant {
+                    program_id,
+                    client_id: program_id.and_then(|p| client_of.get(&p).copied()),
+                    phase: o.phase,
+                    weight: Some(o.weight),
+                    status: o.status,
+                    kind: Some(o.kind),
+                    batches: o.batches,
+                    line_days: o.line_days,
+                })
+            })
+            .collect::<Result<_, String>>()?,
+    })
 }
 
 /// Demand and served batches per program over the horizon: served = demand − shortfall,

@@ -402,3 +402,113 @@ both_backends!(
         let _ = (&c.client1, &c.p3);
     }
 );
+
+both_backends!(
+    a_shortfall_names_who_took_the_capacity_and_clients_see_only_their_own,
+    |app: TestApp| async move {
+        // One line; Aurora's commercial batches fill February; Lumen's preclinical batch of
+        // January (from the 20th, 20 line-days) would run into February (March is closed).
+        let site = app.site("Leiden").await;
+        let suite = app.suite(&site["id"], "A1", &["autologous"], 1).await;
+        app.post(
+            &format!("/v1/suites/{}/closures", suite["id"].as_str().unwrap()),
+            &app.admin_key,
+            json!({"start": "2031-03-01", "end": "2031-04-01", "reason": "shutdown", "lines": null}),
+        )
+        .await
+        .expect(201);
+        let (aurora, lumen) = (app.client("Aurora").await, app.client("Lumen").await);
+        let mut com = TestApp::program_body(&aurora["id"], "COM");
+        com["phase"] = json!("commercial");
+        com["batch_days"] = json!(12);
+        let com = app
+            .post("/v1/programs", &app.admin_key, com)
+            .await
+            .expect(201);
+        let mut pre = TestApp::program_body(&lumen["id"], "PRE");
+        pre["phase"] = json!("preclinical");
+        pre["batch_days"] = json!(18);
+        pre["earliest_start"] = json!("2031-01-20");
+        let pre = app
+            .post("/v1/programs", &app.admin_key, pre)
+            .await
+            .expect(201);
+        for (program, month, phase, batches) in [
+            (&com, "2031-02", "commercial", 2),
+            (&pre, "2031-01", "preclinical", 1),
+        ] {
+            app.put(
+                &format!("/v1/programs/{}/forecast", program["id"].as_str().unwrap()),
+                &app.admin_key,
+                json!({"entries": [{"month": month, "phase": phase, "batches": batches}]}),
+            )
+            .await
+            .expect(200);
+        }
+        let queued = app
+            .post(
+                "/v1/plans",
+                &app.admin_key,
+                json!({"from": "2031-01-01", "to": "2031-03-01", "scenario": "maximum"}),
+            )
+            .await
+            .expect(202);
+        let id = queued["id"].as_str().unwrap().to_string();
+        let plan = wait_done(&app, &id).await;
+        let short = &plan["shortfalls"][0];
+        assert_eq!(short["program_id"], pre["id"], "{plan}");
+        assert_eq!(short["reason"], "capacity");
+        let c = &short["competition"][0];
+        assert_eq!(c["suite_id"], suite["id"]);
+        assert_eq!(
+            (c["from"].as_str(), c["to"].as_str()),
+            (Some("2031-01-20"), Some("2031-02-20"))
+        );
+        let rival = &c["occupants"][0];
+        assert_eq!(rival["program_id"], com["id"], "{c}");
+        assert_eq!(rival["client_id"], aurora["id"]);
+        assert_eq!(
+            (
+                rival["phase"].as_str(),
+                rival["weight"].as_f64(),
+                rival["status"].as_str()
+            ),
+            (Some("commercial"), Some(16.0), Some("planned"))
+        );
+        assert_eq!(rival["batches"], 2);
+        assert_eq!(rival["kind"], "gmp_batch");
+
+        // Lumen sees its shortfall, and Aurora's batches only as "other programs".
+        let lumen_key = app.key("client", Some(lumen["id"].as_str().unwrap())).await;
+        let mine = app
+            .get(&format!("/v1/plans/{id}"), &lumen_key)
+            .await
+            .expect(200);
+        let other = &mine["shortfalls"][0]["competition"][0]["occupants"][0];
+        assert_eq!(other["program_id"], Value::Null, "{mine}");
+        for hidden in ["client_id", "phase", "weight", "kind"] {
+            assert!(
+                other.get(hidden).is_none_or(Value::is_null),
+                "{hidden}: {other}"
+            );
+        }
+        assert_eq!(other["line_days"], rival["line_days"]);
+        assert!(
+            !mine.to_string().contains(com["id"].as_str().unwrap()),
+            "{mine}"
+        );
+        assert!(
+            !mine.to_string().contains(aurora["id"].as_str().unwrap()),
+            "{mine}"
+        );
+        // Aurora is not short: it sees no shortfall of Lumen's.
+        let aurora_key = app
+            .key("client", Some(aurora["id"].as_str().unwrap()))
+            .await;
+        let theirs = app
+            .get(&format!("/v1/plans/{id}"), &aurora_key)
+            .await
+            .expect(200);
+        assert_eq!(theirs["shortfalls"], json!([]), "{theirs}");
+    }
+);

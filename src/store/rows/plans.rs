@@ -90,6 +90,7 @@ pub struct ShortfallRow {
     pub planned: i32,
     pub shortfall: i32,
     pub reason: String,
+    pub competition: Json<Vec<Competition>>,
 }
 
 impl TryFrom<ShortfallRow> for PlanShortfall {
@@ -106,6 +107,7 @@ impl TryFrom<ShortfallRow> for PlanShortfall {
             shortfall: r.shortfall,
             reason: ShortfallReason::parse(&r.reason)
                 .ok_or_else(|| StoreError::unknown_value("plan_shortfalls.reason", &r.reason))?,
+            competition: r.competition.0,
         })
     }
 }

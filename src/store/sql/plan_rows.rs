@@ -47,14 +47,19 @@ pub(super) async fn shortfalls_of(
     scope: Option<Uuid>,
 ) -> Result<Vec<PlanShortfall>, StoreError> {
     let rows = sqlx::query_as::<_, ShortfallRow>(
-        "SELECT program_id, client_id, month, phase, demand, booked, planned, shortfall, reason \
-         FROM plan_shortfalls WHERE plan_id = $1 AND ($2 IS NULL OR client_id = $2) ORDER BY seq",
+        "SELECT program_id, client_id, month, phase, demand, booked, planned, shortfall, reason, \
+         competition FROM plan_shortfalls WHERE plan_id = $1 AND ($2 IS NULL OR client_id = $2) \
+         ORDER BY seq",
     )
     .bind(plan_id)
     .bind(scope)
     .fetch_all(&mut **tx)
     .await?;
-    decode_all(rows)
+    let rows: Vec<PlanShortfall> = decode_all(rows)?;
+    Ok(match scope {
+        Some(client) => rows.into_iter().map(|r| r.scrubbed_for(client)).collect(),
+        None => rows,
+    })
 }
 
 pub(super) async fn utilization_of(
@@ -184,7 +189,7 @@ pub(super) async fn insert(tx: &mut Tx, id: Uuid, chunk: &PlanRowsChunk) -> Resu
         let mut q = sqlx::QueryBuilder::<Db>::new(
             "INSERT INTO plan_shortfalls (plan_id, seq, program_id, client_id, month, \
              phase, demand, \
-             booked, planned, shortfall, reason) ",
+             booked, planned, shortfall, reason, competition) ",
         );
         q.push_values(&chunk.shortfalls, |mut b, (seq, s)| {
             b.push_bind(id)
@@ -197,7 +202,8 @@ pub(super) async fn insert(tx: &mut Tx, id: Uuid, chunk: &PlanRowsChunk) -> Resu
                 .push_bind(s.booked)
                 .push_bind(s.planned)
                 .push_bind(s.shortfall)
-                .push_bind(s.reason.as_str());
+                .push_bind(s.reason.as_str())
+                .push_bind(Json(&s.competition));
         });
         q.build().execute(&mut **tx).await?;
     }
