@@ -376,7 +376,7 @@ pub async fn planner_home(
                     p.note { "The newest plan serves all demand." }
                 } @else {
                     table {
-                        thead { tr { th { "program" } th { "month" } th { "phase" } th { "demand" } th { "booked" } th { "planned" } th { "shortfall" } th { "reason" } } }
+                        thead { tr { th { "program" } th { "month" } th { "phase" } th { "demand" } th { "booked" } th { "planned" } th { "shortfall" } th { "reason" } th { "capacity taken by" } } }
                         tbody {
                             @for s in &p.shortfalls {
                                 tr {
@@ -384,6 +384,7 @@ pub async fn planner_home(
                                     td { (s.month) } td { (s.phase) }
                                     td.num { (s.demand) } td.num { (s.booked) } td.num { (s.planned) } td.num { strong { (s.shortfall) } }
                                     td { (s.reason.as_str()) }
+                                    td { (taken_by(s, &program_names)) }
                                 }
                             }
                         }
@@ -543,13 +544,14 @@ pub async fn client_home(
                     p.note { "The newest plan serves all of your demand." }
                 } @else {
                     table {
-                        thead { tr { th { "program" } th { "month" } th { "phase" } th { "demand" } th { "booked" } th { "planned" } th { "shortfall" } } }
+                        thead { tr { th { "program" } th { "month" } th { "phase" } th { "demand" } th { "booked" } th { "planned" } th { "shortfall" } th { "capacity taken by" } } }
                         tbody {
                             @for s in mine {
                                 tr {
                                     td { (names.get(&s.program_id).copied().unwrap_or("?")) }
                                     td { (s.month) } td { (s.phase) }
                                     td.num { (s.demand) } td.num { (s.booked) } td.num { (s.planned) } td.num { strong { (s.shortfall) } }
+                                    td { (taken_by(s, &names)) }
                                 }
                             }
                         }
@@ -563,4 +565,34 @@ pub async fn client_home(
         Some(&user.csrf),
         body,
     )))
+}
+
+/// Who occupies what a capacity shortfall competed for, largest first (at most three, summed
+/// over its suites): "COM (commercial, planned) 19 line-days; other programs 4 line-days".
+fn taken_by(s: &crate::domain::PlanShortfall, names: &HashMap<Uuid, &str>) -> String {
+    let mut by: Vec<(String, u32)> = Vec::new();
+    for o in s.competition.iter().flat_map(|c| &c.occupants) {
+        let who = match o.program_id {
+            None => "other programs".to_string(),
+            Some(id) => format!(
+                "{} ({}, {})",
+                names.get(&id).copied().unwrap_or("?"),
+                o.phase.map_or("-", |p| p.as_str()),
+                match o.status {
+                    solver_models::explain::Occupancy::Booked => "booked",
+                    solver_models::explain::Occupancy::Planned => "planned",
+                }
+            ),
+        };
+        match by.iter_mut().find(|(w, _)| *w == who) {
+            Some(entry) => entry.1 += o.line_days,
+            None => by.push((who, o.line_days)),
+        }
+    }
+    by.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    by.iter()
+        .take(3)
+        .map(|(w, d)| format!("{w} {d} line-days"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
