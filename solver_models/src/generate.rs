@@ -85,6 +85,18 @@ impl GenSpec {
             ..GenSpec::base("large", seed)
         }
     }
+    /// A network CDMO: about 80 suites / 240 lines, 300 programs, 60 months, three sites.
+    pub fn huge(seed: u64) -> GenSpec {
+        GenSpec {
+            suites: 80,
+            lines_per_suite: 3.0,
+            programs: 300,
+            months: 60,
+            bookings: 60,
+            sites: 3,
+            ..GenSpec::base("huge", seed)
+        }
+    }
     /// Point `k` of a scaling series between small and large.
     pub fn scaled(k: usize, seed: u64) -> GenSpec {
         let k = k.max(1);

@@ -130,6 +130,7 @@ pub fn improve(
     let mut timed_out = false;
     // Spans grow when a pass finds nothing: 1 month, then 2, then 3.
     let mut span = 1usize;
+    let mut last_report = Instant::now();
     while !done(value) {
         let mut gained = 0.0;
         for m0 in 0..n_m {
@@ -182,6 +183,16 @@ pub fn improve(
                 best = r.batches;
                 value += r.gain;
                 gained += r.gain;
+                // A gain is reported at most once a second, so that a long pass shows progress.
+                if r.gain > 0.0 && last_report.elapsed().as_secs_f64() >= 1.0 {
+                    last_report = Instant::now();
+                    progress(Progress {
+                        stage: "lns",
+                        message: format!("pass {pass}, months {months:?}: incumbent {value:.1}"),
+                        incumbent: Some(value),
+                        bound: Some(f64::from_bits(bound.load(Ordering::SeqCst))),
+                    });
+                }
             }
             if done(value) {
                 break;
@@ -190,6 +201,8 @@ pub fn improve(
         progress(Progress {
             stage: "lns",
             message: format!("pass {pass} (windows of {span} month(s)): incumbent {value:.1}"),
+            incumbent: Some(value),
+            bound: Some(f64::from_bits(bound.load(Ordering::SeqCst))),
         });
         if timed_out || done(value) {
             break;

@@ -45,6 +45,10 @@ impl Default for PlanOptions {
 pub struct Progress {
     pub stage: &'static str,
     pub message: String,
+    /// Weighted value of the best plan so far, when this report knows it.
+    pub incumbent: Option<f64>,
+    /// The best proven bound so far, when this report knows it.
+    pub bound: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,6 +268,8 @@ pub fn solve_with_exact_limit(
     progress(Progress {
         stage: "greedy",
         message: format!("greedy done: {greedy_value:.1}"),
+        incumbent: Some(greedy_value),
+        bound: None,
     });
 
     let gap_of = |served: f64, bound: f64| ((bound - served) / bound.max(1.0)).max(0.0);
@@ -288,6 +294,8 @@ pub fn solve_with_exact_limit(
             rough.status,
             if pools_later { ", pool rows later" } else { "" }
         ),
+        incumbent: Some(greedy_value),
+        bound: Some(bound),
     });
 
     let mut best = greedy.clone();
@@ -317,6 +325,8 @@ pub fn solve_with_exact_limit(
                     "exact MILP ({n_full} binaries, {}): incumbent {best_value:.1}, bound {bound:.1}",
                     r.outcome.status
                 ),
+                incumbent: Some(best_value),
+                bound: Some(bound),
             });
         } else {
             // The day-level LP bound runs on the second core while LNS improves the plan; LNS
@@ -379,6 +389,8 @@ pub fn solve_with_exact_limit(
                 progress(Progress {
                     stage: "bound",
                     message: format!("rough-cut LP with pool rows: {}", r.status),
+                    incumbent: None,
+                    bound: None,
                 });
                 // Its prices replace the pool-free ones when it finished.
                 if r.bound.is_finite() {
@@ -391,6 +403,8 @@ pub fn solve_with_exact_limit(
                     "day-level pooled LP finished for {} of {} components",
                     lp.0, lp.1
                 ),
+                incumbent: None,
+                bound: Some(f64::from_bits(shared.load(Ordering::SeqCst))),
             });
             bound = f64::from_bits(shared.load(Ordering::SeqCst));
             best = out.batches;
@@ -415,6 +429,8 @@ pub fn solve_with_exact_limit(
             "{status:?}: served {best_value:.1}, bound {bound:.1}, gap {:.3}%",
             gap * 100.0
         ),
+        incumbent: Some(best_value),
+        bound: Some(bound),
     });
 
     let mut plan = describe(

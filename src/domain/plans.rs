@@ -60,6 +60,95 @@ pub struct PlanRecord {
     pub summary: Option<PlanSummary>,
 }
 
+/// How a plan is getting on: the solver's last report, and the incumbent, the proven bound and
+/// their gap over time (weighted batches), so that a planner can stop waiting early. Stored as
+/// one JSON document in the plan row while it runs (and kept once done).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlanProgress {
+    /// `greedy`, `bound`, `mip`, `lns` or `done`.
+    pub stage: String,
+    pub message: String,
+    /// Seconds since the solve started.
+    pub seconds: f64,
+    pub incumbent: Option<f64>,
+    pub bound: Option<f64>,
+    /// `(bound − incumbent) / bound`.
+    pub gap: Option<f64>,
+    /// Each change of the incumbent or the bound, oldest first (at most [`PlanProgress::MAX_TRACE`]
+    /// points: the first, then evenly thinned).
+    pub trace: Vec<ProgressPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProgressPoint {
+    pub seconds: f64,
+    pub incumbent: Option<f64>,
+    pub bound: Option<f64>,
+    pub gap: Option<f64>,
+}
+
+impl PlanProgress {
+    pub const MAX_TRACE: usize = 200;
+
+    /// Takes a solver report `seconds` into the solve: the figures it gives replace the last
+    /// known ones, and a change of either is a new trace point.
+    pub fn report(
+        &mut self,
+        seconds: f64,
+        stage: &str,
+        message: &str,
+        incumbent: Option<f64>,
+        bound: Option<f64>,
+    ) {
+        let round = |x: f64| (x * 1000.0).round() / 1000.0;
+        self.stage = stage.to_string();
+        self.message = message.to_string();
+        self.seconds = round(seconds);
+        let (old_i, old_b) = (self.incumbent, self.bound);
+        self.incumbent = incumbent.or(self.incumbent);
+        // A bound only ever tightens.
+        self.bound = match (bound, self.bound) {
+            (Some(b), Some(old)) => Some(b.min(old)),
+            (b, old) => b.or(old),
+        };
+        self.gap = match (self.incumbent, self.bound) {
+            (Some(i), Some(b)) => Some(round(((b - i) / b.max(1.0)).max(0.0) * 1e3) / 1e3),
+            _ => None,
+        };
+        if (self.incumbent, self.bound) != (old_i, old_b) {
+            if self.trace.len() >= Self::MAX_TRACE {
+                // Keep the first point and every other one after it.
+                let first = self.trace[0].clone();
+                let rest: Vec<ProgressPoint> = self.trace.drain(1..).step_by(2).collect();
+                self.trace = std::iter::once(first).chain(rest).collect();
+            }
+            self.trace.push(ProgressPoint {
+                seconds: self.seconds,
+                incumbent: self.incumbent,
+                bound: self.bound,
+                gap: self.gap,
+            });
+        }
+    }
+
+    /// The stored document; a plain message (rows written before progress had figures).
+    pub fn parse(stored: &str) -> PlanProgress {
+        serde_json::from_str(stored).unwrap_or_else(|_| PlanProgress {
+            message: stored.to_string(),
+            ..PlanProgress::default()
+        })
+    }
+
+    /// What a client may see: the stage and the time, not the network's figures.
+    pub fn for_client(self) -> PlanProgress {
+        PlanProgress {
+            stage: self.stage,
+            seconds: self.seconds,
+            ..PlanProgress::default()
+        }
+    }
+}
+
 /// Network-wide figures of a done plan (stored as one JSON document).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanSummary {

@@ -98,8 +98,9 @@ pub struct Plan {
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub error: Option<String>,
-    /// The solver's last progress report while `running`.
-    pub progress: Option<String>,
+    /// While `running` (and kept once `done`): the solver's last report and the incumbent,
+    /// bound and gap over time. A client sees the stage and the seconds only.
+    pub progress: Option<crate::domain::PlanProgress>,
     pub objective: Option<Objective>,
     pub solver: Option<SolverInfo>,
     pub suggestions: Vec<PlanSuggestion>,
@@ -125,9 +126,14 @@ fn header(r: &PlanRecord, client: bool) -> Plan {
         created_at: r.created_at,
         finished_at: r.finished_at,
         error: r.error.clone(),
-        progress: (r.status == PlanStatus::Running)
-            .then(|| r.progress.clone())
-            .flatten(),
+        progress: matches!(r.status, PlanStatus::Running | PlanStatus::Done)
+            .then(|| {
+                r.progress
+                    .as_deref()
+                    .map(crate::domain::PlanProgress::parse)
+            })
+            .flatten()
+            .map(|p| if client { p.for_client() } else { p }),
         objective: None,
         solver: r.summary.as_ref().map(|s| SolverInfo {
             name: s.solver_name.clone(),

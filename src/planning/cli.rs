@@ -53,8 +53,29 @@ pub fn run(
         expansion: true,
         threads: None,
     };
+    // Progress on stderr: the report, and the incumbent, bound and gap as they stand.
+    let (started, mut seen) = (
+        std::time::Instant::now(),
+        crate::domain::PlanProgress::default(),
+    );
     let plan = solve(&instance, &opts, &mut |p| {
-        eprintln!("[{}] {}", p.stage, p.message)
+        seen.report(
+            started.elapsed().as_secs_f64(),
+            p.stage,
+            &p.message,
+            p.incumbent,
+            p.bound,
+        );
+        let figures = match (seen.incumbent, seen.bound, seen.gap) {
+            (Some(i), Some(b), Some(g)) => {
+                format!(" [incumbent {i:.1}, bound {b:.1}, gap {:.2}%]", g * 100.0)
+            }
+            _ => String::new(),
+        };
+        eprintln!(
+            "[{:>7.2}s {}] {}{figures}",
+            seen.seconds, p.stage, p.message
+        )
     })?;
     Ok(if json {
         serde_json::to_string_pretty(&plan).unwrap_or_default()

@@ -4,7 +4,7 @@
 
 use super::{instance, results};
 use crate::config::Settings;
-use crate::domain::{PlanRecord, PlanRowsChunk};
+use crate::domain::{PlanProgress, PlanRecord, PlanRowsChunk};
 use crate::store::{now, DynStore, StoreError};
 use chrono::{DateTime, Utc};
 use solver_models::plan::{solve, PlanOptions};
@@ -94,8 +94,13 @@ async fn execute(
     let solving = {
         let inst = inst.clone();
         tokio::task::spawn_blocking(move || {
+            let (started, mut seen) = (std::time::Instant::now(), PlanProgress::default());
             solve(&inst, &opts, &mut |p| {
-                let _ = tx.send(format!("{}: {}", p.stage, p.message));
+                let at = started.elapsed().as_secs_f64();
+                seen.report(at, p.stage, &p.message, p.incumbent, p.bound);
+                if let Ok(doc) = serde_json::to_string(&seen) {
+                    let _ = tx.send(doc);
+                }
             })
         })
     };
@@ -126,6 +131,15 @@ async fn execute(
             ));
         }
     };
+    // The last report (the solve's end) stays with the plan.
+    let last = rx.borrow().clone();
+    if !last.is_empty()
+        && !store
+            .renew_plan_lease(plan.id, owner, lease_until(settings), Some(&last))
+            .await?
+    {
+        return Err(RunError::LeaseLost);
+    }
     let rows = results::rows(&inst, &solved).map_err(RunError::Plan)?;
     write_rows(store, settings, owner, plan, rows).await?;
     let summary = results::summary(&solved);
@@ -151,14 +165,6 @@ async fn write_rows(
     plan: &PlanRecord,
     rows: results::PlanRows,
 ) -> Result<(), RunError> {
-    let _ = store
-        .renew_plan_lease(
-            plan.id,
-            owner,
-            lease_until(settings),
-            Some("writing results"),
-        )
-        .await;
     let mut chunks: Vec<PlanRowsChunk> = Vec::new();
     let mut current = PlanRowsChunk::default();
     let size = |c: &PlanRowsChunk| {

@@ -455,6 +455,24 @@ both_backends!(
             .expect(202);
         let id = queued["id"].as_str().unwrap().to_string();
         let plan = wait_done(&app, &id).await;
+        // How it converged stays with the plan: the incumbent only rises, the bound only falls,
+        // and they end at the plan's figures.
+        let progress = &plan["progress"];
+        assert_eq!(progress["stage"], "done", "{progress}");
+        assert_eq!(progress["incumbent"], plan["objective"]["served_weighted"]);
+        assert_eq!(progress["bound"], plan["objective"]["bound_weighted"]);
+        let trace = progress["trace"].as_array().unwrap();
+        assert!(!trace.is_empty(), "{progress}");
+        for pair in trace.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            assert!(a["seconds"].as_f64() <= b["seconds"].as_f64(), "{progress}");
+            if let (Some(x), Some(y)) = (a["incumbent"].as_f64(), b["incumbent"].as_f64()) {
+                assert!(x <= y, "{progress}");
+            }
+            if let (Some(x), Some(y)) = (a["bound"].as_f64(), b["bound"].as_f64()) {
+                assert!(x >= y, "{progress}");
+            }
+        }
         let short = &plan["shortfalls"][0];
         assert_eq!(short["program_id"], pre["id"], "{plan}");
         assert_eq!(short["reason"], "capacity");
@@ -493,6 +511,10 @@ both_backends!(
             );
         }
         assert_eq!(other["line_days"], rival["line_days"]);
+        // Nor the network's figures while it solves or after.
+        assert_eq!(mine["progress"]["stage"], "done");
+        assert_eq!(mine["progress"]["incumbent"], Value::Null, "{mine}");
+        assert_eq!(mine["progress"]["trace"], json!([]));
         assert!(
             !mine.to_string().contains(com["id"].as_str().unwrap()),
             "{mine}"

@@ -333,7 +333,8 @@ impl PlanStore for Backend {
             .await?;
         }
         sqlx::query(
-            "UPDATE plans SET status = 'done', finished_at = $2, summary = $3, progress = NULL, \
+            // The progress document stays: how the plan converged (incumbent, bound, gap).
+            "UPDATE plans SET status = 'done', finished_at = $2, summary = $3, \
              lease_owner = NULL, lease_expires_at = NULL WHERE id = $1",
         )
         .bind(id)
