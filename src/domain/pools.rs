@@ -211,18 +211,19 @@ pub fn profile_model(profile: &[ResourceNeed]) -> Vec<solver_models::ResourceNee
         .collect()
 }
 
+/// Does a pool with `tag` serve a need of `profile` of a batch at the pool's own site? The rule
+/// is the calendar's `pool_serves`, by tag, once the site is known to be the pool's.
+pub fn site_pool_serves(tag: &str, profile: &[ResourceNeed]) -> bool {
+    let site = Some(&());
+    profile
+        .iter()
+        .any(|n| solver_models::calendar::pool_serves(site, tag, site, &n.tag))
+}
+
 impl Pool {
-    /// Does the pool serve a need of `profile` (of a batch at the pool's site)? The rule is the
-    /// calendar's `pool_serves`, by tag, once the site is known to be the pool's.
+    /// Does the pool serve a need of `profile` (of a batch at the pool's site)?
     pub fn serves(&self, profile: &[ResourceNeed]) -> bool {
-        profile.iter().any(|n| {
-            solver_models::calendar::pool_serves(
-                Some(&self.site_id),
-                &self.tag,
-                Some(&self.site_id),
-                &n.tag,
-            )
-        })
+        site_pool_serves(&self.tag, profile)
     }
 
     /// The planner's form of the pool's exceptions.

@@ -379,6 +379,8 @@ pub struct SceneRow {
     pub closed: Option<String>,
     /// The suite's held and confirmed bookings in the window, aggregated.
     pub taken: Option<String>,
+    /// The tags of the pools of the suite's site, `;`-separated.
+    pub pool_tags: Option<String>,
 }
 
 impl SceneRow {

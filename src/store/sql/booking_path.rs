@@ -85,7 +85,9 @@ static SCENE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
           AND b.starts_on < $5 AND b.ends_on > $4 \
           AND (CASE WHEN b.status = 'confirmed' THEN 1 WHEN b.status = 'held' THEN 1 \
                ELSE 0 END) = 1) \
-         AS taken \
+         AS taken, \
+         (SELECT string_agg(pl.tag, ';') FROM pools pl WHERE pl.site_id = s.site_id) \
+         AS pool_tags \
          FROM suites s LEFT JOIN programs p ON p.id = $2 AND ($3 IS NULL OR p.client_id = $3) \
          WHERE s.id = $1",
         b_id = uuid("b.id"),
@@ -104,6 +106,8 @@ struct Scene {
     taken: Vec<Taken>,
     /// Holds past their expiry that are still marked held: expired first, then read again.
     due_holds: bool,
+    /// Tags of the pools of the suite's site.
+    pool_tags: Vec<String>,
 }
 
 async fn read_scene(
@@ -126,6 +130,7 @@ async fn read_scene(
     let longest = row.max_booking_days;
     let closed = row.closed.take().unwrap_or_default();
     let taken = row.taken.take().unwrap_or_default();
+    let pool_tags = row.pool_tags.take().unwrap_or_default();
     let (suite, program) = row.split()?;
     let program = program.ok_or_else(|| StoreError::invalid("/program_id", "unknown program"))?;
     let mut scene = Scene {
@@ -136,6 +141,11 @@ async fn read_scene(
         closures: Vec::new(),
         taken: Vec::new(),
         due_holds: false,
+        pool_tags: pool_tags
+            .split(';')
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect(),
     };
     let bad = |what: &str| StoreError::unknown_value("the suite's calendar", what);
     for c in closed.split(';').filter(|c| !c.is_empty()) {
@@ -303,11 +313,11 @@ impl Backend {
             let profile = scene
                 .program
                 .booking_profile(input.kind, scene.suite.site_id);
-            let pooled = !profile.is_empty()
-                && super::pools::site_pools(&self.pool, scene.suite.site_id, false)
-                    .await?
-                    .iter()
-                    .any(|p| p.serves(profile));
+            // Read with the scene: whether a pool of the site serves a need of the profile.
+            let pooled = scene
+                .pool_tags
+                .iter()
+                .any(|tag| crate::domain::site_pool_serves(tag, profile));
             let written = if pooled {
                 self.write_within_pools(&write, &scene.suite, profile)
                     .await?
