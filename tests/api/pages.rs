@@ -406,13 +406,18 @@ impl Browser {
             .await
             .expect("key field");
         field.send_keys(key).await.expect("typing");
-        self.client
+        let button = self
+            .client
             .find(Locator::Css("form.login button[type=submit]"))
             .await
-            .expect("login button")
-            .click()
-            .await
-            .expect("click");
+            .expect("login button");
+        button.clone().click().await.expect("click");
+        // The login page has a `main` too: wait until it has been replaced (the button goes
+        // stale) before reading where the browser landed.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while button.attr("type").await.is_ok() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         self.landed().await
     }
 
