@@ -133,7 +133,25 @@ pub fn improve(
     let mut last_report = Instant::now();
     while !done(value) {
         let mut gained = 0.0;
-        for m0 in 0..n_m {
+        // Windows with the most weighted unmet demand first: within a time limit that allows
+        // less than a pass (large instances), the gain comes where most is missing.
+        let mut missing = vec![0.0f64; n_m];
+        {
+            let mut planned = vec![0u32; p.units.len()];
+            for b in &best {
+                planned[b.unit] += 1;
+            }
+            for (u, unit) in p.units.iter().enumerate() {
+                let short = unit.remaining.saturating_sub(planned[u]);
+                let first = unit.month + 1 - span.min(unit.month + 1);
+                for m in &mut missing[first..=unit.month] {
+                    *m += unit.weight * f64::from(short);
+                }
+            }
+        }
+        let mut order: Vec<usize> = (0..n_m).collect();
+        order.sort_by(|a, b| missing[*b].total_cmp(&missing[*a]).then(a.cmp(b)));
+        for m0 in order {
             if left() <= 0.05 {
                 timed_out = true;
                 break;
