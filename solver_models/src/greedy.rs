@@ -64,3 +64,61 @@ pub fn greedy_batches(p: &Prepared) -> Vec<Batch> {
     place_greedily(p, &mut occ, &unit_order(p), &mut batches);
     batches
 }
+
+/// The search's start: the best of the baseline and four other unit orders, each placed as
+/// greedy places (earliest slot). Within a month and a weight, the others put shorter batches
+/// first (more of them fit a month), the most weight per line-day first, and programs with fewer
+/// usable lines before or after the shorter batches (scarce programs take their few lines
+/// first). Each order costs a greedy run (about 10 ms on the large generated instance); measured
+/// there, the short-first orders serve 3% (large) to 5% (large-tight) more weighted batches
+/// than the baseline.
+pub fn start_batches(p: &Prepared) -> Vec<Batch> {
+    let base = unit_order(p);
+    let len = |u: usize| p.progs[p.units[u].prog].len;
+    let scarcity = |u: usize| p.progs[p.units[u].prog].lines.len();
+    let month_weight = |a: usize, b: usize| {
+        let (ua, ub) = (&p.units[a], &p.units[b]);
+        ua.month
+            .cmp(&ub.month)
+            .then(ub.weight.total_cmp(&ua.weight))
+    };
+    let density = |u: usize| p.units[u].weight / len(u) as f64;
+    let orders: [&dyn Fn(usize, usize) -> std::cmp::Ordering; 4] = [
+        &|a, b| month_weight(a, b).then(len(a).cmp(&len(b))),
+        &|a, b| {
+            let (ua, ub) = (&p.units[a], &p.units[b]);
+            ua.month
+                .cmp(&ub.month)
+                .then(density(b).total_cmp(&density(a)))
+        },
+        &|a, b| {
+            month_weight(a, b)
+                .then(scarcity(a).cmp(&scarcity(b)))
+                .then(len(a).cmp(&len(b)))
+        },
+        &|a, b| {
+            month_weight(a, b)
+                .then(len(a).cmp(&len(b)))
+                .then(scarcity(a).cmp(&scarcity(b)))
+        },
+    ];
+    let place = |order: &[usize]| {
+        let mut occ = Occupancy::new(p);
+        let mut batches = Vec::new();
+        place_greedily(p, &mut occ, order, &mut batches);
+        batches
+    };
+    let mut best = place(&base);
+    let mut best_value = p.served_weighted(&best);
+    for cmp in orders {
+        // A stable sort keeps the baseline's order among equals.
+        let mut order = base.clone();
+        order.sort_by(|a, b| cmp(*a, *b));
+        let batches = place(&order);
+        let value = p.served_weighted(&batches);
+        if value > best_value + 1e-9 {
+            (best, best_value) = (batches, value);
+        }
+    }
+    best
+}

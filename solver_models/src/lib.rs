@@ -25,7 +25,8 @@
 
 //!
 //! ## How a plan is made ([`plan::solve`])
-//! 1. [`greedy`]: DESIGN.md's baseline; the MIP start and the fallback.
+//! 1. [`greedy`]: DESIGN.md's baseline (reported as `greedy_served_weighted`); the search starts
+//!    from the best of it and four other greedy orders ([`greedy::start_batches`]).
 //! 2. [`roughcut`]: monthly rough-cut LP (every batch charged to the months it really occupies):
 //!    a fast proven bound and the shadow prices of suite-months.
 //! 3. Up to 15 000 binaries: the whole time-indexed MILP ([`timeidx`]) from the greedy start,

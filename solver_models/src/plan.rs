@@ -298,8 +298,9 @@ pub fn solve_with_exact_limit(
         bound: Some(bound),
     });
 
-    let mut best = greedy.clone();
-    let mut best_value = greedy_value;
+    // The search starts from the best of several greedy orders, the baseline among them.
+    let mut best = crate::greedy::start_batches(&p);
+    let mut best_value = p.served_weighted(&best);
     let mut timed_out = false;
     let target = opts.mip_rel_gap.max(0.0);
 
