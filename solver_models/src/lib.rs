@@ -16,6 +16,7 @@
 //! - [`timeidx`]: the exact time-indexed MILP, whole or on a window of the plan.
 //! - [`bound`]: the day-level LP bound with each suite's lines pooled.
 //! - [`roughcut`]: the monthly rough-cut model: proven bound and shadow prices.
+//! - [`lagrange`]: the Lagrangian bound (demand rows relaxed, each suite a min-cost flow on days).
 //! - [`lns`]: large-neighbourhood search over month × suite-group windows.
 //! - [`expansion`]: extra lines per capability class that remove capacity shortfalls.
 //! - [`explain`]: what occupies the suite-months a short program competed for.
@@ -31,9 +32,9 @@
 //!    a fast proven bound and the shadow prices of suite-months.
 //! 3. Up to 15 000 binaries: the whole time-indexed MILP ([`timeidx`]) from the greedy start,
 //!    with HiGHS's dual bound. Beyond: large-neighbourhood search ([`lns`]: month × suite-group
-//!    windows re-optimised exactly, the rest fixed) on one core while the day-level pooled LP
-//!    bound ([`bound`]) runs per compatibility component on the other; each component that
-//!    finishes replaces its rough-cut share of the bound.
+//!    windows re-optimised exactly, the rest fixed) on one core while the other proves bounds:
+//!    first the Lagrangian bound ([`lagrange`], seconds), then the day-level pooled LP
+//!    ([`bound`]) per compatibility component; each replaces the shares it improves.
 //! 4. Shortfalls with reasons, utilisation, binding suite-months and [`expansion`] advice.
 //!
 //! Pools (staff crews, the QC lab, shared equipment; [`calendar`]'s pool rules) are cumulative
@@ -55,6 +56,7 @@ pub mod expansion;
 pub mod explain;
 pub mod generate;
 pub mod greedy;
+pub mod lagrange;
 pub mod lns;
 pub mod milp;
 pub mod model;

@@ -7,7 +7,7 @@ use crate::milp::Limits;
 pub use crate::model::PlanError;
 use crate::model::{Batch, Blocker, Occupancy, Prepared};
 use crate::types::{Grade, Instance, Phase};
-use crate::{bound, expansion, lns, roughcut, timeidx, Month};
+use crate::{bound, expansion, lagrange, lns, roughcut, timeidx, Month};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -241,6 +241,12 @@ pub struct Plan {
 /// Variables below this count are solved by the exact time-indexed MILP in one piece.
 const EXACT_VARS: usize = 15_000;
 
+/// On the large path, the Lagrangian bound's share of the bound thread's time, and its most
+/// seconds: it converges in a few seconds (BENCHMARKS.md), the pooled LP and the pool-aware
+/// rough-cut get the rest.
+const LAGRANGE_SHARE: f64 = 0.25;
+const LAGRANGE_MAX_S: f64 = 10.0;
+
 /// Plans `instance`. Errors only for invalid instances; capacity problems show as shortfalls.
 pub fn solve(
     instance: &Instance,
@@ -330,8 +336,9 @@ pub fn solve_with_exact_limit(
                 bound: Some(bound),
             });
         } else {
-            // The day-level LP bound runs on the second core while LNS improves the plan; LNS
-            // reads the bound as soon as it is known, to stop at the requested gap.
+            // The day-level bounds (Lagrangian, then pooled LP) run on the second core while LNS
+            // improves the plan; LNS reads the bound as soon as it is known, to stop at the
+            // requested gap.
             let shared = AtomicU64::new(bound.to_bits());
             let lim = Limits {
                 time_limit_s: left(&t0) * 0.8,
@@ -343,9 +350,10 @@ pub fn solve_with_exact_limit(
                 let pref = &p;
                 let shared_ref = &shared;
                 let rough_ref = &rough;
+                let greedy_ref = &greedy;
                 let handle = scope.spawn(move || {
-                    // Per component, the tighter of the pooled LP (when it finishes) and the
-                    // rough-cut; the bound improves as each component finishes.
+                    // Per component, the tightest of the Lagrangian bound, the pooled LP (when it
+                    // finishes) and the rough-cut; the bound improves as each one finishes.
                     let comps = bound::components(pref);
                     let mut per_comp: Vec<f64> = comps
                         .iter()
@@ -356,11 +364,25 @@ pub fn solve_with_exact_limit(
                         let cur = f64::from_bits(shared_ref.load(Ordering::SeqCst));
                         shared_ref.store(cur.min(total).to_bits(), Ordering::SeqCst);
                     };
-                    // First the rough-cut with its pool rows: a tighter bound and the prices.
                     let tb = Instant::now();
+                    // First the Lagrangian bound (seconds, one core): near the pooled LP's value
+                    // without its pool rows, on every component.
+                    let lag = lagrange::bound(
+                        pref,
+                        (lim.time_limit_s * LAGRANGE_SHARE).min(LAGRANGE_MAX_S),
+                        greedy_ref,
+                        &rough_ref.shadow,
+                        1,
+                    );
+                    for (share, c) in per_comp.iter_mut().zip(&comps) {
+                        *share = share.min(c.iter().map(|s| lag.per_suite[*s]).sum());
+                    }
+                    publish(&per_comp);
+                    // Then the rough-cut with its pool rows: a tighter bound and the prices.
                     let mut with_pools = None;
                     if pools_later {
-                        let r = roughcut::lp_with(pref, true, Some(lim.time_limit_s));
+                        let secs = lim.time_limit_s - tb.elapsed().as_secs_f64();
+                        let r = roughcut::lp_with(pref, true, Some(secs));
                         if r.bound.is_finite() {
                             for (share, c) in per_comp.iter_mut().zip(&comps) {
                                 *share = share.min(c.iter().map(|s| r.per_suite[*s]).sum());
@@ -381,10 +403,10 @@ pub fn solve_with_exact_limit(
                             publish(&per_comp);
                         }
                     });
-                    (finished, comps.len(), with_pools)
+                    (finished, comps.len(), with_pools, Some(lag))
                 });
                 let out = lns::improve(&p, best, &shared, opts, &t0, progress);
-                (out, handle.join().unwrap_or((0, 0, None)))
+                (out, handle.join().unwrap_or((0, 0, None, None)))
             });
             if let Some(r) = lp.2 {
                 progress(Progress {
@@ -397,6 +419,15 @@ pub fn solve_with_exact_limit(
                 if r.bound.is_finite() {
                     rough = r;
                 }
+            }
+            if let Some(lag) = &lp.3 {
+                progress(Progress {
+                    stage: "bound",
+                    message: format!(
+                        "Lagrangian bound {:.1} ({} iterations, {:.1} s)",
+                        lag.bound, lag.iterations, lag.seconds
+                    ),
+                });
             }
             progress(Progress {
                 stage: "bound",

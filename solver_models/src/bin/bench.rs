@@ -4,6 +4,10 @@
 //! `FILTER` keeps the instances whose name contains it (`pools` for the rows with staff and QC
 //! pools: `medium-pools`, `medium-tight-pools`, `large-pools`, `large-tight-pools`); `--help`
 //! prints this. The `pools` column counts pool shortfall rows (staff / QC) and binding pool-months.
+//!
+//! `BENCH_BOUNDS=S` prints the bounds instead of planning: the rough-cut LP (pool rows dropped),
+//! the Lagrangian bound ([`solver_models::lagrange`], 2 threads, `TIME_LIMIT_S` at most) and the
+//! day-level pooled LP ([`solver_models::bound`], S seconds at most per instance; 0 skips it).
 
 use solver_models::check::check_plan;
 use solver_models::generate::{generate, GenSpec};
@@ -11,6 +15,9 @@ use solver_models::model::Prepared;
 use solver_models::plan::PlanOptions;
 use solver_models::Instance;
 use std::time::Instant;
+
+/// A named instance, made on demand.
+type Case = (String, Box<dyn Fn() -> Instance>);
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,14 +27,15 @@ fn main() {
              generated scale-k, medium, medium-tight, large, large-tight and their -pools variants \
              whose name contains FILTER, with TIME_LIMIT_S (default 60) per plan; prints a Markdown \
              table. Env: SP_EXACT (binaries solved whole), BENCH_LP (time-indexed LP bound), \
-             SP_PARTS (bound per component), SP_DEBUG (LNS windows)."
+             SP_PARTS (bound per component), SP_DEBUG (LNS windows), BENCH_BOUNDS=S (bounds \
+             only: rough-cut, Lagrangian within TIME_LIMIT_S, pooled LP within S seconds)."
         );
         return;
     }
     let filter = args.first().cloned().unwrap_or_default();
     let time_limit: f64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60.0);
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/instances");
-    let mut cases: Vec<(String, Box<dyn Fn() -> Instance>)> = Vec::new();
+    let mut cases: Vec<Case> = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .map(|r| r.filter_map(|e| e.ok()).map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -104,6 +112,13 @@ fn main() {
         }),
     ));
 
+    if let Some(pooled_s) = std::env::var("BENCH_BOUNDS")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+    {
+        bounds(&cases, &filter, time_limit, pooled_s);
+        return;
+    }
     println!(
         "| instance | suites | lines | programs | months | build s | solve s | served | demand | bound | gap % | greedy | status | check | peak MB | pools |"
     );
@@ -223,6 +238,71 @@ fn main() {
             plan.status,
             if violations.is_empty() { "ok".to_string() } else { format!("{} violations", violations.len()) },
             peak_rss_mb().map_or("-".to_string(), |mb| format!("{mb:.0}")),
+        );
+    }
+}
+
+/// The bounds alone, one row per instance: rough-cut LP (pool rows dropped), the Lagrangian
+/// bound, and the pooled day-level LP per compatibility component (components too large for it
+/// are skipped, as in planning), each with its time (bookings' value included). The last
+/// columns compare the two day-level bounds on the components whose LP finished.
+fn bounds(cases: &[Case], filter: &str, lagrange_s: f64, pooled_s: f64) {
+    println!(
+        "| instance | rough-cut | s | Lagrangian | s | iterations | pooled LP done | s | LP there | Lagrangian there | vs LP % |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (name, make) in cases {
+        if !name.contains(filter) {
+            continue;
+        }
+        let inst = make();
+        let Ok(p) = Prepared::new(&inst) else {
+            continue;
+        };
+        let booked = p.booked_weighted();
+        let t = Instant::now();
+        let rough = solver_models::roughcut::lp_with(&p, false, None);
+        let rough_s = t.elapsed().as_secs_f64();
+        let greedy = solver_models::greedy::greedy_batches(&p);
+        let lag = solver_models::lagrange::bound(&p, lagrange_s, &greedy, &rough.shadow, 2);
+        let t = Instant::now();
+        let lim = solver_models::milp::Limits {
+            time_limit_s: pooled_s,
+            mip_rel_gap: 0.0,
+            threads: Some(2),
+            solver: None,
+        };
+        let parts = if pooled_s > 0.0 {
+            solver_models::bound::pooled_lp_parts(&p, lim, &mut |_| {})
+        } else {
+            Vec::new()
+        };
+        let lp_s = t.elapsed().as_secs_f64();
+        let done: Vec<_> = parts.iter().filter(|(_, b)| b.is_some()).collect();
+        let lp_there: f64 = done.iter().filter_map(|(_, b)| *b).sum();
+        let lag_there: f64 = done
+            .iter()
+            .flat_map(|(suites, _)| suites.iter().map(|s| lag.per_suite[*s]))
+            .sum();
+        let all = !parts.is_empty() && done.len() == parts.len();
+        let (lp_col, lag_col) = if all {
+            (booked + lp_there, booked + lag_there)
+        } else {
+            (lp_there, lag_there)
+        };
+        println!(
+            "| {name} | {:.1} | {rough_s:.2} | {:.1} | {:.2} | {} | {}/{} | {lp_s:.1} | {lp_col:.1} | {lag_col:.1} | {} |",
+            booked + rough.bound,
+            lag.bound,
+            lag.seconds,
+            lag.iterations,
+            done.len(),
+            parts.len(),
+            if done.is_empty() {
+                "-".to_string()
+            } else {
+                format!("{:+.2}", (lag_there - lp_there) / lp_there.max(1.0) * 100.0)
+            },
         );
     }
 }
