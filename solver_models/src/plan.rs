@@ -427,6 +427,8 @@ pub fn solve_with_exact_limit(
                         "Lagrangian bound {:.1} ({} iterations, {:.1} s)",
                         lag.bound, lag.iterations, lag.seconds
                     ),
+                    incumbent: None,
+                    bound: Some(lag.bound),
                 });
             }
             progress(Progress {
