@@ -172,6 +172,11 @@ fn the_generator_is_deterministic_and_believable() {
     let large = generate(&GenSpec::large(1));
     let lines: u32 = large.suites.iter().map(|s| s.lines).sum();
     assert!((100..=140).contains(&lines), "{lines} lines");
+    let huge = generate(&GenSpec::huge(1));
+    let lines: u32 = huge.suites.iter().map(|s| s.lines).sum();
+    assert!((200..=280).contains(&lines), "{lines} lines");
+    assert_eq!((huge.programs.len(), huge.suites.len()), (300, 80));
+    assert!(Prepared::new(&huge).is_ok());
     let caps: Vec<&str> = ["autologous", "allogeneic", "viral_vector", "fill_finish"].to_vec();
     for c in caps {
         assert!(large

@@ -24,7 +24,7 @@ fn main() {
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!(
             "bench [FILTER [TIME_LIMIT_S]]: plan the reference instances (instances/*.json) and the \
-             generated scale-k, medium, medium-tight, large, large-tight and their -pools variants \
+             generated scale-k, medium, medium-tight, large, large-tight, huge and the -pools variants \
              whose name contains FILTER, with TIME_LIMIT_S (default 60) per plan; prints a Markdown \
              table. Env: SP_EXACT (binaries solved whole), BENCH_LP (time-indexed LP bound), \
              SP_PARTS (bound per component), SP_DEBUG (LNS windows), BENCH_BOUNDS=S (bounds \
@@ -79,6 +79,8 @@ fn main() {
             })
         }),
     ));
+    // A network CDMO: 80 suites, 240 lines, 300 programs, 60 months, three sites.
+    cases.push(("huge".into(), Box::new(|| generate(&GenSpec::huge(1)))));
 
     // The same CDMOs with per-site operator crews and QC labs.
     let pooled = |spec: GenSpec| GenSpec {
