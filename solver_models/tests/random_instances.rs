@@ -5,7 +5,8 @@ use proptest::prelude::*;
 use solver_models::check::check_plan;
 use solver_models::generate::{generate, GenSpec};
 use solver_models::model::Prepared;
-use solver_models::plan::{solve, PlanOptions};
+use solver_models::plan::{solve, Plan, PlanOptions};
+use solver_models::Instance;
 
 fn tiny(seed: u64, suites: usize, programs: usize, months: u32, tightness: f64) -> GenSpec {
     GenSpec {
@@ -17,6 +18,37 @@ fn tiny(seed: u64, suites: usize, programs: usize, months: u32, tightness: f64) 
         bookings: 2,
         ..GenSpec::small(seed)
     }
+}
+
+/// Both planning paths on a tiny instance: greedy and the plan pass the checker, the plan is at
+/// least greedy and equals its bound (tiny instances are solved exactly), and the large path (LNS
+/// with the Lagrangian, rough-cut and pooled LP bounds) is checker-valid, at least its greedy, no
+/// better than the optimum and its bound never below it. Returns the exact plan.
+fn both_paths_agree(inst: &Instance) -> Result<Plan, TestCaseError> {
+    let opts = PlanOptions {
+        time_limit_s: 20.0,
+        mip_rel_gap: 0.0,
+        today: inst.from,
+        ..PlanOptions::default()
+    };
+    let g = solver_models::plan::greedy(inst).unwrap();
+    prop_assert_eq!(check_plan(inst, &g), vec![]);
+    let plan = solve(inst, &opts, &mut |_| {}).unwrap();
+    prop_assert_eq!(check_plan(inst, &plan), vec![]);
+    prop_assert!(plan.served_weighted >= plan.greedy_served_weighted - 1e-9);
+    prop_assert!(plan.served_weighted <= plan.bound_weighted + 1e-6);
+    prop_assert!((plan.bound_weighted - plan.served_weighted).abs() < 1e-6);
+    let lns = solver_models::plan::solve_with_exact_limit(inst, &opts, 0, &mut |_| {}).unwrap();
+    prop_assert_eq!(check_plan(inst, &lns), vec![]);
+    prop_assert!(lns.served_weighted <= plan.served_weighted + 1e-6);
+    prop_assert!(
+        lns.bound_weighted >= plan.served_weighted - 1e-6,
+        "bound {} below optimum {}",
+        lns.bound_weighted,
+        plan.served_weighted
+    );
+    prop_assert!(lns.served_weighted >= lns.greedy_served_weighted - 1e-9);
+    Ok(plan)
 }
 
 proptest! {
@@ -31,21 +63,7 @@ proptest! {
         tightness in 0.8f64..2.0,
     ) {
         let inst = generate(&tiny(seed, suites, programs, months, tightness));
-        let opts = PlanOptions { time_limit_s: 20.0, mip_rel_gap: 0.0, today: inst.from, ..PlanOptions::default() };
-        let plan = solve(&inst, &opts, &mut |_| {}).unwrap();
-        prop_assert_eq!(check_plan(&inst, &plan), vec![]);
-        prop_assert!(plan.served_weighted >= plan.greedy_served_weighted - 1e-9);
-        prop_assert!(plan.served_weighted <= plan.bound_weighted + 1e-6);
-        // Tiny instances are solved exactly: the bound is the optimum.
-        prop_assert!((plan.bound_weighted - plan.served_weighted).abs() < 1e-6);
-        // The large-instance path (LNS + pooled LP bound) must agree with the exact optimum.
-        let p = Prepared::new(&inst).unwrap();
-        let lns = solver_models::plan::solve_with_exact_limit(&inst, &opts, 0, &mut |_| {}).unwrap();
-        prop_assert_eq!(check_plan(&inst, &lns), vec![]);
-        prop_assert!(lns.served_weighted <= plan.served_weighted + 1e-6);
-        prop_assert!(lns.bound_weighted >= plan.served_weighted - 1e-6, "pooled bound {} below optimum {}", lns.bound_weighted, plan.served_weighted);
-        prop_assert!(lns.served_weighted >= lns.greedy_served_weighted - 1e-9);
-        drop(p);
+        both_paths_agree(&inst)?;
     }
 }
 
@@ -67,19 +85,7 @@ proptest! {
     ) {
         let inst = generate(&GenSpec { pools: true, sites, ..tiny(seed, suites, programs, months, tightness) });
         prop_assert!(!inst.pools.is_empty());
-        let opts = PlanOptions { time_limit_s: 20.0, mip_rel_gap: 0.0, today: inst.from, ..PlanOptions::default() };
-        let g = solver_models::plan::greedy(&inst).unwrap();
-        prop_assert_eq!(check_plan(&inst, &g), vec![]);
-        let plan = solve(&inst, &opts, &mut |_| {}).unwrap();
-        prop_assert_eq!(check_plan(&inst, &plan), vec![]);
-        prop_assert!(plan.served_weighted >= plan.greedy_served_weighted - 1e-9);
-        prop_assert!(plan.served_weighted <= plan.bound_weighted + 1e-6);
-        prop_assert!((plan.bound_weighted - plan.served_weighted).abs() < 1e-6);
-        let lns = solver_models::plan::solve_with_exact_limit(&inst, &opts, 0, &mut |_| {}).unwrap();
-        prop_assert_eq!(check_plan(&inst, &lns), vec![]);
-        prop_assert!(lns.served_weighted <= plan.served_weighted + 1e-6);
-        prop_assert!(lns.bound_weighted >= plan.served_weighted - 1e-6, "pooled bound {} below optimum {}", lns.bound_weighted, plan.served_weighted);
-        prop_assert!(lns.served_weighted >= lns.greedy_served_weighted - 1e-9);
+        let plan = both_paths_agree(&inst)?;
         // Pool reasons only where a pool exists, and every pool row is within its capacity
         // whenever the bookings leave room.
         for u in &plan.pool_utilization {
@@ -127,18 +133,7 @@ proptest! {
                 completed: r % 5 == 0,
             });
         }
-        let opts = PlanOptions { time_limit_s: 20.0, mip_rel_gap: 0.0, today: inst.from, ..PlanOptions::default() };
-        let g = solver_models::plan::greedy(&inst).unwrap();
-        prop_assert_eq!(check_plan(&inst, &g), vec![]);
-        let plan = solve(&inst, &opts, &mut |_| {}).unwrap();
-        prop_assert_eq!(check_plan(&inst, &plan), vec![]);
-        prop_assert!(plan.served_weighted >= plan.greedy_served_weighted - 1e-9);
-        prop_assert!((plan.bound_weighted - plan.served_weighted).abs() < 1e-6);
-        let lns = solver_models::plan::solve_with_exact_limit(&inst, &opts, 0, &mut |_| {}).unwrap();
-        prop_assert_eq!(check_plan(&inst, &lns), vec![]);
-        prop_assert!(lns.served_weighted <= plan.served_weighted + 1e-6);
-        prop_assert!(lns.bound_weighted >= plan.served_weighted - 1e-6, "bound {} below optimum {}", lns.bound_weighted, plan.served_weighted);
-        prop_assert!(lns.served_weighted >= lns.greedy_served_weighted - 1e-9);
+        both_paths_agree(&inst)?;
     }
 }
 
