@@ -1,15 +1,9 @@
 //! Hand-made instances where the greedy baseline is provably wrong, with their known optimum.
 
+mod common;
+use common::*;
 use solver_models::check::check_plan;
 use solver_models::plan::{greedy, solve, PlanOptions, SolverStatus};
-use solver_models::Instance;
-
-#[track_caller]
-fn load(name: &str) -> Instance {
-    let path = format!("{}/instances/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).expect("instance file");
-    serde_json::from_str(&text).expect("valid instance")
-}
 
 #[track_caller]
 fn assert_optimum(name: &str, optimum: f64, greedy_value: f64) {

@@ -2,27 +2,14 @@
 //! optimum a pool changes, solved exactly and certified by the independent checker; the checker
 //! catching overuse; invalid pools; reasons and advice.
 
+mod common;
+use common::*;
 use solver_models::check::check_plan;
 use solver_models::plan::{
     greedy, solve, solve_with_exact_limit, Plan, PlanOptions, ShortfallReason, SolverStatus,
     Suggestion,
 };
 use solver_models::{Instance, Month, Pool, PoolException, ResourceNeed};
-
-#[track_caller]
-fn load(name: &str) -> Instance {
-    let path = format!("{}/instances/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).expect("instance file");
-    serde_json::from_str(&text).expect("valid instance")
-}
-
-fn d(s: &str) -> chrono::NaiveDate {
-    s.parse().unwrap()
-}
-
-fn month(s: &str) -> Month {
-    Month::of(d(&format!("{s}-01")))
-}
 
 /// Exact solve (gap 0), with "today" far enough back for every lead time.
 fn exact(inst: &Instance) -> Plan {

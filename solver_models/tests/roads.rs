@@ -3,6 +3,8 @@
 //! road's steps booked, completed, or competing for pools; the checker catching a batch before
 //! its road.
 
+mod common;
+use common::*;
 use solver_models::check::check_plan;
 use solver_models::plan::{
     solve, solve_with_exact_limit, Plan, PlanOptions, ShortfallReason, SolverStatus, Suggestion,
@@ -11,21 +13,6 @@ use solver_models::{
     Booking, BookingKind, BookingStatus, Instance, Month, Pool, PoolException, PoolKind,
     ResourceNeed,
 };
-
-#[track_caller]
-fn load(name: &str) -> Instance {
-    let path = format!("{}/instances/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).expect("instance file");
-    serde_json::from_str(&text).expect("valid instance")
-}
-
-fn d(s: &str) -> chrono::NaiveDate {
-    s.parse().unwrap()
-}
-
-fn month(s: &str) -> Month {
-    Month::of(d(&format!("{s}-01")))
-}
 
 fn opts() -> PlanOptions {
     PlanOptions {

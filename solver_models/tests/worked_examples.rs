@@ -1,13 +1,8 @@
 use solver_models::check::check_plan;
+mod common;
+use common::*;
 use solver_models::plan::{solve, PlanOptions, ShortfallReason, SolverStatus};
-use solver_models::{Instance, Phase};
-
-#[track_caller]
-fn load(name: &str) -> Instance {
-    let path = format!("{}/instances/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).expect("instance file");
-    serde_json::from_str(&text).expect("valid instance")
-}
+use solver_models::Phase;
 
 fn opts() -> PlanOptions {
     PlanOptions {
@@ -74,14 +69,7 @@ fn engineering_runs_occupy_lines_without_serving_demand() {
 fn a_short_program_sees_who_took_the_capacity() {
     // Two commercial batches fill February; the preclinical batch of January (from the 20th,
     // 20 line-days) would run into February: the plan names COM as what occupies it.
-    let inst: Instance = serde_json::from_str(
-        &std::fs::read_to_string(format!(
-            "{}/instances/commercial-displaces-preclinical.json",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let inst = load("commercial-displaces-preclinical");
     let opts = PlanOptions {
         mip_rel_gap: 0.0,
         today: inst.from,
