@@ -1,6 +1,8 @@
 //! The Lagrangian bound: its interval-packing subproblem against brute force, and the bound
 //! against exact optima and the other bounds (real HiGHS, no mocks).
 
+mod common;
+use common::*;
 use proptest::prelude::*;
 use solver_models::generate::{generate, GenSpec};
 use solver_models::lagrange::{bound, pack_intervals, Interval};
@@ -88,49 +90,6 @@ proptest! {
             .map(|(iv, c)| iv.value * f64::from(*c))
             .sum();
         prop_assert!((value - packing.value).abs() < 1e-9);
-    }
-}
-
-fn tiny(seed: u64, suites: usize, programs: usize, months: u32, tightness: f64) -> GenSpec {
-    GenSpec {
-        suites,
-        lines_per_suite: 1.5,
-        programs,
-        months,
-        tightness,
-        bookings: 2,
-        ..GenSpec::small(seed)
-    }
-}
-
-/// Gives some programs a road to first batch at one suite's site (as `random_instances.rs`).
-fn add_roads(inst: &mut solver_models::Instance, seed: u64) {
-    let tag = inst.pools.first().map(|p| p.tag.clone());
-    let n = inst.suites.len();
-    for (i, p) in inst.programs.iter_mut().enumerate() {
-        let r = seed.wrapping_add(i as u64 * 7919);
-        if r % 3 == 2 {
-            continue;
-        }
-        let Some(site) = inst.suites[(r as usize) % n].site.clone() else {
-            continue;
-        };
-        let days = (r % 21) as u32;
-        p.tech_transfers.push(solver_models::TechTransfer {
-            site,
-            days,
-            engineering_runs: ((r / 21) % 3) as u32,
-            required_capabilities: None,
-            resource_profile: tag
-                .iter()
-                .map(|t| solver_models::ResourceNeed {
-                    tag: t.clone(),
-                    amount: 1,
-                    days: (0..days.min(3)).collect(),
-                })
-                .collect(),
-            completed: r % 5 == 0,
-        });
     }
 }
 

@@ -6,8 +6,7 @@ mod common;
 use common::*;
 use solver_models::check::check_plan;
 use solver_models::plan::{
-    greedy, solve, solve_with_exact_limit, Plan, PlanOptions, ShortfallReason, SolverStatus,
-    Suggestion,
+    greedy, solve, solve_with_exact_limit, Plan, PlanOptions, ShortfallReason, Suggestion,
 };
 use solver_models::{Instance, Month, Pool, PoolException, ResourceNeed};
 
@@ -20,18 +19,6 @@ fn exact(inst: &Instance) -> Plan {
         ..PlanOptions::default()
     };
     solve(inst, &opts, &mut |_| {}).expect("valid instance")
-}
-
-#[track_caller]
-fn assert_exact_optimum(inst: &Instance, plan: &Plan, optimum: f64) {
-    assert_eq!(plan.served_weighted, optimum, "optimum");
-    assert!(
-        (plan.bound_weighted - optimum).abs() < 1e-6,
-        "bound {}",
-        plan.bound_weighted
-    );
-    assert_eq!(plan.status, SolverStatus::Optimal);
-    assert_eq!(check_plan(inst, plan), vec![]);
 }
 
 /// The one shortfall row of the plan, as (program, month, shortfall, reason).

@@ -1,24 +1,14 @@
 //! Properties on random small instances: the plan passes the independent checker, is never
 //! below greedy nor above its bound, and on tiny instances equals the exact MILP optimum.
 
+mod common;
+use common::*;
 use proptest::prelude::*;
 use solver_models::check::check_plan;
 use solver_models::generate::{generate, GenSpec};
 use solver_models::model::Prepared;
 use solver_models::plan::{solve, Plan, PlanOptions};
 use solver_models::Instance;
-
-fn tiny(seed: u64, suites: usize, programs: usize, months: u32, tightness: f64) -> GenSpec {
-    GenSpec {
-        suites,
-        lines_per_suite: 1.5,
-        programs,
-        months,
-        tightness,
-        bookings: 2,
-        ..GenSpec::small(seed)
-    }
-}
 
 /// Both planning paths on a tiny instance: greedy and the plan pass the checker, the plan is at
 /// least greedy and equals its bound (tiny instances are solved exactly), and the large path (LNS
@@ -112,27 +102,7 @@ proptest! {
         pools in proptest::bool::ANY,
     ) {
         let mut inst = generate(&GenSpec { pools, sites, ..tiny(seed, suites, programs, months, tightness) });
-        let tag = inst.pools.first().map(|p| p.tag.clone());
-        let n = inst.suites.len();
-        for (i, p) in inst.programs.iter_mut().enumerate() {
-            let r = seed.wrapping_add(i as u64 * 7919);
-            if r % 3 == 2 {
-                continue;
-            }
-            let Some(site) = inst.suites[(r as usize) % n].site.clone() else { continue };
-            let days = (r % 21) as u32;
-            p.tech_transfers.push(solver_models::TechTransfer {
-                site,
-                days,
-                engineering_runs: ((r / 21) % 3) as u32,
-                required_capabilities: None,
-                resource_profile: tag
-                    .iter()
-                    .map(|t| solver_models::ResourceNeed { tag: t.clone(), amount: 1, days: (0..days.min(3)).collect() })
-                    .collect(),
-                completed: r % 5 == 0,
-            });
-        }
+        add_roads(&mut inst, seed);
         both_paths_agree(&inst)?;
     }
 }

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use solver_models::check::check_plan;
 use solver_models::plan::{
-    solve, solve_with_exact_limit, Plan, PlanOptions, ShortfallReason, SolverStatus, Suggestion,
+    solve, solve_with_exact_limit, Plan, PlanOptions, ShortfallReason, Suggestion,
 };
 use solver_models::{
     Booking, BookingKind, BookingStatus, Instance, Month, Pool, PoolException, PoolKind,
@@ -25,18 +25,6 @@ fn opts() -> PlanOptions {
 
 fn exact(inst: &Instance) -> Plan {
     solve(inst, &opts(), &mut |_| {}).expect("valid instance")
-}
-
-#[track_caller]
-fn assert_exact_optimum(inst: &Instance, plan: &Plan, optimum: f64) {
-    assert_eq!(plan.served_weighted, optimum, "optimum");
-    assert!(
-        (plan.bound_weighted - optimum).abs() < 1e-6,
-        "bound {}",
-        plan.bound_weighted
-    );
-    assert_eq!(plan.status, SolverStatus::Optimal);
-    assert_eq!(check_plan(inst, plan), vec![]);
 }
 
 /// The plan's road steps as (kind, start, end).
