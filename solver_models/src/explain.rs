@@ -103,7 +103,10 @@ impl<'a> Explainer<'a> {
             let Some(si) = suite_of(&b.suite) else {
                 continue;
             };
-            let Some(&line) = p.suite_lines[si].get(b.line as usize - 1) else {
+            let line = (b.line as usize)
+                .checked_sub(1)
+                .and_then(|i| p.suite_lines[si].get(i));
+            let Some(&line) = line else {
                 continue;
             };
             let program = b.program.as_deref().and_then(program_of);

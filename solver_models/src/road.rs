@@ -106,13 +106,13 @@ pub(crate) fn schedule(
     let mut order: Vec<usize> = (0..inst.programs.len())
         .filter(|pi| variants[*pi].is_some())
         .collect();
+    let key = |pi: usize| {
+        let q = &inst.programs[pi];
+        q.id.as_deref().unwrap_or(&q.name)
+    };
     order.sort_by(|a, b| {
         let (pa, pb) = (&inst.programs[*a], &inst.programs[*b]);
-        pb.priority.cmp(&pa.priority).then(
-            p.progs[variants[*a].unwrap_or_default()[0]]
-                .key
-                .cmp(&p.progs[variants[*b].unwrap_or_default()[0]].key),
-        )
+        pb.priority.cmp(&pa.priority).then(key(*a).cmp(key(*b)))
     });
     let n_suites = inst.suites.len();
     for pi in order {
@@ -218,15 +218,11 @@ fn schedule_road(
             let phase = inst.programs[pi].phase_in(p.months[p.month_of_day(start)]);
             let v = variant[phase_index(phase)];
             let info = &p.progs[v];
-            let mut lines: Vec<usize> = info
-                .lines
+            // `info.lines` is in greedy's order (suite name, line number) already.
+            info.lines
                 .iter()
                 .copied()
                 .filter(|l| at_site.contains(&p.lines[*l].suite))
-                .collect();
-            lines.sort_by_key(|l| info.lines.iter().position(|x| x == l));
-            lines
-                .into_iter()
                 .find(|l| p.step_fits(*l, start, info.len, p.batch_uses(v, *l)))
                 .map(|l| (l, start, v))
         })?;
