@@ -87,29 +87,9 @@ impl<'a> Explainer<'a> {
             keys: Vec::new(),
             cache: HashMap::new(),
         };
-        let suite_of = |reference: &str| {
-            inst.suites
-                .iter()
-                .position(|s| s.id.as_deref() == Some(reference))
-                .or_else(|| inst.suites.iter().position(|s| s.name == reference))
-        };
-        let program_of = |reference: &str| {
-            inst.programs
-                .iter()
-                .position(|q| q.id.as_deref() == Some(reference))
-                .or_else(|| inst.programs.iter().position(|q| q.name == reference))
-        };
-        for b in &inst.bookings {
-            let Some(si) = suite_of(&b.suite) else {
-                continue;
-            };
-            let line = (b.line as usize)
-                .checked_sub(1)
-                .and_then(|i| p.suite_lines[si].get(i));
-            let Some(&line) = line else {
-                continue;
-            };
-            let program = b.program.as_deref().and_then(program_of);
+        // Bookings as preparation resolved them (their suite, line and program are valid).
+        for (b, &(si, program)) in inst.bookings.iter().zip(&p.booking_at) {
+            let line = p.suite_lines[si][b.line as usize - 1];
             let phase = program.map(|pi| inst.programs[pi].phase_in(Month::of(b.start)));
             let weight = match phase {
                 Some(ph) if b.kind.serves_demand() => inst.weights.of(ph),
@@ -222,10 +202,7 @@ impl<'a> Explainer<'a> {
             .map(|(k, (line_days, items))| {
                 let key = &self.keys[k];
                 Occupant {
-                    program: key.program.map(|pi| {
-                        let q = &p.inst.programs[pi];
-                        q.id.clone().unwrap_or_else(|| q.name.clone())
-                    }),
+                    program: key.program.map(|pi| p.program_key(pi)),
                     phase: key.phase,
                     weight: key.weight,
                     status: key.status,

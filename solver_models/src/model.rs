@@ -173,6 +173,9 @@ pub struct Prepared<'a> {
     /// the suite (needs no pool serves are unconstrained and left out). Empty when there are no
     /// pools.
     pub pool_uses: Vec<Vec<Vec<PoolUse>>>,
+    /// Per booking, in instance order: its suite and, when it names one, its program (indices
+    /// into the instance's lists).
+    pub booking_at: Vec<(usize, Option<usize>)>,
     /// Road-to-first-batch steps (tech transfers, engineering runs) the planner scheduled
     /// before any batch; they stand in `free` and the pools' `left` like bookings.
     pub road_steps: Vec<RoadStep>,
@@ -490,9 +493,10 @@ impl<'a> Prepared<'a> {
             unit_of,
             pools,
             pool_uses,
+            booking_at,
             road_steps: Vec::new(),
         };
-        road::schedule(&mut prepared, &booking_at, &variants);
+        road::schedule(&mut prepared, &variants);
         Ok(prepared)
     }
 
@@ -560,6 +564,17 @@ impl<'a> Prepared<'a> {
             }
         }
         self.road_steps.push(step);
+    }
+
+    /// A program's key (id if given, else name), as plans name it.
+    pub fn program_key(&self, program: usize) -> String {
+        let q = &self.inst.programs[program];
+        key_of(&q.id, &q.name)
+    }
+
+    /// Does some program wait for a road to first batch at some suite?
+    pub fn has_roads(&self) -> bool {
+        self.progs.iter().any(|i| !i.ready.is_empty())
     }
 
     /// Does the instance have pools at all (else every pool check is skipped)?

@@ -347,11 +347,13 @@ pub fn solve_with_exact_limit(
                 threads: Some(1),
                 solver: Some("simplex"),
             };
+            // The Lagrangian steps towards the best plan known: the search's start.
+            let start = best.clone();
             let (out, lp) = std::thread::scope(|scope| {
                 let pref = &p;
                 let shared_ref = &shared;
                 let rough_ref = &rough;
-                let greedy_ref = &greedy;
+                let start_ref = &start;
                 let handle = scope.spawn(move || {
                     // Per component, the tightest of the Lagrangian bound, the pooled LP (when it
                     // finishes) and the rough-cut; the bound improves as each one finishes.
@@ -371,7 +373,7 @@ pub fn solve_with_exact_limit(
                     let lag = lagrange::bound(
                         pref,
                         (lim.time_limit_s * LAGRANGE_SHARE).min(LAGRANGE_MAX_S),
-                        greedy_ref,
+                        start_ref,
                         &rough_ref.shadow,
                         1,
                     );
@@ -510,7 +512,7 @@ pub(crate) fn describe(
     let steps = p.road_steps.iter().map(|st| {
         let line = &p.lines[st.line];
         let s = Suggestion {
-            program: key_of_program(p, st.program),
+            program: p.program_key(st.program),
             suite: p.suite_keys[line.suite].clone(),
             line: line.number,
             start: p.date(st.start),
@@ -544,8 +546,7 @@ pub(crate) fn describe(
     }
     let mut shortfalls = Vec::new();
     // The final plan's occupancy, lines and pools, for the pool and road reasons.
-    let roads = !p.road_steps.is_empty() || p.progs.iter().any(|i| !i.ready.is_empty());
-    let occ = (p.has_pools() || roads).then(|| Occupancy::of_plan(p, batches));
+    let occ = (p.has_pools() || p.has_roads()).then(|| Occupancy::of_plan(p, batches));
     let (mut served_batches, mut demand_batches) = (0u32, 0u32);
     let mut explainer = None;
     for (u, unit) in p.units.iter().enumerate() {
@@ -702,12 +703,6 @@ pub(crate) fn describe(
         pool_binding,
         pool_expansion: Vec::new(),
     }
-}
-
-/// A program's key (id if given, else name), as suggestions name it.
-fn key_of_program(p: &Prepared, program: usize) -> String {
-    let prog = &p.inst.programs[program];
-    prog.id.clone().unwrap_or_else(|| prog.name.clone())
 }
 
 /// The greedy baseline as a plan (no MILP), e.g. for comparisons and as the fallback.

@@ -95,24 +95,18 @@ pub struct RoadStep {
 /// Schedules every open road of the instance (see the module's rules) into `p`'s calendars: the
 /// steps take their lines and pools, `p.road_steps` lists them and each program entry's `ready`
 /// gets, per suite of a road's site, the first day a batch serving demand may start there.
-/// `booking_at` is each booking's (suite, program); `variants[program][phase]` is the entry
-/// of the program's process in that phase (filled for programs with roads).
-pub(crate) fn schedule(
-    p: &mut Prepared,
-    booking_at: &[(usize, Option<usize>)],
-    variants: &[Option<[usize; 5]>],
-) {
+/// `variants[program][phase]` is the entry of the program's process in that phase (filled for
+/// programs with roads).
+pub(crate) fn schedule(p: &mut Prepared, variants: &[Option<[usize; 5]>]) {
     let inst = p.inst;
     let mut order: Vec<usize> = (0..inst.programs.len())
         .filter(|pi| variants[*pi].is_some())
         .collect();
-    let key = |pi: usize| {
-        let q = &inst.programs[pi];
-        q.id.as_deref().unwrap_or(&q.name)
-    };
     order.sort_by(|a, b| {
         let (pa, pb) = (&inst.programs[*a], &inst.programs[*b]);
-        pb.priority.cmp(&pa.priority).then(key(*a).cmp(key(*b)))
+        pb.priority
+            .cmp(&pa.priority)
+            .then(p.program_key(*a).cmp(&p.program_key(*b)))
     });
     let n_suites = inst.suites.len();
     for pi in order {
@@ -130,7 +124,7 @@ pub(crate) fn schedule(
                 road,
                 inst.bookings
                     .iter()
-                    .zip(booking_at)
+                    .zip(&p.booking_at)
                     .filter(|(_, (s, prog))| *prog == Some(pi) && at_site.contains(s))
                     .map(|(b, _)| (b.kind, b.end)),
             );

@@ -111,8 +111,9 @@ impl PlanProgress {
             (Some(b), Some(old)) => Some(b.min(old)),
             (b, old) => b.or(old),
         };
+        // The gap to six decimals (a ten-thousandth of a percent).
         self.gap = match (self.incumbent, self.bound) {
-            (Some(i), Some(b)) => Some(round(((b - i) / b.max(1.0)).max(0.0) * 1e3) / 1e3),
+            (Some(i), Some(b)) => Some((((b - i) / b.max(1.0)).max(0.0) * 1e6).round() / 1e6),
             _ => None,
         };
         if (self.incumbent, self.bound) != (old_i, old_b) {

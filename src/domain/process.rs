@@ -106,6 +106,24 @@ pub fn check_tech_transfers(list: &mut [TechTransfer], field: &str, e: &mut Vali
     }
 }
 
+/// [`Program::booking_profile`] from a program's parts (for reads that have the profile and the
+/// tech transfers but not the whole program): the one home of the rule in the service.
+pub fn booking_profile<'a>(
+    kind: super::BookingKind,
+    resource_profile: &'a [ResourceNeed],
+    tech_transfers: &'a [TechTransfer],
+    site_id: Uuid,
+) -> &'a [ResourceNeed] {
+    match kind {
+        super::BookingKind::TechTransfer => tech_transfers
+            .iter()
+            .find(|t| t.site_id == site_id)
+            .map_or(&[], |t| t.resource_profile.as_slice()),
+        kind if kind.runs_process() => resource_profile,
+        _ => &[],
+    }
+}
+
 /// The planner's form of a program's tech transfers (sites by id, as suites give theirs).
 pub fn tech_transfers_model(list: &[TechTransfer]) -> Vec<solver_models::TechTransfer> {
     list.iter()
@@ -144,15 +162,7 @@ impl Program {
     /// profile (as `self` stands: [`in_phase`](Self::in_phase) applies a phase's), the others
     /// nothing (`solver_models::Program::booking_profile`'s rule).
     pub fn booking_profile(&self, kind: super::BookingKind, site_id: Uuid) -> &[ResourceNeed] {
-        match kind {
-            super::BookingKind::TechTransfer => self
-                .tech_transfers
-                .iter()
-                .find(|t| t.site_id == site_id)
-                .map_or(&[], |t| t.resource_profile.as_slice()),
-            kind if kind.runs_process() => &self.resource_profile,
-            _ => &[],
-        }
+        booking_profile(kind, &self.resource_profile, &self.tech_transfers, site_id)
     }
 
     /// The program as its tech transfer at `site_id` needs a suite: the transfer's capabilities

@@ -514,23 +514,11 @@ impl TryFrom<PoolUserRow> for PoolUser {
     type Error = StoreError;
     fn try_from(r: PoolUserRow) -> Result<PoolUser, StoreError> {
         let kind = kind_of("bookings.kind", &r.kind)?;
-        // Only a kind that runs the process takes its program's profile; a tech transfer takes
-        // its road's (`Program::booking_profile`'s rule).
-        let profile = match kind {
-            BookingKind::TechTransfer => r
-                .tech_transfers
-                .0
-                .into_iter()
-                .find(|t| t.site_id == r.site_id)
-                .map(|t| t.resource_profile)
-                .unwrap_or_default(),
-            kind if kind.runs_process() => r.resource_profile.0,
-            _ => Vec::new(),
-        };
+        let profile = booking_profile(kind, &r.resource_profile, &r.tech_transfers, r.site_id);
         Ok(PoolUser {
             booking_id: r.id,
             start: r.starts_on,
-            profile,
+            profile: profile.to_vec(),
         })
     }
 }

@@ -361,7 +361,7 @@ impl Backend {
         let mut tx = self.locking_tx().await?;
         // A site has a handful of pools (a crew per skill, a QC lab): all are locked, which keeps
         // this to one statement.
-        let pools = super::pools::site_pools(&mut *tx, suite.site_id, true).await?;
+        let pools = super::pools::lock_site_pools(&mut *tx, suite.site_id).await?;
         let start = write.booking.start;
         let to = process_end(profile, start);
         let users = super::pools::site_pool_users(&mut *tx, suite.site_id, start, to).await?;

@@ -6,20 +6,16 @@
 use super::common::*;
 use chrono::NaiveDate;
 
-/// The site's pools, in id order; `lock`: held until the caller's transaction ends (PostgreSQL
+/// The site's pools, in id order, locked until the caller's transaction ends (PostgreSQL
 /// `FOR UPDATE`, taken in id order so that two bookings cannot deadlock; SQLite's write lock
 /// already holds everything), read as they are once the lock is granted.
-pub(super) async fn site_pools<'e, E>(
-    db: E,
-    site_id: Uuid,
-    lock: bool,
-) -> Result<Vec<Pool>, StoreError>
+pub(super) async fn lock_site_pools<'e, E>(db: E, site_id: Uuid) -> Result<Vec<Pool>, StoreError>
 where
     E: sqlx::Executor<'e, Database = Db>,
 {
     let sql = format!(
         "SELECT {POOL_COLS} FROM pools WHERE site_id = $1 ORDER BY id{}",
-        if lock { DIALECT.for_update } else { "" }
+        DIALECT.for_update
     );
     decode_all(
         sqlx::query_as::<_, PoolRow>(&sql)
