@@ -347,13 +347,14 @@ pub fn solve_with_exact_limit(
                 threads: Some(1),
                 solver: Some("simplex"),
             };
-            // The Lagrangian steps towards the best plan known: the search's start.
-            let start = best.clone();
+            // The Lagrangian steps towards greedy's value: towards the (better) search start it
+            // ended higher within its time (medium 5 s 19 765 against 19 751; large 30 s
+            // 142 429 against 142 124), the Polyak steps being shorter.
             let (out, lp) = std::thread::scope(|scope| {
                 let pref = &p;
                 let shared_ref = &shared;
                 let rough_ref = &rough;
-                let start_ref = &start;
+                let greedy_ref = &greedy;
                 let handle = scope.spawn(move || {
                     // Per component, the tightest of the Lagrangian bound, the pooled LP (when it
                     // finishes) and the rough-cut; the bound improves as each one finishes.
@@ -373,7 +374,7 @@ pub fn solve_with_exact_limit(
                     let lag = lagrange::bound(
                         pref,
                         (lim.time_limit_s * LAGRANGE_SHARE).min(LAGRANGE_MAX_S),
-                        start_ref,
+                        greedy_ref,
                         &rough_ref.shadow,
                         1,
                     );
