@@ -1,16 +1,30 @@
 //! Expansion advice: per class (required capabilities, minimum grade, site), the fewest extra
-//! lines, open from `from_month` to the end of the calendar, that remove the class's `capacity`
-//! shortfalls from `from_month` on.
+//! lines, and the month each one is needed from, that remove the classes' `capacity` shortfalls
+//! from the lead month on, with the existing suites re-planned around them.
 //!
-//! Method (sound, deliberately simple): the plan stays as it is; the class's short batches are
-//! placed earliest-first on k identical virtual lines of the class (grade = the class's minimum
-//! grade, capabilities = its required ones, no closures), for k = 1, 2, … until all fit. Each
-//! reported k is therefore achievable as stated (the placement is a witness); it can overstate
-//! the true minimum only when re-planning the existing suites together with the new lines would
-//! pack better, which a later plan run with the new suite will show. Shortfalls in months before
-//! `from_month` cannot be removed by building and are not counted. With pools, a virtual line
-//! draws on the pools of its class's site (site-less pools only when the class spans sites) as
-//! the final plan leaves them, so the witness respects staff and QC too.
+//! Method, in two steps, each result achievable as stated (a plan is its witness):
+//! 1. **Witness.** The plan stays as it is; each class's short batches are placed earliest-first
+//!    on k identical virtual lines of the class (grade = the class's minimum grade, capabilities =
+//!    its required ones, no closures), k = 1, 2, … until all fit. This overstates the minimum
+//!    when re-timing the existing suites' batches, moving them onto the new lines, or one line
+//!    serving two classes would pack better.
+//! 2. **Joint optimisation** ([`fewest_lines`]): the instance gains, per class, a suite of the
+//!    witness's k lines qualified from the lead month; the time-indexed MILP of
+//!    [`crate::timeidx`] re-plans every unit from the lead month on that may use one of them,
+//!    over all the lines those units may use, with every such unit required to keep at least
+//!    what the plan plus the witness serve it (so every capacity shortfall is removed and nothing
+//!    served is lost), and each new line a binary "open from month m" that its batches need.
+//!    It minimises the lines opened, then their open line-months (so a line is advised from
+//!    the month it is first needed). It starts from the witness and keeps its best solution
+//!    within the time given; on tiny instances it is the exact minimum.
+//!
+//! Rows are per (class of the line, month it is needed from); `serves_batches` counts the
+//! shortfall batches the new lines bring in (a unit's extra batches on a row's lines, the rest
+//! of its increase to the row of its class, else the first row whose lines it can use), so the
+//! rows together serve exactly what the plan was short. Shortfalls in months before the lead
+//! month cannot be removed by building and are not counted. With pools, a new line draws on the
+//! pools of its class's site (site-less pools only when the class spans sites), and roads to
+//! first batch hold on the new suites as on the others.
 //!
 //! Pool advice ([`advise_pools`]): for each pool that blocks shortfalls (reason `staff`, `qc` or
 //! `equipment`, the pool being the first short one of the unit's first free-line slot), the
@@ -26,11 +40,15 @@
 //! qualified like a line.
 
 use crate::greedy::unit_order;
-use crate::model::{uses_at, Batch, Blocker, Occupancy, PoolUse, Prepared};
+use crate::milp::{solve_mip_from, Limits};
+use crate::model::{uses_at, Batch, Blocker, Occupancy, PoolUse, Prepared, ProgInfo};
 use crate::plan::{Expansion, PlanOptions, PoolExpansion, Shortfall, ShortfallReason};
-use crate::types::{Grade, PoolKind};
+use crate::timeidx::{Columns, Window};
+use crate::types::{Grade, Instance, PoolKind, Suite};
 use crate::Month;
-use std::collections::BTreeMap;
+use good_lp::{highs, variable, Expression, ProblemVariables, SolverModel, Variable};
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
 
 /// Months to hire and qualify operators or QC analysts (gowning, process training, aseptic
 /// process simulation): a quarter, against 18–24 months for a new suite.
@@ -58,11 +76,14 @@ fn unit_of(p: &Prepared, sf: &Shortfall) -> Option<usize> {
 
 type ClassKey = (Vec<String>, Grade, Option<String>);
 
+/// Expansion advice for the final plan `batches`, its joint optimisation within `time_limit_s`
+/// seconds (the witness alone when it is 0 or nothing better is found).
 pub fn advise(
     p: &Prepared,
     batches: &[Batch],
     shortfalls: &[Shortfall],
     opts: &PlanOptions,
+    time_limit_s: f64,
 ) -> Vec<Expansion> {
     let Some((from_month, _, from_day)) = first_month(p, opts, opts.expansion_lead_months) else {
         return Vec::new();
@@ -86,25 +107,12 @@ pub fn advise(
             continue;
         };
         let Some(u) = p.unit_of[pi][mi] else { continue };
-        let prog = &p.progs[pi];
-        let mut caps = prog.required_capabilities.clone();
-        caps.sort();
-        caps.dedup();
-        let sites: Vec<Option<String>> = prog
-            .usable_suites
-            .iter()
-            .map(|s| p.inst.suites[*s].site.clone())
-            .collect();
-        let site = match sites.first() {
-            Some(first) if sites.iter().all(|s| s == first) => first.clone(),
-            _ => None,
-        };
         classes
-            .entry((caps, prog.min_grade, site))
+            .entry(class_of(p, &p.progs[pi]))
             .or_default()
             .push((u, sf.shortfall));
     }
-    let mut out = Vec::new();
+    let mut witness: Vec<Witness> = Vec::new();
     for ((caps, grade, site), mut short) in classes {
         let total: u32 = short.iter().map(|x| x.1).sum();
         // Most valuable first, as a planner would fill a new suite.
@@ -126,7 +134,6 @@ pub fn advise(
                 }
             })
             .collect();
-        let mut best = None;
         for k in 1..=total.max(1) {
             let placed = place_on_virtual(
                 p,
@@ -137,28 +144,418 @@ pub fn advise(
                 from_day,
                 site.as_ref(),
             );
-            if placed >= total {
-                best = Some((k, placed));
+            if placed.len() as u32 >= total {
+                witness.push(Witness {
+                    class: (caps, grade, site),
+                    lines: k,
+                    placed,
+                });
                 break;
             }
         }
-        if let Some((k, placed)) = best {
-            out.push(Expansion {
-                capabilities: caps,
-                min_grade: grade,
-                site,
-                from_month,
-                extra_lines: k,
-                serves_batches: placed,
+    }
+    if time_limit_s > 0.0 && !witness.is_empty() {
+        if let Some(rows) = fewest_lines(p, batches, &witness, from_month, time_limit_s) {
+            return rows;
+        }
+    }
+    witness
+        .into_iter()
+        .map(|w| Expansion {
+            capabilities: w.class.0,
+            min_grade: w.class.1,
+            site: w.class.2,
+            from_month,
+            extra_lines: w.lines,
+            serves_batches: w.placed.len() as u32,
+        })
+        .collect()
+}
+
+/// The joint step's largest model (binaries of batches): about what HiGHS searches well in a
+/// few seconds; beyond it the witness stands.
+const JOINT_MAX_COLUMNS: usize = 40_000;
+
+/// A class's witness: `lines` virtual lines carry its short batches as `placed`.
+struct Witness {
+    class: ClassKey,
+    lines: u32,
+    /// (unit, virtual line, start day).
+    placed: Vec<(usize, usize, usize)>,
+}
+
+/// The joint step of [`advise`]: the fewest lines (then line-months) of the witnesses' classes
+/// that, with the existing suites re-planned, serve every unit from `from_month` on at least
+/// what the plan and the witnesses serve it. `None` when the augmented instance cannot be
+/// prepared or the plan does not carry over onto it (the witness then stands).
+fn fewest_lines(
+    p: &Prepared,
+    batches: &[Batch],
+    witness: &[Witness],
+    from_month: Month,
+    time_limit_s: f64,
+) -> Option<Vec<Expansion>> {
+    let t0 = Instant::now();
+    // The instance with one new suite per class, named so as not to clash.
+    let mut inst: Instance = p.inst.clone();
+    let mut new_suites: Vec<String> = Vec::new();
+    for (i, w) in witness.iter().enumerate() {
+        let mut name = format!("expansion {}", i + 1);
+        while inst.suites.iter().any(|s| s.name == name) {
+            name.push('\'');
+        }
+        inst.suites.push(Suite {
+            id: None,
+            name: name.clone(),
+            site: w.class.2.clone(),
+            grade: w.class.1,
+            capabilities: w.class.0.clone(),
+            lines: w.lines,
+            available_from: from_month.first_day(),
+            available_to: None,
+            closures: Vec::new(),
+        });
+        // Programs of the class restricted to some suites may use the new one (as the witness
+        // did).
+        for prog in p.progs.iter().filter(|q| class_of(p, q) == w.class) {
+            let program = &mut inst.programs[prog.program];
+            if let Some(list) = &mut program.allowed_suites {
+                list.push(name.clone());
+            }
+            for pp in &mut program.phase_processes {
+                if let Some(list) = &mut pp.allowed_suites {
+                    list.push(name.clone());
+                }
+            }
+        }
+        new_suites.push(name);
+    }
+    let q = Prepared::new(&inst).ok()?;
+    // The plan and the witnesses on the augmented instance; every batch must carry over.
+    let line_of: HashMap<(&str, u32), usize> = q
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(l, li)| ((q.suite_keys[li.suite].as_str(), li.number), l))
+        .collect();
+    let unit_in_q = |u: usize| -> Option<usize> {
+        let unit = &p.units[u];
+        let pi = q
+            .progs
+            .iter()
+            .position(|x| x.key == p.progs[unit.prog].key)?;
+        let mi = q.months.iter().position(|m| *m == p.months[unit.month])?;
+        q.unit_of[pi][mi]
+    };
+    let mut start: Vec<Batch> = Vec::new();
+    for b in batches {
+        let li = &p.lines[b.line];
+        start.push(Batch {
+            unit: unit_in_q(b.unit)?,
+            line: *line_of.get(&(p.suite_keys[li.suite].as_str(), li.number))?,
+            start: b.start,
+        });
+    }
+    for (w, name) in witness.iter().zip(&new_suites) {
+        for (u, j, s) in &w.placed {
+            start.push(Batch {
+                unit: unit_in_q(*u)?,
+                line: *line_of.get(&(name.as_str(), *j as u32 + 1))?,
+                start: *s,
             });
         }
     }
-    out
+    let mut occ = Occupancy::new(&q);
+    for b in &start {
+        if !occ.fits_batch(&q, q.units[b.unit].prog, b.line, b.start) {
+            return None;
+        }
+        occ.place(&q, b);
+    }
+    let new_lines: Vec<usize> = (0..q.lines.len())
+        .filter(|l| new_suites.contains(&q.suite_keys[q.lines[*l].suite]))
+        .collect();
+    let from_idx = q.months.iter().position(|m| *m == from_month)?;
+    // The window: the units that may use a new line, in the months of the witnesses' batches
+    // and the months beside them (else those months alone, when that is too large a model), on
+    // every line such a unit may use.
+    let short_months: Vec<usize> = witness
+        .iter()
+        .flat_map(|w| w.placed.iter().map(|(u, _, _)| p.units[*u].month))
+        .filter_map(|m| q.months.iter().position(|x| *x == p.months[m]))
+        .collect();
+    let mut cs = None;
+    let mut w = Window {
+        units: Vec::new(),
+        lines: Vec::new(),
+    };
+    for reach in [1usize, 0] {
+        w = Window {
+            units: vec![false; q.units.len()],
+            lines: vec![false; q.lines.len()],
+        };
+        for (u, unit) in q.units.iter().enumerate() {
+            let prog = &q.progs[unit.prog];
+            let near = short_months
+                .iter()
+                .any(|m| unit.month + reach >= *m && unit.month <= m + reach);
+            if unit.month >= from_idx && near && prog.lines.iter().any(|l| new_lines.contains(l)) {
+                w.units[u] = true;
+                for l in &prog.lines {
+                    w.lines[*l] = true;
+                }
+            }
+        }
+        let c = Columns::of(&q, &start, &w);
+        if c.cols.len() <= JOINT_MAX_COLUMNS {
+            cs = Some(c);
+            break;
+        }
+    }
+    let cs = cs?;
+    let mut need = vec![0u32; q.units.len()];
+    for b in start.iter().filter(|b| w.units[b.unit] && w.lines[b.line]) {
+        need[b.unit] += 1;
+    }
+    // Variables: the columns, then per new line and month m ≥ the lead month "open from m".
+    let n_cols = cs.cols.len();
+    let months_left = q.months.len() - from_idx;
+    let open_index = |k: usize, m: usize| n_cols + k * months_left + (m - from_idx);
+    let n_vars = n_cols + new_lines.len() * months_left;
+    // Lines first, then line-months: a line costs more than all line-months together.
+    let line_cost = (new_lines.len() * months_left + 1) as f64;
+    let mut cost = vec![0.0; n_vars];
+    for k in 0..new_lines.len() {
+        for m in from_idx..q.months.len() {
+            cost[open_index(k, m)] = line_cost + (q.months.len() - m) as f64;
+        }
+    }
+    let new_k: HashMap<usize, usize> = new_lines.iter().enumerate().map(|(k, l)| (*l, k)).collect();
+    let make = || {
+        let mut vars = ProblemVariables::new();
+        let xs: Vec<Variable> = (0..n_vars).map(|_| vars.add(variable().binary())).collect();
+        let objective: Expression = xs.iter().zip(&cost).map(|(x, c)| -*c * *x).sum();
+        let mut problem: good_lp::solvers::highs::HighsProblem =
+            vars.maximise(objective).using(highs);
+        for (u, ix) in &cs.by_unit {
+            let sum: Expression = ix.iter().map(|i| xs[*i]).sum();
+            problem.add_constraint(sum.clone().leq(f64::from(cs.cap(&q, *u))));
+            if need[*u] > 0 {
+                problem.add_constraint(sum.geq(f64::from(need[*u])));
+            }
+        }
+        for (l, rows) in &cs.cliques {
+            let open = new_k.get(l);
+            for covering in rows {
+                let sum: Expression = covering.iter().map(|i| xs[*i]).sum();
+                match open {
+                    // A new line carries batches only once open.
+                    Some(k) => {
+                        let opened: Expression = (from_idx..q.months.len())
+                            .map(|m| xs[open_index(*k, m)])
+                            .sum();
+                        problem.add_constraint((sum - opened).leq(0.0));
+                    }
+                    None if covering.len() >= 2 => {
+                        problem.add_constraint(sum.leq(1.0));
+                    }
+                    None => {}
+                }
+            }
+        }
+        for (ix, ub) in &cs.pool_rows {
+            let sum: Expression = ix.iter().map(|(i, a)| *a * xs[*i]).sum();
+            problem.add_constraint(sum.leq(*ub));
+        }
+        // ... and opened by the month of its start.
+        for (c, b) in cs.cols.iter().enumerate() {
+            if let Some(k) = new_k.get(&b.line) {
+                let m = q.month_of_day(b.start).max(from_idx);
+                let opened: Expression = (from_idx..=m).map(|m| xs[open_index(*k, m)]).sum();
+                problem.add_constraint((xs[c] - opened).leq(0.0));
+            }
+        }
+        for k in 0..new_lines.len() {
+            let once: Expression = (from_idx..q.months.len())
+                .map(|m| xs[open_index(k, m)])
+                .sum();
+            problem.add_constraint(once.leq(1.0));
+            // Lines of a suite are identical: the lower-numbered one opens first.
+            if k + 1 < new_lines.len()
+                && q.lines[new_lines[k]].suite == q.lines[new_lines[k + 1]].suite
+            {
+                for m in from_idx..q.months.len() {
+                    let a: Expression = (from_idx..=m).map(|m| xs[open_index(k, m)]).sum();
+                    let b: Expression = (from_idx..=m).map(|m| xs[open_index(k + 1, m)]).sum();
+                    problem.add_constraint((b - a).leq(0.0));
+                }
+            }
+        }
+        problem
+    };
+    // The start: the plan and the witnesses, each witness line open from its first batch.
+    let index: HashMap<Batch, usize> = cs.cols.iter().enumerate().map(|(i, b)| (*b, i)).collect();
+    let mut initial = vec![0.0; n_vars];
+    let mut first_use: Vec<Option<usize>> = vec![None; new_lines.len()];
+    for b in start.iter().filter(|b| w.units[b.unit] && w.lines[b.line]) {
+        initial[*index.get(b)?] = 1.0;
+        if let Some(k) = new_k.get(&b.line) {
+            let m = q.month_of_day(b.start).max(from_idx);
+            first_use[*k] = Some(first_use[*k].map_or(m, |x: usize| x.min(m)));
+        }
+    }
+    for (k, m) in first_use.iter().enumerate() {
+        if let Some(m) = m {
+            initial[open_index(k, *m)] = 1.0;
+        }
+    }
+    let limits = Limits {
+        time_limit_s: (time_limit_s - t0.elapsed().as_secs_f64()).max(0.05),
+        mip_rel_gap: 0.0,
+        threads: None,
+        solver: None,
+    };
+    let coef: Vec<f64> = cost.iter().map(|c| -c).collect();
+    let outcome = solve_mip_from(make, &initial, &coef, limits);
+    let values = outcome.values?;
+    let chosen: Vec<Batch> = cs
+        .cols
+        .iter()
+        .zip(&values)
+        .filter(|(_, x)| **x > 0.5)
+        .map(|(b, _)| *b)
+        .collect();
+    // Soundness: every unit keeps what it needs, and the plan fits (else the witness stands).
+    let mut got = vec![0u32; q.units.len()];
+    for b in &chosen {
+        got[b.unit] += 1;
+    }
+    if (0..q.units.len()).any(|u| w.units[u] && got[u] < need[u]) {
+        return None;
+    }
+    let mut plan: Vec<Batch> = start
+        .iter()
+        .filter(|b| !(w.units[b.unit] && w.lines[b.line]))
+        .copied()
+        .collect();
+    plan.extend(chosen.iter().copied());
+    let mut occ = Occupancy::new(&q);
+    for b in &plan {
+        if !occ.fits_batch(&q, q.units[b.unit].prog, b.line, b.start) {
+            return None;
+        }
+        occ.place(&q, b);
+    }
+    Some(rows_of(
+        p, &q, batches, &plan, witness, &new_lines, &unit_in_q,
+    ))
+}
+/// A program's class: its required capabilities (sorted), minimum grade, and its site when all
+/// its usable suites are at one.
+fn class_of(p: &Prepared, prog: &ProgInfo) -> ClassKey {
+    let mut caps = prog.required_capabilities.clone();
+    caps.sort();
+    caps.dedup();
+    let sites: Vec<Option<String>> = prog
+        .usable_suites
+        .iter()
+        .map(|s| p.inst.suites[*s].site.clone())
+        .collect();
+    let site = match sites.first() {
+        Some(first) if sites.iter().all(|s| s == first) => first.clone(),
+        _ => None,
+    };
+    (caps, prog.min_grade, site)
+}
+
+/// The advice rows of a joint plan on the augmented instance `q`: one per (class, month a new
+/// line is first used), with the shortfall batches it brings in (see the module's rules).
+fn rows_of(
+    p: &Prepared,
+    q: &Prepared,
+    before: &[Batch],
+    plan: &[Batch],
+    witness: &[Witness],
+    new_lines: &[usize],
+    unit_in_q: &dyn Fn(usize) -> Option<usize>,
+) -> Vec<Expansion> {
+    let mut delta = vec![0i64; q.units.len()];
+    for b in plan {
+        delta[b.unit] += 1;
+    }
+    for b in before {
+        if let Some(u) = unit_in_q(b.unit) {
+            delta[u] -= 1;
+        }
+    }
+    let class_index = |l: usize| {
+        let first = q.suite_lines.len() - witness.len();
+        q.lines[l].suite - first
+    };
+    // Per used new line: its class and first month.
+    let mut first: HashMap<usize, usize> = HashMap::new();
+    for b in plan.iter().filter(|b| new_lines.contains(&b.line)) {
+        let m = q.month_of_day(b.start);
+        let e = first.entry(b.line).or_insert(m);
+        *e = (*e).min(m);
+    }
+    let mut rows: BTreeMap<(usize, usize), (u32, u32)> = BTreeMap::new();
+    for (l, m) in &first {
+        rows.entry((class_index(*l), *m)).or_default().0 += 1;
+    }
+    let keys: Vec<(usize, usize)> = rows.keys().copied().collect();
+    let row_of_line = |l: usize| (class_index(l), first[&l]);
+    // The new lines' own batches of units served more than before.
+    for b in plan.iter().filter(|b| new_lines.contains(&b.line)) {
+        if delta[b.unit] > 0 {
+            delta[b.unit] -= 1;
+            if let Some(r) = rows.get_mut(&row_of_line(b.line)) {
+                r.1 += 1;
+            }
+        }
+    }
+    // The rest of each increase (served on existing lines the new ones freed): to the first
+    // row of the unit's class, else the first row whose lines its program may use.
+    for (u, d) in delta.iter().enumerate().filter(|(_, d)| **d > 0) {
+        let prog = &q.progs[q.units[u].prog];
+        let class = p
+            .progs
+            .iter()
+            .find(|x| x.key == prog.key)
+            .map(|x| class_of(p, x));
+        let key = keys
+            .iter()
+            .find(|(c, _)| Some(&witness[*c].class) == class.as_ref())
+            .or_else(|| {
+                keys.iter().find(|k| {
+                    first
+                        .keys()
+                        .any(|l| row_of_line(*l) == **k && prog.lines.contains(l))
+                })
+            })
+            .or(keys.first());
+        if let Some(r) = key.and_then(|k| rows.get_mut(k)) {
+            r.1 += *d as u32;
+        }
+    }
+    rows.into_iter()
+        .map(|((c, m), (lines, serves))| {
+            let class = &witness[c].class;
+            Expansion {
+                capabilities: class.0.clone(),
+                min_grade: class.1,
+                site: class.2.clone(),
+                from_month: q.months[m],
+                extra_lines: lines,
+                serves_batches: serves,
+            }
+        })
+        .collect()
 }
 
 /// Earliest-fit of the short batches on `k` virtual lines of `site` open from `from_day`, each
 /// batch also taking `uses` (per short unit) from what the pools have left, and not before its
-/// program's road to first batch at the site is done.
+/// program's road to first batch at the site is done: the batches placed, as (unit, line, start).
 fn place_on_virtual(
     p: &Prepared,
     short: &[(usize, u32)],
@@ -167,7 +564,7 @@ fn place_on_virtual(
     k: usize,
     from_day: usize,
     site: Option<&String>,
-) -> u32 {
+) -> Vec<(usize, usize, usize)> {
     let mut busy = vec![vec![false; p.ext_days]; k];
     let mut left = pool_left.to_vec();
     let room = |left: &[Vec<u32>], us: &[PoolUse], s: usize| {
@@ -177,7 +574,7 @@ fn place_on_virtual(
                 .is_some_and(|l| *l >= x.amount)
         })
     };
-    let mut placed = 0;
+    let mut placed = Vec::new();
     for (&(u, n), us) in short.iter().zip(uses) {
         let len = p.progs[p.units[u].prog].len;
         for _ in 0..n {
@@ -202,7 +599,7 @@ fn place_on_virtual(
                     for x in us {
                         left[x.pool][s + x.offset] -= x.amount;
                     }
-                    placed += 1;
+                    placed.push((u, l, s));
                 }
                 None => break,
             }

@@ -53,6 +53,11 @@ pub struct LagrangeResult {
     /// Per unit, multipliers whose Lagrangian value is at most `bound` (components may come
     /// from different iterations: they are independent).
     pub lambda: Vec<f64>,
+    /// Day-level shadow prices of suite-months, `(suite, month, value)` where positive: the
+    /// sum over the month's days of the dual of each day's line count (the packing's day
+    /// potentials, `p[t] − p[t + 1]`) at each component's best iteration. One more line open on
+    /// every day of the month raises the bound by at most this much (weighted batches).
+    pub prices: Vec<(usize, usize, f64)>,
     pub iterations: usize,
     pub seconds: f64,
 }
@@ -676,6 +681,8 @@ pub fn bound(
             per_suite[p.progs[p.units[*u].prog].usable_suites[0]] += weight[*u] * remaining[*u];
         }
     }
+    // Per suite, the day duals summed per month, at its component's best iteration.
+    let mut month_price = vec![vec![0.0f64; p.months.len()]; p.suite_lines.len()];
     let mut iterations = 0;
     // With prices, two runs: from them (far ahead within 10 s on the large instance), then,
     // with the time left, from λ = 0 (which converged lower on the medium instance).
@@ -782,6 +789,11 @@ pub fn bound(
                     for (sc, sol) in active.iter().zip(&solved) {
                         if comp_of_suite[sc.suite] == c {
                             per_suite[sc.suite] = sol.bound;
+                            for (m, price) in month_price[sc.suite].iter_mut().enumerate() {
+                                *price = (p.month_start[m]..p.month_start[m + 1])
+                                    .map(|t| sol.potential[t] - sol.potential[t + 1])
+                                    .sum();
+                            }
                         }
                     }
                     for u in &comp.units {
@@ -826,10 +838,22 @@ pub fn bound(
         }
     }
     let proved = proved(&comps);
+    let prices = month_price
+        .iter()
+        .enumerate()
+        .flat_map(|(s, months)| {
+            months
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v > 1e-9)
+                .map(move |(m, v)| (s, m, *v))
+        })
+        .collect();
     LagrangeResult {
         bound: booked + proved,
         per_suite,
         lambda: best_lambda,
+        prices,
         iterations,
         seconds: t0.elapsed().as_secs_f64(),
     }

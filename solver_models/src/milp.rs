@@ -90,3 +90,48 @@ pub fn solve_mip(problem: HighsProblem, initial: Option<&[f64]>, limits: Limits)
         status,
     }
 }
+
+/// [`solve_mip`] from the start `initial`, for a model `make` builds afresh, whose objective is
+/// `Σ coef · x`. HiGHS (via highs 2.4) can hand back the start's columns with an improved
+/// objective when presolve solves the model: the columns must carry the reported objective,
+/// else the model is solved again without the start (and if that fails too, the start's
+/// columns are kept with their own objective, never the unproven one).
+pub fn solve_mip_from(
+    make: impl Fn() -> HighsProblem,
+    initial: &[f64],
+    coef: &[f64],
+    limits: Limits,
+) -> Outcome {
+    let t0 = std::time::Instant::now();
+    let carries = |o: &Outcome| {
+        o.values.as_ref().map(|v| {
+            let carried: f64 = v.iter().zip(coef).map(|(x, c)| x * c).sum();
+            (
+                carried,
+                (carried - o.objective).abs() <= 1e-6 * o.objective.abs().max(1.0),
+            )
+        })
+    };
+    let outcome = solve_mip(make(), Some(initial), limits);
+    match carries(&outcome) {
+        Some((carried, false)) => {
+            let left = limits.time_limit_s - t0.elapsed().as_secs_f64();
+            let again = solve_mip(
+                make(),
+                None,
+                Limits {
+                    time_limit_s: left.max(0.05),
+                    ..limits
+                },
+            );
+            match carries(&again) {
+                Some((_, true)) => again,
+                _ => Outcome {
+                    objective: carried,
+                    ..outcome
+                },
+            }
+        }
+        _ => outcome,
+    }
+}

@@ -176,6 +176,9 @@ pub struct Expansion {
     pub serves_batches: u32,
 }
 
+/// A suite-month whose lines limit the plan: `shadow_price` is what one more line open on every
+/// day of the month would be worth at most (weighted batches), from the day-level model's duals
+/// (the Lagrangian's day potentials, [`crate::lagrange::LagrangeResult::prices`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Binding {
     pub suite: String,
@@ -248,6 +251,14 @@ const EXACT_VARS: usize = 15_000;
 const LAGRANGE_SHARE: f64 = 0.5;
 const LAGRANGE_MAX_S: f64 = 10.0;
 
+/// At most this long for the Lagrangian's shadow prices when the search did not run it.
+const PRICES_MAX_S: f64 = 1.0;
+
+/// The share of a plan's time kept for expansion advice's joint optimisation (the fewest new
+/// lines with the existing suites re-planned, [`expansion`]); the witness stands when it finds
+/// nothing better in that time.
+const EXPANSION_SHARE: f64 = 0.1;
+
 /// Plans `instance`. Errors only for invalid instances; capacity problems show as shortfalls.
 pub fn solve(
     instance: &Instance,
@@ -266,7 +277,18 @@ pub fn solve_with_exact_limit(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Plan, PlanError> {
     let t0 = Instant::now();
+    let full_limit = opts.time_limit_s;
     let p = Prepared::new(instance)?;
+    // With expansion advice, its joint optimisation keeps the last share of the time.
+    let search = PlanOptions {
+        time_limit_s: if opts.expansion {
+            opts.time_limit_s * (1.0 - EXPANSION_SHARE)
+        } else {
+            opts.time_limit_s
+        },
+        ..opts.clone()
+    };
+    let opts = &search;
     let left = |t0: &Instant| (opts.time_limit_s - t0.elapsed().as_secs_f64()).max(0.0);
     let booked = p.booked_weighted();
 
@@ -310,6 +332,8 @@ pub fn solve_with_exact_limit(
     let mut best_value = p.served_weighted(&best);
     let mut timed_out = false;
     let target = opts.mip_rel_gap.max(0.0);
+    // Day-level suite-month shadow prices (the Lagrangian's day duals), when its bound ran.
+    let mut prices: Option<Vec<(usize, usize, f64)>> = None;
 
     if gap_of(best_value, bound) > 1e-9 {
         let limits = |secs: f64| Limits {
@@ -425,6 +449,9 @@ pub fn solve_with_exact_limit(
                 }
             }
             if let Some(lag) = &lp.3 {
+                if lag.iterations > 0 {
+                    prices = Some(lag.prices.clone());
+                }
                 progress(Progress {
                     stage: "bound",
                     message: format!(
@@ -471,6 +498,13 @@ pub fn solve_with_exact_limit(
         bound: Some(bound),
     });
 
+    // The shadow prices of suite-months come from the day-level model: the Lagrangian's day
+    // duals at its best multipliers (on the exact path, or when the search ended at once, a
+    // short run of it now: milliseconds per iteration there).
+    let prices = prices.unwrap_or_else(|| {
+        let secs = left(&t0).clamp(0.05, PRICES_MAX_S);
+        lagrange::bound(&p, secs, &best, &rough.shadow, 1).prices
+    });
     let mut plan = describe(
         &p,
         &best,
@@ -478,11 +512,12 @@ pub fn solve_with_exact_limit(
         gap,
         bound,
         greedy_value,
-        &rough.shadow,
+        &prices,
         &rough.pool_shadow,
     );
     if opts.expansion {
-        plan.expansion = expansion::advise(&p, &best, &plan.shortfalls, opts);
+        let budget = (full_limit - t0.elapsed().as_secs_f64()).max(0.0);
+        plan.expansion = expansion::advise(&p, &best, &plan.shortfalls, opts, budget);
         plan.pool_expansion = expansion::advise_pools(&p, &best, &plan.shortfalls, opts);
     }
     plan.seconds = t0.elapsed().as_secs_f64();

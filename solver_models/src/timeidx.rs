@@ -8,7 +8,7 @@
 //! and day that the window's columns could together overload, a cumulative row
 //! `Σ amount · x ≤ capacity left` keeps them within it.
 
-use crate::milp::{solve_mip, Limits, Outcome};
+use crate::milp::{solve_mip_from, Limits, Outcome};
 use crate::model::{Batch, Occupancy, Prepared};
 use good_lp::{highs, variable, Expression, ProblemVariables, SolverModel, Variable};
 use std::collections::HashMap;
@@ -100,6 +100,116 @@ pub fn lp_bound(p: &Prepared, w: &Window, limits: Limits) -> f64 {
     }
 }
 
+/// The columns of a window's MILP and the rows over them, by column index: what
+/// [`solve_window`] optimises and what expansion advice re-plans with new lines
+/// ([`crate::expansion`]).
+pub(crate) struct Columns {
+    /// Per unit, its batches outside the window.
+    pub fixed_count: Vec<u32>,
+    /// One column per feasible (unit, line, start) inside the window.
+    pub cols: Vec<Batch>,
+    /// Per unit with columns: their indices.
+    pub by_unit: Vec<(usize, Vec<usize>)>,
+    /// Per line with columns: its clique rows (the columns covering one day, at each day where
+    /// some batch ends; such a row dominates those of the days before it).
+    pub cliques: Vec<(usize, Vec<Vec<usize>>)>,
+    /// Pool-day rows, only where the columns could together take more than is left:
+    /// (column, amount) and what is left.
+    pub pool_rows: Vec<(Vec<(usize, f64)>, f64)>,
+}
+
+impl Columns {
+    /// The window's columns: where a unit's line is free for the whole batch, its start serves
+    /// its month (and follows its road), and every pool it draws on has room.
+    pub fn of(p: &Prepared, current: &[Batch], w: &Window) -> Columns {
+        let occ = fixed_occupancy(p, current, w);
+        let mut fixed_count = vec![0u32; p.units.len()];
+        for b in current.iter().filter(|b| !movable(w, b)) {
+            fixed_count[b.unit] += 1;
+        }
+        let mut cols: Vec<Batch> = Vec::new();
+        let mut by_unit: Vec<(usize, Vec<usize>)> = Vec::new();
+        let mut by_line: HashMap<usize, Vec<(usize, usize, usize)>> = HashMap::new();
+        let mut by_pool_day: HashMap<(usize, usize), Vec<(usize, u32)>> = HashMap::new();
+        for (u, unit) in p.units.iter().enumerate() {
+            if !w.units[u] || unit.remaining.saturating_sub(fixed_count[u]) == 0 {
+                continue;
+            }
+            let prog = &p.progs[unit.prog];
+            let mut mine = Vec::new();
+            for &l in prog.lines.iter().filter(|l| w.lines[**l]) {
+                let uses = p.batch_uses(unit.prog, l);
+                for s in p.suite_starts(u, p.lines[l].suite) {
+                    if !occ.fits(l, s, prog.len) || !occ.pools_fit(uses, s) {
+                        continue;
+                    }
+                    let c = cols.len();
+                    for pu in uses {
+                        by_pool_day
+                            .entry((pu.pool, s + pu.offset))
+                            .or_default()
+                            .push((c, pu.amount));
+                    }
+                    cols.push(Batch {
+                        unit: u,
+                        line: l,
+                        start: s,
+                    });
+                    mine.push(c);
+                    by_line.entry(l).or_default().push((s, s + prog.len, c));
+                }
+            }
+            if !mine.is_empty() {
+                by_unit.push((u, mine));
+            }
+        }
+        let mut cliques: Vec<(usize, Vec<Vec<usize>>)> = by_line
+            .into_iter()
+            .map(|(l, items)| {
+                let mut ends: Vec<usize> = items.iter().map(|(_, e, _)| e - 1).collect();
+                ends.sort_unstable();
+                ends.dedup();
+                let rows = ends
+                    .into_iter()
+                    .map(|t| {
+                        items
+                            .iter()
+                            .filter(|(s, e, _)| *s <= t && t < *e)
+                            .map(|(_, _, c)| *c)
+                            .collect()
+                    })
+                    .collect();
+                (l, rows)
+            })
+            .collect();
+        cliques.sort_unstable_by_key(|(l, _)| *l);
+        let mut pool_rows = Vec::new();
+        let mut keys: Vec<(usize, usize)> = by_pool_day.keys().copied().collect();
+        keys.sort_unstable();
+        for key in keys {
+            let items = &by_pool_day[&key];
+            let left = occ.pool_left[key.0][key.1];
+            let most: u64 = items.iter().map(|(_, a)| u64::from(*a)).sum();
+            if most > u64::from(left) {
+                let row = items.iter().map(|(c, a)| (*c, f64::from(*a))).collect();
+                pool_rows.push((row, f64::from(left)));
+            }
+        }
+        Columns {
+            fixed_count,
+            cols,
+            by_unit,
+            cliques,
+            pool_rows,
+        }
+    }
+
+    /// What unit `u` may still take inside the window.
+    pub fn cap(&self, p: &Prepared, u: usize) -> u32 {
+        p.units[u].remaining.saturating_sub(self.fixed_count[u])
+    }
+}
+
 fn solve_window_as(
     p: &Prepared,
     current: &[Batch],
@@ -108,20 +218,7 @@ fn solve_window_as(
     relax: bool,
     pack: bool,
 ) -> WindowResult {
-    let occ = fixed_occupancy(p, current, w);
-    let mut fixed_count = vec![0u32; p.units.len()];
-    for b in current.iter().filter(|b| !movable(w, b)) {
-        fixed_count[b.unit] += 1;
-    }
-    let mut vars = ProblemVariables::new();
-    let mut cols: Vec<(Batch, Variable)> = Vec::new();
-    let mut coef: Vec<f64> = Vec::new();
-    let mut by_unit: HashMap<usize, Vec<Variable>> = HashMap::new();
-    // Per line: (start, end exclusive, var) to build the no-overlap rows.
-    let mut by_line: HashMap<usize, Vec<(usize, usize, Variable)>> = HashMap::new();
-    // Per (pool, day): (column, amount) of every column drawing on it.
-    let mut by_pool_day: HashMap<(usize, usize), Vec<(usize, u32)>> = HashMap::new();
-    let mut objective = Expression::default();
+    let cs = Columns::of(p, current, w);
     // Advisory tie-break (DESIGN.md: earlier starts): a penalty per day after the month's first
     // day, scaled so that all of them together stay below half the smallest weight and never
     // trade a served batch for an earlier start. Packing left also leaves the later months'
@@ -131,7 +228,7 @@ fn solve_window_as(
         .iter()
         .enumerate()
         .filter(|(u, _)| w.units[*u])
-        .map(|(u, unit)| unit.remaining.saturating_sub(fixed_count[u]))
+        .map(|(u, _)| cs.cap(p, u))
         .sum();
     let min_weight = p
         .units
@@ -144,48 +241,14 @@ fn solve_window_as(
     } else {
         0.5 * min_weight / (32.0 * f64::from(slots.max(1)))
     };
-    for (u, unit) in p.units.iter().enumerate() {
-        if !w.units[u] {
-            continue;
-        }
-        let cap = unit.remaining.saturating_sub(fixed_count[u]);
-        if cap == 0 {
-            continue;
-        }
-        let prog = &p.progs[unit.prog];
-        for &l in prog.lines.iter().filter(|l| w.lines[**l]) {
-            let uses = p.batch_uses(unit.prog, l);
-            for s in p.suite_starts(u, p.lines[l].suite) {
-                if !occ.fits(l, s, prog.len) || !occ.pools_fit(uses, s) {
-                    continue;
-                }
-                for pu in uses {
-                    by_pool_day
-                        .entry((pu.pool, s + pu.offset))
-                        .or_default()
-                        .push((cols.len(), pu.amount));
-                }
-                let v = if relax {
-                    vars.add(variable().clamp(0.0, 1.0))
-                } else {
-                    vars.add(variable().binary())
-                };
-                let late = (s - p.month_start[unit.month]) as f64;
-                objective += (unit.weight - tiebreak * late) * v;
-                coef.push(unit.weight - tiebreak * late);
-                cols.push((
-                    Batch {
-                        unit: u,
-                        line: l,
-                        start: s,
-                    },
-                    v,
-                ));
-                by_unit.entry(u).or_default().push(v);
-                by_line.entry(l).or_default().push((s, s + prog.len, v));
-            }
-        }
-    }
+    let cols = &cs.cols;
+    let coef: Vec<f64> = cols
+        .iter()
+        .map(|b| {
+            let unit = &p.units[b.unit];
+            unit.weight - tiebreak * (b.start - p.month_start[unit.month]) as f64
+        })
+        .collect();
     let n_vars = cols.len();
     let old_window: Vec<Batch> = current.iter().filter(|b| movable(w, b)).copied().collect();
     let window_value: f64 = old_window.iter().map(|b| p.units[b.unit].weight).sum();
@@ -206,49 +269,21 @@ fn solve_window_as(
         };
     }
     // Rows as (column indices, upper bound), so that the model can be rebuilt for a retry.
-    let col_of: HashMap<Variable, usize> =
-        cols.iter().enumerate().map(|(i, (_, v))| (*v, i)).collect();
-    let idx = |vs: &[Variable]| -> Vec<usize> {
-        vs.iter().filter_map(|v| col_of.get(v).copied()).collect()
-    };
     let mut rows: Vec<(Vec<usize>, f64)> = Vec::new();
-    for (u, vs) in &by_unit {
-        let cap = p.units[*u].remaining.saturating_sub(fixed_count[*u]);
-        if vs.len() as u32 > cap {
-            rows.push((idx(vs), cap as f64));
+    for (u, ix) in &cs.by_unit {
+        let cap = cs.cap(p, *u);
+        if ix.len() as u32 > cap {
+            rows.push((ix.clone(), f64::from(cap)));
         }
     }
-    for items in by_line.values() {
-        // A clique row at each day where some batch ends dominates the rows of the days before.
-        let mut ends: Vec<usize> = items.iter().map(|(_, e, _)| e - 1).collect();
-        ends.sort_unstable();
-        ends.dedup();
-        for t in ends {
-            let covering: Vec<Variable> = items
-                .iter()
-                .filter(|(s, e, _)| *s <= t && t < *e)
-                .map(|(_, _, v)| *v)
-                .collect();
+    for (_, line_rows) in &cs.cliques {
+        for covering in line_rows {
             if covering.len() >= 2 {
-                rows.push((idx(&covering), 1.0));
+                rows.push((covering.clone(), 1.0));
             }
         }
     }
-    // Pool rows only where the columns could together take more than is left.
-    let mut pool_rows: Vec<(Vec<(usize, f64)>, f64)> = Vec::new();
-    let mut keys: Vec<(usize, usize)> = by_pool_day.keys().copied().collect();
-    keys.sort_unstable();
-    for key in keys {
-        let items = &by_pool_day[&key];
-        let left = occ.pool_left[key.0][key.1];
-        let most: u64 = items.iter().map(|(_, a)| u64::from(*a)).sum();
-        if most > u64::from(left) {
-            let row = items.iter().map(|(c, a)| (*c, f64::from(*a))).collect();
-            pool_rows.push((row, f64::from(left)));
-        }
-    }
-    drop(vars);
-    drop(objective);
+    let pool_rows = &cs.pool_rows;
     let make = || {
         let mut vars = ProblemVariables::new();
         let xs: Vec<Variable> = (0..n_vars)
@@ -267,52 +302,20 @@ fn solve_window_as(
             let sum: Expression = ix.iter().map(|i| xs[*i]).sum();
             problem.add_constraint(sum.leq(*ub));
         }
-        for (ix, ub) in &pool_rows {
+        for (ix, ub) in pool_rows {
             let sum: Expression = ix.iter().map(|(i, a)| *a * xs[*i]).sum();
             problem.add_constraint(sum.leq(*ub));
         }
         problem
     };
-    let index: HashMap<Batch, usize> = cols.iter().enumerate().map(|(i, (b, _))| (*b, i)).collect();
+    let index: HashMap<Batch, usize> = cols.iter().enumerate().map(|(i, b)| (*b, i)).collect();
     let mut start = vec![0.0; n_vars];
     for b in &old_window {
         if let Some(i) = index.get(b) {
             start[*i] = 1.0;
         }
     }
-    let t0 = std::time::Instant::now();
-    let mut outcome = solve_mip(make(), Some(&start), limits);
-    // HiGHS (via highs 2.4) can hand back the start's columns with the improved objective when
-    // presolve solves the model; the columns must carry the reported objective, else solve
-    // again without the start.
-    if let Some(values) = &outcome.values {
-        let carried: f64 = values.iter().zip(&coef).map(|(x, c)| x * c).sum();
-        if (carried - outcome.objective).abs() > 1e-6 * outcome.objective.abs().max(1.0) {
-            let left = limits.time_limit_s - t0.elapsed().as_secs_f64();
-            let again = solve_mip(
-                make(),
-                None,
-                Limits {
-                    time_limit_s: left.max(0.05),
-                    ..limits
-                },
-            );
-            outcome = match &again.values {
-                Some(v)
-                    if (v.iter().zip(&coef).map(|(x, c)| x * c).sum::<f64>() - again.objective)
-                        .abs()
-                        <= 1e-6 * again.objective.abs().max(1.0) =>
-                {
-                    again
-                }
-                // Keep the start's columns (feasible) but not the unproven objective.
-                _ => Outcome {
-                    objective: carried,
-                    ..outcome
-                },
-            };
-        }
-    }
+    let outcome = solve_mip_from(make, &start, &coef, limits);
     let mut batches = current.to_vec();
     let mut gain = 0.0;
     if relax {
@@ -330,7 +333,7 @@ fn solve_window_as(
             .iter()
             .zip(values)
             .filter(|(_, x)| **x > 0.5)
-            .map(|((b, _), _)| *b)
+            .map(|(b, _)| *b)
             .collect();
         let new_value: f64 = new_window.iter().map(|b| p.units[b.unit].weight).sum();
         let starts = |bs: &[Batch]| bs.iter().map(|b| b.start).sum::<usize>();

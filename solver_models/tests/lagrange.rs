@@ -139,6 +139,56 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// The day-level shadow price of a suite-month is what one more line there is worth at
+    /// most: the dual solution behind the bound stays feasible when a line of the suite is open
+    /// on the month's days, and its value rises by the price. Checked on the exact optimum
+    /// with a one-line copy of the most expensive suite qualified for that month only.
+    #[test]
+    fn one_more_line_month_is_worth_at_most_its_shadow_price(
+        seed in 0u64..10_000,
+        suites in 2usize..5,
+        programs in 3usize..8,
+        months in 1u32..4,
+        tightness in 1.2f64..2.5,
+        pools in proptest::bool::ANY,
+    ) {
+        // No bookings: the copy's free days are then the suite's (its closures kept).
+        let inst = generate(&GenSpec { pools, bookings: 0, ..tiny(seed, suites, programs, months, tightness) });
+        let p = Prepared::new(&inst).unwrap();
+        let greedy = solver_models::greedy::greedy_batches(&p);
+        let lag = bound(&p, 5.0, &greedy, &[], 1);
+        prop_assert!(lag.prices.iter().all(|(_, _, v)| *v > 0.0 && v.is_finite()));
+        let Some(&(s, m, price)) = lag.prices.iter().max_by(|a, b| a.2.total_cmp(&b.2)) else {
+            return Ok(());
+        };
+        let mut more = inst.clone();
+        let mut extra = inst.suites[s].clone();
+        extra.id = None;
+        extra.name = format!("{} (one more line)", extra.name);
+        // The copy is line 1 of the suite: its closures, on its one line.
+        extra.lines = 1;
+        extra.closures.retain(|c| c.lines.as_ref().is_none_or(|l| l.contains(&1)));
+        for c in &mut extra.closures {
+            c.lines = None;
+        }
+        let to = p.months[m].next().first_day();
+        extra.available_from = extra.available_from.max(p.months[m].first_day());
+        extra.available_to = Some(extra.available_to.map_or(to, |t| t.min(to)));
+        more.suites.push(extra);
+        let opts = PlanOptions { time_limit_s: 30.0, mip_rel_gap: 0.0, today: inst.from, expansion: false, ..PlanOptions::default() };
+        let plan = solve_with_exact_limit(&more, &opts, usize::MAX, &mut |_| {}).unwrap();
+        prop_assume!(plan.status == SolverStatus::Optimal);
+        prop_assert!(
+            plan.served_weighted <= lag.bound + price + 1e-6,
+            "one more line in suite {s}, month {m}: optimum {} above bound {} + price {price}",
+            plan.served_weighted, lag.bound
+        );
+    }
+}
+
 /// `scale-1` is solved to proven optimality (852 in BENCHMARKS.md): the Lagrangian bound is
 /// above the optimum, below the rough-cut bound, and close to the pooled LP's value (which is
 /// the optimum there).

@@ -122,9 +122,9 @@ fn main() {
         return;
     }
     println!(
-        "| instance | suites | lines | programs | months | build s | solve s | served | demand | bound | gap % | greedy | status | check | peak MB | pools |"
+        "| instance | suites | lines | programs | months | build s | solve s | served | demand | bound | gap % | to 1% s | greedy | vs greedy % | status | check | peak MB | pools | new lines |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|---|");
     for (name, make) in &cases {
         if !name.contains(&filter) {
             continue;
@@ -171,8 +171,15 @@ fn main() {
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(15_000);
+        // The first time the reports' best incumbent and bound are within 1%.
+        let (mut inc, mut bnd, mut to_1pc) = (0.0f64, f64::INFINITY, None::<f64>);
         let plan =
             match solver_models::plan::solve_with_exact_limit(&inst, &opts, exact, &mut |p| {
+                inc = inc.max(p.incumbent.unwrap_or(0.0));
+                bnd = bnd.min(p.bound.unwrap_or(f64::INFINITY));
+                if to_1pc.is_none() && bnd.is_finite() && bnd - inc <= 0.01 * bnd {
+                    to_1pc = Some(t.elapsed().as_secs_f64());
+                }
                 eprintln!("  [{name}] {}: {}", p.stage, p.message)
             }) {
                 Ok(p) => p,
@@ -228,7 +235,7 @@ fn main() {
             )
         };
         println!(
-            "| {name} | {} | {lines} | {} | {} | {build:.2} | {secs:.2} | {:.0} | {:.0} | {:.1} | {:.2} | {:.0} | {:?} | {} | {} | {pools} |",
+            "| {name} | {} | {lines} | {} | {} | {build:.2} | {secs:.2} | {:.0} | {:.0} | {:.1} | {:.2} | {} | {:.0} | {:+.2} | {:?} | {} | {} | {pools} | {} |",
             inst.suites.len(),
             inst.programs.len(),
             solver_models::Month::of(inst.from).until(solver_models::Month::of(inst.to)).count(),
@@ -236,12 +243,28 @@ fn main() {
             plan.demand_weighted,
             plan.bound_weighted,
             plan.gap * 100.0,
+            to_1pc.map_or("-".to_string(), |s| format!("{s:.1}")),
             plan.greedy_served_weighted,
+            (plan.served_weighted / plan.greedy_served_weighted.max(1.0) - 1.0) * 100.0,
             plan.status,
             if violations.is_empty() { "ok".to_string() } else { format!("{} violations", violations.len()) },
             peak_rss_mb().map_or("-".to_string(), |mb| format!("{mb:.0}")),
+            new_lines(&plan),
         );
     }
+}
+
+/// The expansion advice in short: lines (batches served) per row.
+fn new_lines(plan: &solver_models::plan::Plan) -> String {
+    if plan.expansion.is_empty() {
+        return "-".to_string();
+    }
+    let lines: u32 = plan.expansion.iter().map(|e| e.extra_lines).sum();
+    let serves: u32 = plan.expansion.iter().map(|e| e.serves_batches).sum();
+    format!(
+        "{lines} in {} rows ({serves} batches)",
+        plan.expansion.len()
+    )
 }
 
 /// The bounds alone, one row per instance: rough-cut LP (pool rows dropped), the Lagrangian
