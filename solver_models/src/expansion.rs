@@ -174,7 +174,7 @@ pub fn advise(
 
 /// The joint step's largest model (binaries of batches): about what HiGHS searches well in a
 /// few seconds; beyond it the witness stands.
-const JOINT_MAX_COLUMNS: usize = 40_000;
+const JOINT_MAX_COLUMNS: usize = 12_000;
 
 /// A class's witness: `lines` virtual lines carry its short batches as `placed`.
 struct Witness {
@@ -276,61 +276,110 @@ fn fewest_lines(
         .filter(|l| new_suites.contains(&q.suite_keys[q.lines[*l].suite]))
         .collect();
     let from_idx = q.months.iter().position(|m| *m == from_month)?;
-    // The window: the units that may use a new line, in the months of the witnesses' batches
-    // and the months beside them (else those months alone, when that is too large a model), on
-    // every line such a unit may use.
-    let short_months: Vec<usize> = witness
-        .iter()
-        .flat_map(|w| w.placed.iter().map(|(u, _, _)| p.units[*u].month))
-        .filter_map(|m| q.months.iter().position(|x| *x == p.months[m]))
-        .collect();
-    let mut cs = None;
-    let mut w = Window {
-        units: Vec::new(),
-        lines: Vec::new(),
+    let may_use_new = |u: usize| {
+        q.progs[q.units[u].prog]
+            .lines
+            .iter()
+            .any(|l| new_lines.contains(l))
     };
-    for reach in [1usize, 0] {
-        w = Window {
-            units: vec![false; q.units.len()],
-            lines: vec![false; q.lines.len()],
-        };
-        for (u, unit) in q.units.iter().enumerate() {
-            let prog = &q.progs[unit.prog];
-            let near = short_months
-                .iter()
-                .any(|m| unit.month + reach >= *m && unit.month <= m + reach);
-            if unit.month >= from_idx && near && prog.lines.iter().any(|l| new_lines.contains(l)) {
-                w.units[u] = true;
-                for l in &prog.lines {
-                    w.lines[*l] = true;
-                }
+    // Months from the lead month on, in chunks of at most JOINT_MAX_COLUMNS columns (counted
+    // once with every such month's units lifted), each solved in turn with the rest fixed.
+    let mut per_month = vec![0usize; q.months.len()];
+    {
+        let w = window_of(&q, from_idx..q.months.len(), &may_use_new);
+        for b in Columns::of(&q, &start, &w).cols {
+            per_month[q.units[b.unit].month] += 1;
+        }
+    }
+    let mut chunks: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut begin = from_idx;
+    let mut acc = 0;
+    for (m, n) in per_month.iter().enumerate().skip(from_idx) {
+        if m > begin && acc + n > JOINT_MAX_COLUMNS {
+            chunks.push(begin..m);
+            begin = m;
+            acc = 0;
+        }
+        acc += n;
+    }
+    chunks.push(begin..q.months.len());
+    let total: usize = per_month.iter().sum::<usize>().max(1);
+    let mut plan = start;
+    for months in chunks {
+        let cols: usize = per_month[months.clone()].iter().sum();
+        let secs = (time_limit_s - t0.elapsed().as_secs_f64()) * cols as f64 / total as f64;
+        if cols == 0 || cols > 2 * JOINT_MAX_COLUMNS || secs <= 0.01 {
+            continue;
+        }
+        if let Some(better) = fewest_in(&q, &plan, &new_lines, months, &may_use_new, secs) {
+            plan = better;
+        }
+    }
+    Some(rows_of(
+        p, &q, batches, &plan, witness, &new_lines, &unit_in_q,
+    ))
+}
+
+/// The window of `months`' units that `pick` keeps, on every line such a unit may use.
+fn window_of(q: &Prepared, months: std::ops::Range<usize>, pick: &dyn Fn(usize) -> bool) -> Window {
+    let mut w = Window {
+        units: vec![false; q.units.len()],
+        lines: vec![false; q.lines.len()],
+    };
+    for (u, unit) in q.units.iter().enumerate() {
+        if months.contains(&unit.month) && pick(u) {
+            w.units[u] = true;
+            for l in &q.progs[unit.prog].lines {
+                w.lines[*l] = true;
             }
         }
-        let c = Columns::of(&q, &start, &w);
-        if c.cols.len() <= JOINT_MAX_COLUMNS {
-            cs = Some(c);
-            break;
-        }
     }
-    let cs = cs?;
+    w
+}
+
+/// One chunk of the joint step: `months`' units that may use a new line re-planned on every line
+/// they may use, each keeping at least what `plan` serves it, opening as few new lines as
+/// possible (a new line carrying a batch that starts before the chunk is open already), then
+/// as late as possible. The whole plan when it is better and checked, else `None`.
+fn fewest_in(
+    q: &Prepared,
+    plan: &[Batch],
+    new_lines: &[usize],
+    months: std::ops::Range<usize>,
+    may_use_new: &dyn Fn(usize) -> bool,
+    secs: f64,
+) -> Option<Vec<Batch>> {
+    let w = window_of(q, months.clone(), may_use_new);
+    let cs = Columns::of(q, plan, &w);
+    let movable = |b: &Batch| w.units[b.unit] && w.lines[b.line];
     let mut need = vec![0u32; q.units.len()];
-    for b in start.iter().filter(|b| w.units[b.unit] && w.lines[b.line]) {
+    for b in plan.iter().filter(|b| movable(b)) {
         need[b.unit] += 1;
     }
-    // Variables: the columns, then per new line and month m ≥ the lead month "open from m".
+    // New lines not yet open before the chunk get "open from month m" binaries.
+    let first = months.start;
+    let open_before = |l: usize| {
+        plan.iter()
+            .any(|b| b.line == l && q.month_of_day(b.start) < first)
+    };
+    let closed: Vec<usize> = new_lines
+        .iter()
+        .copied()
+        .filter(|l| !open_before(*l))
+        .collect();
+    let k_of: HashMap<usize, usize> = closed.iter().enumerate().map(|(k, l)| (*l, k)).collect();
     let n_cols = cs.cols.len();
-    let months_left = q.months.len() - from_idx;
-    let open_index = |k: usize, m: usize| n_cols + k * months_left + (m - from_idx);
-    let n_vars = n_cols + new_lines.len() * months_left;
+    let span = months.len();
+    let open_index = |k: usize, m: usize| n_cols + k * span + (m - first);
+    let n_vars = n_cols + closed.len() * span;
     // Lines first, then line-months: a line costs more than all line-months together.
-    let line_cost = (new_lines.len() * months_left + 1) as f64;
+    let line_cost = (closed.len() * span + 1) as f64;
     let mut cost = vec![0.0; n_vars];
-    for k in 0..new_lines.len() {
-        for m in from_idx..q.months.len() {
-            cost[open_index(k, m)] = line_cost + (q.months.len() - m) as f64;
+    for k in 0..closed.len() {
+        for m in months.clone() {
+            cost[open_index(k, m)] = line_cost + (months.end - m) as f64;
         }
     }
-    let new_k: HashMap<usize, usize> = new_lines.iter().enumerate().map(|(k, l)| (*l, k)).collect();
     let make = || {
         let mut vars = ProblemVariables::new();
         let xs: Vec<Variable> = (0..n_vars).map(|_| vars.add(variable().binary())).collect();
@@ -339,27 +388,20 @@ fn fewest_lines(
             vars.maximise(objective).using(highs);
         for (u, ix) in &cs.by_unit {
             let sum: Expression = ix.iter().map(|i| xs[*i]).sum();
-            problem.add_constraint(sum.clone().leq(f64::from(cs.cap(&q, *u))));
+            problem.add_constraint(sum.clone().leq(f64::from(cs.cap(q, *u))));
             if need[*u] > 0 {
                 problem.add_constraint(sum.geq(f64::from(need[*u])));
             }
         }
         for (l, rows) in &cs.cliques {
-            let open = new_k.get(l);
+            let open: Expression = match k_of.get(l) {
+                Some(k) => months.clone().map(|m| xs[open_index(*k, m)]).sum(),
+                None => Expression::from(1.0),
+            };
             for covering in rows {
-                let sum: Expression = covering.iter().map(|i| xs[*i]).sum();
-                match open {
-                    // A new line carries batches only once open.
-                    Some(k) => {
-                        let opened: Expression = (from_idx..q.months.len())
-                            .map(|m| xs[open_index(*k, m)])
-                            .sum();
-                        problem.add_constraint((sum - opened).leq(0.0));
-                    }
-                    None if covering.len() >= 2 => {
-                        problem.add_constraint(sum.leq(1.0));
-                    }
-                    None => {}
+                if covering.len() >= 2 || k_of.contains_key(l) {
+                    let sum: Expression = covering.iter().map(|i| xs[*i]).sum();
+                    problem.add_constraint((sum - open.clone()).leq(0.0));
                 }
             }
         }
@@ -367,41 +409,29 @@ fn fewest_lines(
             let sum: Expression = ix.iter().map(|(i, a)| *a * xs[*i]).sum();
             problem.add_constraint(sum.leq(*ub));
         }
-        // ... and opened by the month of its start.
+        // A closed line's batch needs it open by the month of its start; it opens once.
         for (c, b) in cs.cols.iter().enumerate() {
-            if let Some(k) = new_k.get(&b.line) {
-                let m = q.month_of_day(b.start).max(from_idx);
-                let opened: Expression = (from_idx..=m).map(|m| xs[open_index(*k, m)]).sum();
+            if let Some(k) = k_of.get(&b.line) {
+                let m = q.month_of_day(b.start).clamp(first, months.end - 1);
+                let opened: Expression = (first..=m).map(|m| xs[open_index(*k, m)]).sum();
                 problem.add_constraint((xs[c] - opened).leq(0.0));
             }
         }
-        for k in 0..new_lines.len() {
-            let once: Expression = (from_idx..q.months.len())
-                .map(|m| xs[open_index(k, m)])
-                .sum();
+        for k in 0..closed.len() {
+            let once: Expression = months.clone().map(|m| xs[open_index(k, m)]).sum();
             problem.add_constraint(once.leq(1.0));
-            // Lines of a suite are identical: the lower-numbered one opens first.
-            if k + 1 < new_lines.len()
-                && q.lines[new_lines[k]].suite == q.lines[new_lines[k + 1]].suite
-            {
-                for m in from_idx..q.months.len() {
-                    let a: Expression = (from_idx..=m).map(|m| xs[open_index(k, m)]).sum();
-                    let b: Expression = (from_idx..=m).map(|m| xs[open_index(k + 1, m)]).sum();
-                    problem.add_constraint((b - a).leq(0.0));
-                }
-            }
         }
         problem
     };
-    // The start: the plan and the witnesses, each witness line open from its first batch.
+    // The start: the plan, each closed line open from its first batch in the chunk.
     let index: HashMap<Batch, usize> = cs.cols.iter().enumerate().map(|(i, b)| (*b, i)).collect();
     let mut initial = vec![0.0; n_vars];
-    let mut first_use: Vec<Option<usize>> = vec![None; new_lines.len()];
-    for b in start.iter().filter(|b| w.units[b.unit] && w.lines[b.line]) {
+    let mut first_use: Vec<Option<usize>> = vec![None; closed.len()];
+    for b in plan.iter().filter(|b| movable(b)) {
         initial[*index.get(b)?] = 1.0;
-        if let Some(k) = new_k.get(&b.line) {
-            let m = q.month_of_day(b.start).max(from_idx);
-            first_use[*k] = Some(first_use[*k].map_or(m, |x: usize| x.min(m)));
+        if let Some(k) = k_of.get(&b.line) {
+            let m = q.month_of_day(b.start).clamp(first, months.end - 1);
+            first_use[*k] = Some(first_use[*k].map_or(m, |x| x.min(m)));
         }
     }
     for (k, m) in first_use.iter().enumerate() {
@@ -410,14 +440,27 @@ fn fewest_lines(
         }
     }
     let limits = Limits {
-        time_limit_s: (time_limit_s - t0.elapsed().as_secs_f64()).max(0.05),
+        time_limit_s: secs.max(0.05),
         mip_rel_gap: 0.0,
         threads: None,
         solver: None,
     };
     let coef: Vec<f64> = cost.iter().map(|c| -c).collect();
     let outcome = solve_mip_from(make, &initial, &coef, limits);
+    if std::env::var("SP_DEBUG").is_ok() {
+        eprintln!(
+            "  expansion: months {months:?}: {n_cols} columns, {} closed lines: {} objective {:.0}",
+            closed.len(),
+            outcome.status,
+            outcome.objective
+        );
+    }
     let values = outcome.values?;
+    // Only a cheaper opening than the start's is taken (a timed-out solve may end worse).
+    let cost_of = |x: &[f64]| x.iter().zip(&cost).map(|(x, c)| x * c).sum::<f64>();
+    if cost_of(&values) >= cost_of(&initial) - 0.5 {
+        return None;
+    }
     let chosen: Vec<Batch> = cs
         .cols
         .iter()
@@ -425,7 +468,7 @@ fn fewest_lines(
         .filter(|(_, x)| **x > 0.5)
         .map(|(b, _)| *b)
         .collect();
-    // Soundness: every unit keeps what it needs, and the plan fits (else the witness stands).
+    // Soundness: every unit keeps what it needs, and the whole plan fits.
     let mut got = vec![0u32; q.units.len()];
     for b in &chosen {
         got[b.unit] += 1;
@@ -433,23 +476,18 @@ fn fewest_lines(
     if (0..q.units.len()).any(|u| w.units[u] && got[u] < need[u]) {
         return None;
     }
-    let mut plan: Vec<Batch> = start
-        .iter()
-        .filter(|b| !(w.units[b.unit] && w.lines[b.line]))
-        .copied()
-        .collect();
-    plan.extend(chosen.iter().copied());
-    let mut occ = Occupancy::new(&q);
-    for b in &plan {
-        if !occ.fits_batch(&q, q.units[b.unit].prog, b.line, b.start) {
+    let mut out: Vec<Batch> = plan.iter().filter(|b| !movable(b)).copied().collect();
+    out.extend(chosen);
+    let mut occ = Occupancy::new(q);
+    for b in &out {
+        if !occ.fits_batch(q, q.units[b.unit].prog, b.line, b.start) {
             return None;
         }
-        occ.place(&q, b);
+        occ.place(q, b);
     }
-    Some(rows_of(
-        p, &q, batches, &plan, witness, &new_lines, &unit_in_q,
-    ))
+    Some(out)
 }
+
 /// A program's class: its required capabilities (sorted), minimum grade, and its site when all
 /// its usable suites are at one.
 fn class_of(p: &Prepared, prog: &ProgInfo) -> ClassKey {
