@@ -10,13 +10,16 @@
 //!    serving two classes would pack better.
 //! 2. **Joint optimisation** ([`fewest_lines`]): the instance gains, per class, a suite of the
 //!    witness's k lines qualified from the lead month; the time-indexed MILP of
-//!    [`crate::timeidx`] re-plans every unit from the lead month on that may use one of them,
-//!    over all the lines those units may use, with every such unit required to keep at least
-//!    what the plan plus the witness serve it (so every capacity shortfall is removed and nothing
-//!    served is lost), and each new line a binary "open from month m" that its batches need.
-//!    It minimises the lines opened, then their open line-months (so a line is advised from
-//!    the month it is first needed). It starts from the witness and keeps its best solution
-//!    within the time given; on tiny instances it is the exact minimum.
+//!    [`crate::timeidx`] re-plans the units that may use one of them, over all the lines those
+//!    units may use, with every such unit required to keep at least what the plan plus the
+//!    witness serve it (so every capacity shortfall is removed and nothing served is lost), and
+//!    each new line a binary "open from month m" that its batches need. It minimises the lines
+//!    opened, then their open line-months (so a line is advised from the month it is first
+//!    needed), then prefers lines more programs may use. Months are solved in chunks of
+//!    consecutive months up to [`JOINT_MAX_COLUMNS`] binaries, in order (a line opened in an
+//!    earlier chunk is open for the later ones): one chunk, the exact minimum, on small
+//!    instances; a rolling horizon on large ones. Each starts from the plan so far and keeps
+//!    its best solution within its share of the time.
 //!
 //! Rows are per (class of the line, month it is needed from); `serves_batches` counts the
 //! shortfall batches the new lines bring in (a unit's extra batches on a row's lines, the rest
@@ -88,6 +91,7 @@ pub fn advise(
     let Some((from_month, _, from_day)) = first_month(p, opts, opts.expansion_lead_months) else {
         return Vec::new();
     };
+    let t0 = Instant::now();
     // What the pools have left under the final plan (empty without pools).
     let pool_left = if p.has_pools() {
         Occupancy::of_plan(p, batches).pool_left
@@ -154,8 +158,16 @@ pub fn advise(
             }
         }
     }
+    if std::env::var("SP_DEBUG").is_ok() {
+        eprintln!(
+            "  expansion: witness {} lines in {:.2}s",
+            witness.iter().map(|w| w.lines).sum::<u32>(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
     if time_limit_s > 0.0 && !witness.is_empty() {
-        if let Some(rows) = fewest_lines(p, batches, &witness, from_month, time_limit_s) {
+        let left = time_limit_s - t0.elapsed().as_secs_f64();
+        if let Some(rows) = fewest_lines(p, batches, &witness, from_month, left) {
             return rows;
         }
     }
@@ -172,8 +184,9 @@ pub fn advise(
         .collect()
 }
 
-/// The joint step's largest model (binaries of batches): about what HiGHS searches well in a
-/// few seconds; beyond it the witness stands.
+/// The joint step's models: consecutive months are solved together up to this many binaries
+/// of batches (about what HiGHS searches well in a few seconds); a single month above twice
+/// this keeps what it has.
 const JOINT_MAX_COLUMNS: usize = 12_000;
 
 /// A class's witness: `lines` virtual lines carry its short batches as `placed`.
@@ -230,7 +243,13 @@ fn fewest_lines(
         }
         new_suites.push(name);
     }
-    let q = Prepared::new(&inst).ok()?;
+    let debug = std::env::var("SP_DEBUG").is_ok();
+    let Ok(q) = Prepared::new(&inst) else {
+        if debug {
+            eprintln!("  expansion: the instance with the new suites is invalid");
+        }
+        return None;
+    };
     // The plan and the witnesses on the augmented instance; every batch must carry over.
     let line_of: HashMap<(&str, u32), usize> = q
         .lines
@@ -238,15 +257,18 @@ fn fewest_lines(
         .enumerate()
         .map(|(l, li)| ((q.suite_keys[li.suite].as_str(), li.number), l))
         .collect();
-    let unit_in_q = |u: usize| -> Option<usize> {
-        let unit = &p.units[u];
-        let pi = q
-            .progs
-            .iter()
-            .position(|x| x.key == p.progs[unit.prog].key)?;
-        let mi = q.months.iter().position(|m| *m == p.months[unit.month])?;
-        q.unit_of[pi][mi]
-    };
+    // New suites add no program or month: the units are the same, in the same order.
+    let same_units = p.units.len() == q.units.len()
+        && p.units.iter().zip(&q.units).all(|(a, b)| {
+            p.progs[a.prog].key == q.progs[b.prog].key && p.months[a.month] == q.months[b.month]
+        });
+    if !same_units {
+        if debug {
+            eprintln!("  expansion: the units differ with the new suites");
+        }
+        return None;
+    }
+    let unit_in_q = |u: usize| -> Option<usize> { Some(u) };
     let mut start: Vec<Batch> = Vec::new();
     for b in batches {
         let li = &p.lines[b.line];
@@ -268,6 +290,9 @@ fn fewest_lines(
     let mut occ = Occupancy::new(&q);
     for b in &start {
         if !occ.fits_batch(&q, q.units[b.unit].prog, b.line, b.start) {
+            if debug {
+                eprintln!("  expansion: the plan does not carry over ({b:?})");
+            }
             return None;
         }
         occ.place(&q, b);
@@ -282,14 +307,17 @@ fn fewest_lines(
             .iter()
             .any(|l| new_lines.contains(l))
     };
-    // Months from the lead month on, in chunks of at most JOINT_MAX_COLUMNS columns (counted
-    // once with every such month's units lifted), each solved in turn with the rest fixed.
+    // Months from the lead month on in chunks of consecutive months of at most
+    // JOINT_MAX_COLUMNS columns (one chunk on small instances: the exact minimum), each solved
+    // in turn with the rest fixed, the time left shared by columns among the chunks to come.
     let mut per_month = vec![0usize; q.months.len()];
-    {
-        let w = window_of(&q, from_idx..q.months.len(), &may_use_new);
-        for b in Columns::of(&q, &start, &w).cols {
-            per_month[q.units[b.unit].month] += 1;
+    for (m, n) in per_month.iter_mut().enumerate().skip(from_idx) {
+        if t0.elapsed().as_secs_f64() >= time_limit_s {
+            break;
         }
+        *n = Columns::of(&q, &start, &window_of(&q, m..m + 1, &may_use_new))
+            .cols
+            .len();
     }
     let mut chunks: Vec<std::ops::Range<usize>> = Vec::new();
     let mut begin = from_idx;
@@ -303,14 +331,24 @@ fn fewest_lines(
         acc += n;
     }
     chunks.push(begin..q.months.len());
-    let total: usize = per_month.iter().sum::<usize>().max(1);
+    if debug {
+        eprintln!(
+            "  expansion: {} columns in {} chunks counted after {:.2}s",
+            per_month.iter().sum::<usize>(),
+            chunks.len(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
     let mut plan = start;
+    let mut to_come: usize = per_month.iter().sum();
     for months in chunks {
         let cols: usize = per_month[months.clone()].iter().sum();
-        let secs = (time_limit_s - t0.elapsed().as_secs_f64()) * cols as f64 / total as f64;
-        if cols == 0 || cols > 2 * JOINT_MAX_COLUMNS || secs <= 0.01 {
-            continue;
+        let left = time_limit_s - t0.elapsed().as_secs_f64();
+        if left <= 0.01 {
+            break;
         }
+        let secs = left * cols as f64 / to_come.max(1) as f64;
+        to_come = to_come.saturating_sub(cols);
         if let Some(better) = fewest_in(&q, &plan, &new_lines, months, &may_use_new, secs) {
             plan = better;
         }
@@ -351,6 +389,9 @@ fn fewest_in(
 ) -> Option<Vec<Batch>> {
     let w = window_of(q, months.clone(), may_use_new);
     let cs = Columns::of(q, plan, &w);
+    if cs.cols.is_empty() || cs.cols.len() > 2 * JOINT_MAX_COLUMNS {
+        return None;
+    }
     let movable = |b: &Batch| w.units[b.unit] && w.lines[b.line];
     let mut need = vec![0u32; q.units.len()];
     for b in plan.iter().filter(|b| movable(b)) {
@@ -372,12 +413,16 @@ fn fewest_in(
     let span = months.len();
     let open_index = |k: usize, m: usize| n_cols + k * span + (m - first);
     let n_vars = n_cols + closed.len() * span;
-    // Lines first, then line-months: a line costs more than all line-months together.
+    // Lines first, then line-months: a line costs more than all line-months together. Among
+    // equal openings, lines more programs may use (a later month may need them too) cost a
+    // little less.
     let line_cost = (closed.len() * span + 1) as f64;
+    let users = |l: usize| q.progs.iter().filter(|x| x.lines.contains(&l)).count();
     let mut cost = vec![0.0; n_vars];
-    for k in 0..closed.len() {
+    for (k, l) in closed.iter().enumerate() {
+        let versatile = 0.5 * users(*l) as f64 / (q.progs.len() + 1) as f64;
         for m in months.clone() {
-            cost[open_index(k, m)] = line_cost + (months.end - m) as f64;
+            cost[open_index(k, m)] = line_cost + (months.end - m) as f64 - versatile;
         }
     }
     let make = || {
@@ -458,7 +503,7 @@ fn fewest_in(
     let values = outcome.values?;
     // Only a cheaper opening than the start's is taken (a timed-out solve may end worse).
     let cost_of = |x: &[f64]| x.iter().zip(&cost).map(|(x, c)| x * c).sum::<f64>();
-    if cost_of(&values) >= cost_of(&initial) - 0.5 {
+    if cost_of(&values) >= cost_of(&initial) - 0.25 {
         return None;
     }
     let chosen: Vec<Batch> = cs

@@ -251,6 +251,12 @@ const EXACT_VARS: usize = 15_000;
 const LAGRANGE_SHARE: f64 = 0.5;
 const LAGRANGE_MAX_S: f64 = 10.0;
 
+/// On the large path, the rough-cut LP's most share of the bound thread's time, and its most
+/// seconds: 3–4 s on the 40-suite instance, 90–125 s on the 80-suite one, where the Lagrangian
+/// from nothing gets the time instead (with no rough-cut it is the bound).
+const ROUGH_SHARE: f64 = 0.5;
+const ROUGH_MAX_S: f64 = 15.0;
+
 /// At most this long for the Lagrangian's shadow prices when the search did not run it.
 const PRICES_MAX_S: f64 = 1.0;
 
@@ -302,31 +308,6 @@ pub fn solve_with_exact_limit(
     });
 
     let gap_of = |served: f64, bound: f64| ((bound - served) / bound.max(1.0)).max(0.0);
-    // With pools, on the large path (LNS), the rough-cut's pool rows wait for the bound thread:
-    // the LP with them is several times slower (interior point: 25 s against 6 s on the large
-    // generated instance). Its first bound drops them (still a bound) and prices lines only.
-    let everything = timeidx::Window::everything(&p);
-    let n_full = p
-        .has_pools()
-        .then(|| timeidx::count_vars(&p, &greedy, &everything));
-    let pools_later = n_full.is_some_and(|n| n > exact_vars);
-    let mut rough = if pools_later {
-        roughcut::lp_with(&p, false, None)
-    } else {
-        roughcut::lp(&p)
-    };
-    let mut bound = (booked + rough.bound).min(p.demand_weighted());
-    progress(Progress {
-        stage: "bound",
-        message: format!(
-            "rough-cut LP bound {bound:.1} ({}{})",
-            rough.status,
-            if pools_later { ", pool rows later" } else { "" }
-        ),
-        incumbent: Some(greedy_value),
-        bound: Some(bound),
-    });
-
     // The search starts from the best of several greedy orders, the baseline among them.
     let mut best = crate::greedy::start_batches(&p);
     let mut best_value = p.served_weighted(&best);
@@ -334,6 +315,39 @@ pub fn solve_with_exact_limit(
     let target = opts.mip_rel_gap.max(0.0);
     // Day-level suite-month shadow prices (the Lagrangian's day duals), when its bound ran.
     let mut prices: Option<Vec<(usize, usize, f64)>> = None;
+    // The final plan described and its expansion advice, when made beside the bound thread
+    // (status, gap, bound and prices are set once the bound thread is done).
+    let mut described: Option<Plan> = None;
+
+    // Small enough for the exact MILP in one piece, or the large path (LNS beside the bounds)?
+    let everything = timeidx::Window::everything(&p);
+    let n_full = timeidx::count_vars(&p, &best, &everything);
+    let large = n_full > exact_vars;
+    // On the large path the rough-cut runs on the bound thread (on the 80-suite instance it
+    // takes 90–125 s, longer than a plan's time; the search must not wait for it), first
+    // without the pool rows (several times faster: interior point 25 s against 6 s on the large
+    // generated instance with pools), then with them. On the exact path it runs here.
+    let mut rough = if large {
+        roughcut::RoughCut {
+            bound: f64::INFINITY,
+            shadow: Vec::new(),
+            status: "on the bound thread".into(),
+            per_suite: vec![f64::INFINITY; p.suite_lines.len()],
+            pool_shadow: Vec::new(),
+        }
+    } else {
+        roughcut::lp(&p)
+    };
+    let mut bound = (booked + rough.bound).min(p.demand_weighted());
+    if !large {
+        progress(Progress {
+            stage: "bound",
+            message: format!("rough-cut LP bound {bound:.1} ({})", rough.status),
+            incumbent: Some(greedy_value),
+            bound: Some(bound),
+        });
+    }
+    let pools_later = large && p.has_pools();
 
     if gap_of(best_value, bound) > 1e-9 {
         let limits = |secs: f64| Limits {
@@ -342,8 +356,7 @@ pub fn solve_with_exact_limit(
             threads: opts.threads,
             solver: None,
         };
-        let n_full = n_full.unwrap_or_else(|| timeidx::count_vars(&p, &best, &everything));
-        if n_full <= exact_vars {
+        if !large {
             let r = timeidx::solve_window(&p, &best, &everything, limits(left(&t0)));
             if r.gain > 0.0 {
                 best = r.batches;
@@ -365,8 +378,9 @@ pub fn solve_with_exact_limit(
             // improves the plan; LNS reads the bound as soon as it is known, to stop at the
             // requested gap.
             let shared = AtomicU64::new(bound.to_bits());
+            // The bound thread works on through expansion advice's share (on the other core).
             let lim = Limits {
-                time_limit_s: left(&t0) * 0.8,
+                time_limit_s: (full_limit - t0.elapsed().as_secs_f64()).max(0.0) * 0.8,
                 mip_rel_gap: 0.0,
                 threads: Some(1),
                 solver: Some("simplex"),
@@ -377,31 +391,42 @@ pub fn solve_with_exact_limit(
             let (out, lp) = std::thread::scope(|scope| {
                 let pref = &p;
                 let shared_ref = &shared;
-                let rough_ref = &rough;
                 let greedy_ref = &greedy;
                 let handle = scope.spawn(move || {
-                    // Per component, the tightest of the Lagrangian bound, the pooled LP (when it
-                    // finishes) and the rough-cut; the bound improves as each one finishes.
+                    let tb = Instant::now();
+                    // Per component, the tightest of the rough-cut, the Lagrangian bound and the
+                    // pooled LP (when it finishes); the bound improves as each one finishes.
                     let comps = bound::components(pref);
-                    let mut per_comp: Vec<f64> = comps
-                        .iter()
-                        .map(|c| c.iter().map(|s| rough_ref.per_suite[*s]).sum())
-                        .collect();
                     let publish = |per_comp: &[f64]| {
                         let total = booked + per_comp.iter().sum::<f64>();
                         let cur = f64::from_bits(shared_ref.load(Ordering::SeqCst));
                         shared_ref.store(cur.min(total).to_bits(), Ordering::SeqCst);
                     };
+                    // The rough-cut without pool rows, for at most ROUGH_MAX_S (stopped, it proves
+                    // nothing and prices nothing, and the Lagrangian gets the time instead).
+                    let rough = roughcut::lp_with(
+                        pref,
+                        false,
+                        Some((lim.time_limit_s * ROUGH_SHARE).min(ROUGH_MAX_S)),
+                    );
+                    let mut per_comp: Vec<f64> = comps
+                        .iter()
+                        .map(|c| c.iter().map(|s| rough.per_suite[*s]).sum())
+                        .collect();
+                    publish(&per_comp);
+                    let lim = Limits {
+                        time_limit_s: lim.time_limit_s - tb.elapsed().as_secs_f64(),
+                        ..lim
+                    };
                     let tb = Instant::now();
                     // First the Lagrangian bound (seconds, one core): near the pooled LP's value
                     // without its pool rows, on every component.
-                    let lag = lagrange::bound(
-                        pref,
-                        (lim.time_limit_s * LAGRANGE_SHARE).min(LAGRANGE_MAX_S),
-                        greedy_ref,
-                        &rough_ref.shadow,
-                        1,
-                    );
+                    let lag_s = if rough.bound.is_finite() {
+                        (lim.time_limit_s * LAGRANGE_SHARE).min(LAGRANGE_MAX_S)
+                    } else {
+                        lim.time_limit_s
+                    };
+                    let lag = lagrange::bound(pref, lag_s, greedy_ref, &rough.shadow, 1);
                     for (share, c) in per_comp.iter_mut().zip(&comps) {
                         *share = share.min(c.iter().map(|s| lag.per_suite[*s]).sum());
                     }
@@ -431,11 +456,38 @@ pub fn solve_with_exact_limit(
                             publish(&per_comp);
                         }
                     });
-                    (finished, comps.len(), with_pools, Some(lag))
+                    (finished, comps.len(), with_pools, Some(lag), Some(rough))
                 });
                 let out = lns::improve(&p, best, &shared, opts, &t0, progress);
-                (out, handle.join().unwrap_or((0, 0, None, None)))
+                // Expansion's joint step on this core while the bound thread finishes (the
+                // shortfalls depend on the batches only).
+                if opts.expansion {
+                    let mut plan = describe(
+                        pref,
+                        &out.batches,
+                        SolverStatus::Greedy,
+                        0.0,
+                        0.0,
+                        greedy_value,
+                        &[],
+                        &[],
+                    );
+                    let budget = (full_limit - t0.elapsed().as_secs_f64()).max(0.0);
+                    plan.expansion =
+                        expansion::advise(pref, &out.batches, &plan.shortfalls, opts, budget);
+                    described = Some(plan);
+                }
+                (out, handle.join().unwrap_or((0, 0, None, None, None)))
             });
+            if let Some(r) = lp.4 {
+                progress(Progress {
+                    stage: "bound",
+                    message: format!("rough-cut LP: {}", r.status),
+                    incumbent: None,
+                    bound: None,
+                });
+                rough = r;
+            }
             if let Some(r) = lp.2 {
                 progress(Progress {
                     stage: "bound",
@@ -505,19 +557,34 @@ pub fn solve_with_exact_limit(
         let secs = left(&t0).clamp(0.05, PRICES_MAX_S);
         lagrange::bound(&p, secs, &best, &rough.shadow, 1).prices
     });
-    let mut plan = describe(
-        &p,
-        &best,
-        status,
-        gap,
-        bound,
-        greedy_value,
-        &prices,
-        &rough.pool_shadow,
-    );
+    let mut plan = match described {
+        Some(plan) => Plan {
+            status,
+            gap,
+            bound_weighted: bound,
+            binding: binding_of(&p, &prices),
+            pool_binding: pool_binding_of(&p, &rough.pool_shadow),
+            ..plan
+        },
+        None => {
+            let mut plan = describe(
+                &p,
+                &best,
+                status,
+                gap,
+                bound,
+                greedy_value,
+                &prices,
+                &rough.pool_shadow,
+            );
+            if opts.expansion {
+                let budget = (full_limit - t0.elapsed().as_secs_f64()).max(0.0);
+                plan.expansion = expansion::advise(&p, &best, &plan.shortfalls, opts, budget);
+            }
+            plan
+        }
+    };
     if opts.expansion {
-        let budget = (full_limit - t0.elapsed().as_secs_f64()).max(0.0);
-        plan.expansion = expansion::advise(&p, &best, &plan.shortfalls, opts, budget);
         plan.pool_expansion = expansion::advise_pools(&p, &best, &plan.shortfalls, opts);
     }
     plan.seconds = t0.elapsed().as_secs_f64();
@@ -665,15 +732,7 @@ pub(crate) fn describe(
             }
         }
     }
-    let binding = shadow
-        .iter()
-        .map(|(s, m, v)| Binding {
-            suite: p.suite_keys[*s].clone(),
-            month: p.months[*m],
-            shadow_price: (v * 1000.0).round() / 1000.0,
-        })
-        .filter(|b| b.shadow_price != 0.0)
-        .collect();
+    let binding = binding_of(p, shadow);
     // Pools: capacity, bookings' and the plan's use per horizon month.
     let mut pool_utilization = Vec::new();
     if p.has_pools() {
@@ -709,15 +768,7 @@ pub(crate) fn describe(
             }
         }
     }
-    let pool_binding = pool_shadow
-        .iter()
-        .map(|(pool, m, v)| PoolBinding {
-            pool: p.pools[*pool].key.clone(),
-            month: p.months[*m],
-            shadow_price: (v * 1000.0).round() / 1000.0,
-        })
-        .filter(|b| b.shadow_price != 0.0)
-        .collect();
+    let pool_binding = pool_binding_of(p, pool_shadow);
     let served = p.served_weighted(batches);
     let _ = inst;
     Plan {
@@ -739,6 +790,32 @@ pub(crate) fn describe(
         pool_binding,
         pool_expansion: Vec::new(),
     }
+}
+
+/// The suite-months with a non-zero shadow price, `(suite, month, price)`.
+fn binding_of(p: &Prepared, shadow: &[(usize, usize, f64)]) -> Vec<Binding> {
+    shadow
+        .iter()
+        .map(|(s, m, v)| Binding {
+            suite: p.suite_keys[*s].clone(),
+            month: p.months[*m],
+            shadow_price: (v * 1000.0).round() / 1000.0,
+        })
+        .filter(|b| b.shadow_price != 0.0)
+        .collect()
+}
+
+/// The pool-months with a non-zero shadow price, `(pool, month, price)`.
+fn pool_binding_of(p: &Prepared, pool_shadow: &[(usize, usize, f64)]) -> Vec<PoolBinding> {
+    pool_shadow
+        .iter()
+        .map(|(pool, m, v)| PoolBinding {
+            pool: p.pools[*pool].key.clone(),
+            month: p.months[*m],
+            shadow_price: (v * 1000.0).round() / 1000.0,
+        })
+        .filter(|b| b.shadow_price != 0.0)
+        .collect()
 }
 
 /// The greedy baseline as a plan (no MILP), e.g. for comparisons and as the fallback.

@@ -180,7 +180,12 @@ fn main() {
                 if to_1pc.is_none() && bnd.is_finite() && bnd - inc <= 0.01 * bnd {
                     to_1pc = Some(t.elapsed().as_secs_f64());
                 }
-                eprintln!("  [{name}] {}: {}", p.stage, p.message)
+                eprintln!(
+                    "  [{name} {:.1}s] {}: {}",
+                    t.elapsed().as_secs_f64(),
+                    p.stage,
+                    p.message
+                )
             }) {
                 Ok(p) => p,
                 Err(e) => {
