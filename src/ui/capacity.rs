@@ -96,6 +96,108 @@ pub fn demand_line_days(items: &[DemandLine]) -> BTreeMap<Month, i64> {
     out
 }
 
+/// The programs that may use the same suites, and what they ask of them: expected demand and the
+/// suites' open capacity per month, in line-days.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemandClass {
+    /// The suites' names, with their sites ("Leiden: CT-North, CT-South"); empty when the
+    /// programs may use no suite at all.
+    pub suites: String,
+    /// The programs' names, sorted.
+    pub programs: Vec<String>,
+    pub demand: Vec<f64>,
+    pub capacity: Vec<f64>,
+    /// The month where demand is the largest share of capacity, and that share (demand over
+    /// capacity; infinite where there is demand and no capacity).
+    pub peak: Option<(Month, f64)>,
+}
+
+/// Demand vs capacity per class of programs that may use the same suites (their capabilities,
+/// grade and allowed suites, `may_use`): each class's demand in line-days per month (`demand`,
+/// per program) against the open line-days of its suites, the classes most over capacity
+/// first. Summed over every suite, a shortage of one kind of suite hides behind the spare
+/// capacity of another; per class it shows.
+pub fn demand_classes(
+    programs: &[crate::domain::Program],
+    suites: &[Suite],
+    site_names: &std::collections::HashMap<Uuid, String>,
+    demand: &[(Uuid, Vec<DemandLine>)],
+    closures: &[Closure],
+    months: &[Month],
+) -> Vec<DemandClass> {
+    let mut groups: BTreeMap<Vec<Uuid>, Vec<&crate::domain::Program>> = BTreeMap::new();
+    for p in programs {
+        let mut usable: Vec<Uuid> = suites
+            .iter()
+            .filter(|s| crate::domain::calendar::may_use(p, s).is_ok())
+            .map(|s| s.id)
+            .collect();
+        usable.sort_unstable();
+        groups.entry(usable).or_default().push(p);
+    }
+    let mut out: Vec<DemandClass> = groups
+        .into_iter()
+        .map(|(usable, progs)| {
+            let ids: Vec<Uuid> = progs.iter().map(|p| p.id).collect();
+            let lines: Vec<DemandLine> = demand
+                .iter()
+                .filter(|(id, _)| ids.contains(id))
+                .flat_map(|(_, d)| d.iter().copied())
+                .collect();
+            let by_month = demand_line_days(&lines);
+            let demand: Vec<f64> = months
+                .iter()
+                .map(|m| by_month.get(m).copied().unwrap_or(0) as f64)
+                .collect();
+            let members: Vec<&Suite> = suites.iter().filter(|s| usable.contains(&s.id)).collect();
+            let capacity: Vec<f64> = months
+                .iter()
+                .map(|m| {
+                    members
+                        .iter()
+                        .map(|s| open_line_days(s, closures, *m))
+                        .sum::<i64>() as f64
+                })
+                .collect();
+            let mut by_site: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+            for s in &members {
+                let site = site_names.get(&s.site_id).cloned().unwrap_or_default();
+                by_site.entry(site).or_default().push(s.name.as_str());
+            }
+            let suites = by_site
+                .into_iter()
+                .map(|(site, mut names)| {
+                    names.sort_unstable();
+                    format!("{site}: {}", names.join(", "))
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            let peak = months
+                .iter()
+                .zip(demand.iter().zip(&capacity))
+                .filter(|(_, (d, _))| **d > 0.0)
+                .map(|(m, (d, c))| (*m, if *c > 0.0 { d / c } else { f64::INFINITY }))
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            let mut programs: Vec<String> = progs.iter().map(|p| p.name.clone()).collect();
+            programs.sort();
+            DemandClass {
+                suites,
+                programs,
+                demand,
+                capacity,
+                peak,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let share = |c: &DemandClass| c.peak.map_or(0.0, |p| p.1);
+        share(b)
+            .total_cmp(&share(a))
+            .then_with(|| a.suites.cmp(&b.suites))
+    });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

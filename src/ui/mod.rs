@@ -155,6 +155,9 @@ table{border-collapse:collapse;font-size:.9rem}
 th,td{border-bottom:1px solid #e3e7ec;padding:.25rem .6rem;text-align:left}
 th{background:#f2f5f8}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
+table.strip th.m,table.strip td.m{padding:.2rem .3rem;font-size:.75rem;text-align:center;min-width:1.6rem}
+table.strip td.m.short{background:#fbe3dc;font-weight:600}
+h3.class{font-size:1rem;margin:1rem 0 .2rem}
 .login{max-width:360px;margin:4rem auto;padding:1.5rem;border:1px solid #dde3ea;border-radius:8px}
 .login input{width:100%;box-sizing:border-box;padding:.5rem;margin:.3rem 0 1rem;font-size:1rem}
 .login button{padding:.5rem 1.2rem;font-size:1rem;background:#12324f;color:#fff;border:0;border-radius:4px}

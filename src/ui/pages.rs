@@ -1,7 +1,7 @@
 //! The two homes: the planner's capacity picture (`/ui/`) and a client's own view (`/ui/client`).
 
 use super::capacity::{
-    booked_line_days, demand_line_days, months_from, open_line_days, utilisation, DemandLine,
+    booked_line_days, demand_classes, months_from, open_line_days, utilisation, DemandLine,
     Occupancy,
 };
 use super::svg::{bars_and_line, gantt, heatmap, Bar, BarKind, GanttRow};
@@ -276,23 +276,20 @@ pub async fn planner_home(
         })
         .unwrap_or_default();
 
-    // (b) Demand (expected scenario) vs open capacity, in line-days.
+    // (b) Demand (expected scenario) vs open capacity, in line-days, per class of programs that
+    // may use the same suites (summed over every suite, one kind's shortage hides behind
+    // another's spare capacity).
     let demand = expected_demand(&state, &programs).await?;
-    let all_lines: Vec<DemandLine> = demand.iter().flat_map(|(_, d)| d.iter().copied()).collect();
-    let by_month = demand_line_days(&all_lines);
-    let demand_vals: Vec<f64> = months
-        .iter()
-        .map(|m| by_month.get(m).copied().unwrap_or(0) as f64)
-        .collect();
-    let capacity_vals: Vec<f64> = months
-        .iter()
-        .map(|m| {
-            suites
-                .iter()
-                .map(|s| open_line_days(s, &cal.closures, *m))
-                .sum::<i64>() as f64
-        })
-        .collect();
+    let sites = all_pages(|page| store.list_sites(page)).await?;
+    let site_names: HashMap<Uuid, String> = sites.iter().map(|s| (s.id, s.name.clone())).collect();
+    let classes = demand_classes(
+        &programs,
+        &suites,
+        &site_names,
+        &demand,
+        &cal.closures,
+        &months,
+    );
 
     // (c) Gantt of the next months.
     let g_from = first.first_day();
@@ -317,8 +314,6 @@ pub async fn planner_home(
             });
         }
     }
-    let sites = all_pages(|page| store.list_sites(page)).await?;
-    let site_names: HashMap<Uuid, String> = sites.into_iter().map(|s| (s.id, s.name)).collect();
     let suite_names: HashMap<Uuid, &str> = suites.iter().map(|s| (s.id, s.name.as_str())).collect();
 
     let body = html! {
@@ -360,9 +355,27 @@ pub async fn planner_home(
             }
         }
 
-        h2 { "Demand vs capacity" }
-        p.note { "Expected-scenario demand of every program, in line-days (batches × (batch + changeover days)), against open line-days of all suites (lines × days, less closures and days outside qualification)." }
-        (bars_and_line(&columns, ("demand (expected)", &demand_vals), Some(("open capacity", &capacity_vals)), "line-days"))
+        h2 { "Demand vs capacity, by the suites programs may use" }
+        p.note { "Expected-scenario demand in line-days (batches × (batch + changeover days)) of the programs that may use the same suites (capabilities, grade, allowed suites), against those suites' open line-days (lines × days, less closures and days outside qualification). Suites serving several classes count in each. Most over capacity first." }
+        @if classes.is_empty() { p.note { "No programs yet." } }
+        @for c in &classes {
+            h3.class {
+                @if c.suites.is_empty() { "No usable suite" } @else { (c.suites) }
+                " — " (c.programs.len()) @if c.programs.len() == 1 { " program" } @else { " programs" }
+            }
+            p.note {
+                (c.programs.join(", ")) ". "
+                @match c.peak {
+                    Some((m, share)) if share.is_finite() => {
+                        @if share > 1.0 { strong { "Over capacity: " } }
+                        "peak demand " (format!("{:.0}%", share * 100.0)) " of capacity, in " (m) "."
+                    }
+                    Some((m, _)) => { strong { "Demand with no capacity" } ", from " (m) "." }
+                    None => "No demand in these months.",
+                }
+            }
+            (bars_and_line(&columns, ("demand (expected)", &c.demand), Some(("open capacity", &c.capacity)), "line-days"))
+        }
 
         h2 { "Bookings, next " (GANTT_MONTHS) " months" }
         p.note { "Confirmed solid, held hatched, closures and days outside qualification grey." }
@@ -375,6 +388,33 @@ pub async fn planner_home(
                 @if p.shortfalls.is_empty() {
                     p.note { "The newest plan serves all demand." }
                 } @else {
+                    @let strip = shortfall_strip(&p.shortfalls);
+                    p.note { "Short batches per program and month (the reason on hover and in the reasons column); the largest month's competition on the right." }
+                    table.strip {
+                        thead { tr {
+                            th { "program" } th { "short" } th { "reasons" }
+                            @for m in &strip.months { th.m scope="col" { (m) } }
+                            th { "capacity taken by (largest month)" }
+                        } }
+                        tbody {
+                            @for row in &strip.rows {
+                                tr {
+                                    td { (program_names.get(&row.program_id).copied().unwrap_or("?")) }
+                                    td.num { strong { (row.total) } }
+                                    td { (row.reasons) }
+                                    @for cell in &row.cells {
+                                        @match cell {
+                                            Some(s) => td.m.short title=(format!("{} {}: {} short ({})", s.month, s.phase, s.shortfall, s.reason.as_str())) { (s.shortfall) },
+                                            None => td.m {},
+                                        }
+                                    }
+                                    td { (row.largest.map(|s| taken_by(s, &program_names)).unwrap_or_default()) }
+                                }
+                            }
+                        }
+                    }
+                    details {
+                        summary { "Every program-month (" (p.shortfalls.len()) " rows)" }
                     table {
                         thead { tr { th { "program" } th { "month" } th { "phase" } th { "demand" } th { "booked" } th { "planned" } th { "shortfall" } th { "reason" } th { "capacity taken by" } } }
                         tbody {
@@ -388,6 +428,7 @@ pub async fn planner_home(
                                 }
                             }
                         }
+                    }
                     }
                 }
                 @let expansion = p.record.summary.as_ref().map(|s| s.expansion.as_slice()).unwrap_or(&[]);
@@ -565,6 +606,64 @@ pub async fn client_home(
         Some(&user.csrf),
         body,
     )))
+}
+
+/// A plan's shortfalls by program, the months as a strip: one row per program (most short
+/// batches first), one cell per month that has any shortfall.
+struct ShortfallStrip<'a> {
+    months: Vec<&'a str>,
+    rows: Vec<StripRow<'a>>,
+}
+
+struct StripRow<'a> {
+    program_id: Uuid,
+    total: i32,
+    /// "capacity 5, tech_transfer 2".
+    reasons: String,
+    cells: Vec<Option<&'a crate::domain::PlanShortfall>>,
+    /// The month with the most short batches that has a competition to show.
+    largest: Option<&'a crate::domain::PlanShortfall>,
+}
+
+fn shortfall_strip(shortfalls: &[crate::domain::PlanShortfall]) -> ShortfallStrip<'_> {
+    let mut months: Vec<&str> = shortfalls.iter().map(|s| s.month.as_str()).collect();
+    months.sort_unstable();
+    months.dedup();
+    let mut by_program: BTreeMap<Uuid, Vec<&crate::domain::PlanShortfall>> = BTreeMap::new();
+    for s in shortfalls {
+        by_program.entry(s.program_id).or_default().push(s);
+    }
+    let mut rows: Vec<StripRow> = by_program
+        .into_iter()
+        .map(|(program_id, list)| {
+            let mut reasons: BTreeMap<&str, i32> = BTreeMap::new();
+            for s in &list {
+                *reasons.entry(s.reason.as_str()).or_default() += s.shortfall;
+            }
+            let cells = months
+                .iter()
+                .map(|m| list.iter().copied().find(|s| s.month == *m))
+                .collect();
+            let largest = list
+                .iter()
+                .copied()
+                .filter(|s| !s.competition.is_empty())
+                .max_by(|a, b| a.shortfall.cmp(&b.shortfall).then(b.month.cmp(&a.month)));
+            StripRow {
+                program_id,
+                total: list.iter().map(|s| s.shortfall).sum(),
+                reasons: reasons
+                    .iter()
+                    .map(|(r, n)| format!("{r} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                cells,
+                largest,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| b.total.cmp(&a.total).then(a.program_id.cmp(&b.program_id)));
+    ShortfallStrip { months, rows }
 }
 
 /// Who occupies what a capacity shortfall competed for, largest first (at most three, summed

@@ -764,3 +764,100 @@ both_backends!(
         assert_eq!((status, location.as_str()), (303, "/ui/"), "{cookie}");
     }
 );
+
+/// The planner's demand-vs-capacity picture is per class of programs that may use the same
+/// suites: an autologous shortage on one small suite shows although the allogeneic suites have
+/// room to spare (summed over all suites it would not); and the newest plan's shortfalls come
+/// one row per program, with the months as a strip and every program-month folded below.
+#[tokio::test]
+async fn demand_vs_capacity_shows_a_shortage_per_class_and_shortfalls_per_program() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let site = app.site("Leiden").await;
+    app.suite(&site["id"], "AUTO-1", &["autologous"], 1).await;
+    app.suite(&site["id"], "ALLO-1", &["allogeneic"], 6).await;
+    let client = app.client("Helix").await;
+    let auto = app.program(&client["id"], "HLX-Auto").await;
+    let mut body = TestApp::program_body(&client["id"], "HLX-Allo");
+    body["required_capabilities"] = json!(["allogeneic"]);
+    let allo = app
+        .post("/v1/programs", &app.admin_key, body)
+        .await
+        .expect(201);
+    // 16-day batches: three a month ask 48 line-days of AUTO-1's ~30; one a month asks 16 of
+    // ALLO-1's ~180. Together 64 of ~210: no shortage in the sum.
+    for (p, batches) in [(&auto, 3), (&allo, 1)] {
+        let entries: Vec<Value> = (1..5)
+            .map(|i| json!({"month": day(30 * i)[..7], "phase": "phase1", "batches": batches}))
+            .collect();
+        app.put(
+            &format!("/v1/programs/{}/forecast", p["id"].as_str().unwrap()),
+            &app.admin_key,
+            json!({"entries": entries}),
+        )
+        .await
+        .expect(200);
+    }
+    let month = |offset: i64| format!("{}-01", &day(offset)[..7]);
+    let queued = app
+        .post(
+            "/v1/plans",
+            &app.admin_key,
+            json!({"from": month(0), "to": month(190), "scenario": "expected", "program_ids": null, "time_limit_s": 5}),
+        )
+        .await
+        .expect(202);
+    let id = queued["id"].as_str().unwrap().to_string();
+    let started = std::time::Instant::now();
+    loop {
+        let plan = app
+            .get(&format!("/v1/plans/{id}"), &app.admin_key)
+            .await
+            .expect(200);
+        match plan["status"].as_str() {
+            Some("done") => break,
+            Some("failed") => panic!("plan failed: {plan}"),
+            _ => assert!(started.elapsed().as_secs() < 120, "plan not done: {plan}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let planner = app.key("planner", None).await;
+    let (_, _, set_cookie, _) = login(&app, &planner).await;
+    let (status, _, _, html) = page(&app, "/ui/", &cookie_pair(&set_cookie)).await;
+    assert_eq!(status, 200, "{html}");
+
+    // The autologous class first, over capacity, with its peak share printed (not by colour).
+    let auto_class = html
+        .find("Leiden: AUTO-1 — 1 program")
+        .expect("autologous class");
+    let allo_class = html
+        .find("Leiden: ALLO-1 — 1 program")
+        .expect("allogeneic class");
+    assert!(
+        auto_class < allo_class,
+        "the class over capacity comes first"
+    );
+    let auto_note = &html[auto_class..allo_class];
+    assert!(auto_note.contains("Over capacity"), "{auto_note}");
+    let share: f64 = auto_note
+        .split("peak demand ")
+        .nth(1)
+        .and_then(|t| t.split('%').next())
+        .and_then(|n| n.parse().ok())
+        .expect("peak share printed");
+    assert!(share > 140.0, "48 line-days a month on ~30: {share}%");
+    let allo_note = &html[allo_class..];
+    assert!(!allo_note[..allo_note.find("</p>").unwrap()].contains("Over capacity"));
+
+    // Shortfalls: one strip row for HLX-Auto (short every month), none for HLX-Allo, and the
+    // program-months folded into a details element.
+    let strip = &html[html.find(r#"<table class="strip">"#).expect("strip table")..];
+    let strip = &strip[..strip.find("</table>").unwrap()];
+    assert!(
+        strip.contains("HLX-Auto") && !strip.contains("HLX-Allo"),
+        "{strip}"
+    );
+    assert!(strip.contains("capacity "), "{strip}");
+    let cells = strip.matches(r#"class="m short""#).count();
+    assert!(cells >= 4, "a short cell per month: {strip}");
+    assert!(html.contains("<details><summary>Every program-month ("));
+}
