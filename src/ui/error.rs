@@ -11,7 +11,7 @@ use maud::html;
 #[derive(Debug)]
 pub struct PageError {
     status: StatusCode,
-    message: &'static str,
+    message: std::borrow::Cow<'static, str>,
     /// Logged, never shown.
     cause: Option<String>,
 }
@@ -31,14 +31,17 @@ impl PageError {
         };
         PageError {
             status,
-            message,
+            message: message.into(),
             cause: None,
         }
     }
 
     /// A message of its own instead of the status's usual one.
-    pub fn with_message(self, message: &'static str) -> PageError {
-        PageError { message, ..self }
+    pub fn with_message(self, message: impl Into<std::borrow::Cow<'static, str>>) -> PageError {
+        PageError {
+            message: message.into(),
+            ..self
+        }
     }
 
     pub fn not_found() -> PageError {
@@ -57,9 +60,12 @@ impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => PageError::not_found(),
-            StoreError::Forbidden(_) => PageError::new(StatusCode::FORBIDDEN),
+            StoreError::Forbidden(why) => PageError::new(StatusCode::FORBIDDEN)
+                .with_message(format!("Not allowed: {why}. Nothing changed.")),
+            StoreError::State(why) => PageError::new(StatusCode::CONFLICT)
+                .with_message(format!("Nothing changed: {why}.")),
             StoreError::Busy => PageError::new(StatusCode::SERVICE_UNAVAILABLE),
-            // Pages only read, and log in and out: anything else is our fault.
+            // The pages' actions change a booking's state only: anything else is our fault.
             other => PageError::internal(other.to_string()),
         }
     }
@@ -73,7 +79,7 @@ impl IntoResponse for PageError {
             None,
             html! {
                 h2 { (self.status.as_u16()) " · " (reason) }
-                p { (self.message) }
+                p { (&*self.message) }
                 p { a href="/ui/" { "Back to the start page" } }
             },
         );

@@ -5,6 +5,7 @@
 //! Sessions are [`crate::session`]'s; pages without a valid session answer 303 to `/login`.
 //! Errors answer an HTML page ([`error::PageError`]), never problem+json.
 
+mod actions;
 mod capacity;
 mod error;
 mod pages;
@@ -35,6 +36,10 @@ pub fn router() -> Router<AppState> {
         .route("/ui", get(|| async { Redirect::to("/ui/") }))
         .route("/ui/", get(pages::planner_home))
         .route("/ui/client", get(pages::client_home))
+        .route(
+            "/ui/bookings/{id}/{action}",
+            axum::routing::post(actions::booking_action),
+        )
         .route("/ui/{*rest}", get(|| async { PageError::not_found() }))
         .layer(axum::middleware::map_response(error::html_for_bare_errors))
         .layer(axum::middleware::map_response(page_headers))
@@ -158,6 +163,9 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 table.strip th.m,table.strip td.m{padding:.2rem .3rem;font-size:.75rem;text-align:center;min-width:1.6rem}
 table.strip td.m.short{background:#fbe3dc;font-weight:600}
 h3.class{font-size:1rem;margin:1rem 0 .2rem}
+form.inline{display:inline;margin:0 .3rem 0 0}
+form.inline button{padding:.15rem .6rem;cursor:pointer}
+p.notice{color:#0b5a2a;background:#e4f4e9;padding:.4rem .7rem;border-radius:4px}
 .login{max-width:360px;margin:4rem auto;padding:1.5rem;border:1px solid #dde3ea;border-radius:8px}
 .login input{width:100%;box-sizing:border-box;padding:.5rem;margin:.3rem 0 1rem;font-size:1rem}
 .login button{padding:.5rem 1.2rem;font-size:1rem;background:#12324f;color:#fff;border:0;border-radius:4px}

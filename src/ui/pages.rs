@@ -12,7 +12,7 @@ use crate::domain::{
     Scenario, Suite,
 };
 use crate::store::{all_pages, BookingFilter, Calendar, DynStore, Page, StoreError};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
 use maud::{html, Markup};
@@ -55,6 +55,89 @@ async fn live_bookings(
         })
         .collect();
     Ok(out)
+}
+
+/// Live holds `scope` may see (unexpired), earliest start first.
+async fn live_holds(store: &DynStore, scope: Option<Uuid>) -> Result<Vec<Booking>, StoreError> {
+    let filter = BookingFilter {
+        status: Some(BookingStatus::Held),
+        ..BookingFilter::default()
+    };
+    let now = Utc::now();
+    let mut out: Vec<Booking> = all_pages(|page| store.list_bookings(&filter, scope, page))
+        .await?
+        .into_iter()
+        .filter(|b| b.hold_expires_at.is_none_or(|t| t > now))
+        .collect();
+    out.sort_by_key(|b| (b.start, b.suite_id, b.line));
+    Ok(out)
+}
+
+/// What `?done=` says after an action ([`super::actions`]); other values say nothing.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct HomeQuery {
+    done: Option<String>,
+}
+
+impl HomeQuery {
+    fn notice(&self) -> Option<&'static str> {
+        match self.done.as_deref() {
+            Some("confirmed") => Some("The hold is confirmed."),
+            Some("cancelled") => Some("The booking is cancelled."),
+            _ => None,
+        }
+    }
+}
+
+/// The holds with their buttons: Confirm (staff) and Cancel, each a form with the session's CSRF
+/// token posting to `/ui/bookings/{id}/…`.
+fn holds_section(
+    holds: &[Booking],
+    programs: &HashMap<Uuid, &str>,
+    suites: &HashMap<Uuid, &str>,
+    csrf: &str,
+    staff: bool,
+    notice: Option<&str>,
+) -> Markup {
+    html! {
+        h2 #holds { "Holds" }
+        @if let Some(n) = notice { p.notice role="status" { (n) } }
+        @if holds.is_empty() {
+            p.note { "No live holds." }
+        } @else {
+            p.note {
+                @if staff { "Holds waiting for confirmation, earliest first. Confirming makes the slot the client's; cancelling frees it." }
+                @else { "Your reservations; the CDMO confirms them. Cancelling frees the slot." }
+            }
+            table {
+                thead { tr { th { "program" } th { "suite" } th { "line" } th { "from" } th { "to (exclusive)" } th { "expires" } th { "action" } } }
+                tbody {
+                    @for b in holds {
+                        @let program = programs.get(&b.program_id).copied().unwrap_or("?");
+                        @let suite = suites.get(&b.suite_id).copied().unwrap_or("?");
+                        tr {
+                            td { (program) } td { (suite) } td.num { (b.line) }
+                            td { (b.start) } td { (b.end) }
+                            td { (b.hold_expires_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "-".into())) }
+                            td {
+                                @if staff {
+                                    form.inline method="post" action=(format!("/ui/bookings/{}/confirm", b.id)) {
+                                        (super::csrf_field(csrf))
+                                        button type="submit" aria-label=(format!("Confirm the hold of {program} on {suite} line {} from {}", b.line, b.start)) { "Confirm" }
+                                    }
+                                }
+                                form.inline method="post" action=(format!("/ui/bookings/{}/cancel", b.id)) {
+                                    (super::csrf_field(csrf))
+                                    button type="submit" aria-label=(format!("Cancel the hold of {program} on {suite} line {} from {}", b.line, b.start)) { "Cancel" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The newest done plan, with the rows `scope` may see.
@@ -181,6 +264,7 @@ fn html_response(markup: Markup) -> Response {
 pub async fn planner_home(
     State(state): State<AppState>,
     user: PageUser,
+    Query(query): Query<HomeQuery>,
 ) -> Result<Response, PageError> {
     if !user.is_staff() {
         return Ok(Redirect::to("/ui/client").into_response());
@@ -315,8 +399,11 @@ pub async fn planner_home(
         }
     }
     let suite_names: HashMap<Uuid, &str> = suites.iter().map(|s| (s.id, s.name.as_str())).collect();
+    let holds = live_holds(store, None).await?;
 
     let body = html! {
+        (holds_section(&holds, &program_names, &suite_names, &user.csrf, true, query.notice()))
+
         h2 { "Utilisation by suite and month" }
         @match &plan {
             Some(p) => p.note {
@@ -487,6 +574,7 @@ pub async fn planner_home(
 pub async fn client_home(
     State(state): State<AppState>,
     user: PageUser,
+    Query(query): Query<HomeQuery>,
 ) -> Result<Response, PageError> {
     if user.is_staff() {
         return Ok(Redirect::to("/ui/").into_response());
@@ -556,6 +644,8 @@ pub async fn client_home(
         }
     }
     let plan = newest_plan(store, Some(client_id)).await?;
+    let holds = live_holds(store, Some(client_id)).await?;
+    let suite_names: HashMap<Uuid, &str> = suites.iter().map(|s| (s.id, s.name.as_str())).collect();
 
     let body = html! {
         h2 { "Your programs" }
@@ -573,6 +663,8 @@ pub async fn client_home(
             h3 { (p.name) }
             (bars_and_line(&columns, ("batches (expected)", vals), None, "batches"))
         }
+        (holds_section(&holds, &names, &suite_names, &user.csrf, false, query.notice()))
+
         h2 { "Your bookings, next " (GANTT_MONTHS) " months" }
         p.note { "Confirmed solid, held hatched; time you cannot book (other work, closures) grey." }
         @if rows.is_empty() { p.note { "No suites yet." } } @else { (gantt("client", g_from, g_to, &rows)) }

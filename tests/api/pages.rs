@@ -583,6 +583,47 @@ async fn a_browser_logs_in_and_sees_the_capacity_picture() {
     );
     assert!(dom.contains("<svg") && dom.contains("CT-North") && dom.contains("RVL-Beta"));
     assert!(browser.screenshot(&shots.join("planner.png"), 2600).await > 10_000);
+    // The planner confirms the first hold with its button: back on the holds, told so, and
+    // the booking confirmed in the store.
+    let holds_before = dom.matches(r#"action="/ui/bookings/"#).count();
+    browser
+        .client
+        .find(fantoccini::Locator::Css(
+            "#holds + p.note + table form button",
+        ))
+        .await
+        .expect("a Confirm button")
+        .click()
+        .await
+        .expect("click");
+    browser
+        .client
+        .wait()
+        .for_element(fantoccini::Locator::Css("p.notice"))
+        .await
+        .expect("the outcome shown");
+    let (path, dom) = browser.landed().await;
+    assert_eq!(path, "/ui/", "{dom}");
+    assert!(dom.contains("The hold is confirmed."), "{dom}");
+    assert!(
+        dom.matches(r#"action="/ui/bookings/"#).count() < holds_before,
+        "one hold fewer"
+    );
+    let confirmed = app
+        .get("/v1/bookings?status=confirmed", &app.admin_key)
+        .await
+        .expect(200);
+    assert_eq!(
+        confirmed["items"].as_array().map(Vec::len),
+        Some(3),
+        "{confirmed}"
+    );
+    assert!(
+        browser
+            .screenshot(&shots.join("planner-confirmed.png"), 1200)
+            .await
+            > 10_000
+    );
     // The logout button (a form with the session's CSRF token) ends the session.
     browser
         .client
@@ -861,3 +902,162 @@ async fn demand_vs_capacity_shows_a_shortage_per_class_and_shortfalls_per_progra
     assert!(cells >= 4, "a short cell per month: {strip}");
     assert!(html.contains("<details><summary>Every program-month ("));
 }
+
+/// POSTs a page form (a button) with the session cookie: status and Location.
+async fn press(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    origin: &str,
+    token: &str,
+) -> (u16, String) {
+    let r = app
+        .http
+        .post(format!("{}{}", app.base, path))
+        .header("cookie", cookie)
+        .header("origin", origin)
+        .form(&[("csrf_token", token)])
+        .send()
+        .await
+        .expect("form sent");
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (r.status().as_u16(), location)
+}
+
+async fn status_of(app: &TestApp, id: &str) -> String {
+    app.get(&format!("/v1/bookings/{id}"), &app.admin_key)
+        .await
+        .expect(200)["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+// A planner confirms a hold and a client cancels its own from the pages: the same rules as the
+// API (a client cannot confirm, nor touch another client's hold), forged posts change nothing,
+// and each action comes back to the page's holds with its outcome.
+both_backends!(
+    holds_are_confirmed_and_cancelled_from_the_pages,
+    |app: TestApp| async move {
+        let site = app.site("Leiden").await;
+        let suite = app.suite(&site["id"], "CT-North", &["autologous"], 2).await;
+        let helix = app.client("Helix").await;
+        let rival = app.client("Rival").await;
+        let hlx = app.program(&helix["id"], "HLX-Alpha").await;
+        let rvl = app.program(&rival["id"], "RVL-Beta").await;
+        let mut ids = Vec::new();
+        for (p, line, from) in [(&hlx, 1, 10), (&hlx, 2, 10), (&rvl, 1, 40)] {
+            let b = app
+                .post(
+                    "/v1/bookings",
+                    &app.admin_key,
+                    booking(p, &suite, line, from, from + 16, "held"),
+                )
+                .await
+                .expect(201);
+            ids.push(b["id"].as_str().unwrap().to_string());
+        }
+        let planner = app.key("planner", None).await;
+        let (_, _, set_cookie, _) = login(&app, &planner).await;
+        let cookie = cookie_pair(&set_cookie);
+        let (_, _, _, html) = page(&app, "/ui/", &cookie).await;
+        let holds = &html[html.find(r#"<h2 id="holds">"#).expect("holds section")..];
+        for id in &ids {
+            assert!(
+                holds.contains(&format!(r#"action="/ui/bookings/{id}/confirm""#)),
+                "{holds}"
+            );
+        }
+        let token = csrf_of(&app, &cookie).await;
+        let confirm = format!("/ui/bookings/{}/confirm", ids[0]);
+
+        // Forged: no token, a wrong token, another origin. Refused, nothing changed.
+        for (origin, t) in [
+            (app.base.clone(), ""),
+            (app.base.clone(), "not-the-token"),
+            ("http://127.0.0.1:1".to_string(), token.as_str()),
+        ] {
+            let (status, _) = press(&app, &confirm, &cookie, &origin, t).await;
+            assert_eq!(status, 403, "forged confirm from {origin} with {t:?}");
+        }
+        assert_eq!(status_of(&app, &ids[0]).await, "held");
+
+        // The planner confirms: back to the holds with the outcome, the booking confirmed.
+        let (status, location) = press(&app, &confirm, &cookie, &app.base, &token).await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/ui/?done=confirmed#holds")
+        );
+        assert_eq!(status_of(&app, &ids[0]).await, "confirmed");
+        let (_, _, _, html) = page(&app, "/ui/?done=confirmed", &cookie).await;
+        assert!(html.contains("The hold is confirmed."));
+        assert!(
+            !html.contains(&format!("/ui/bookings/{}/confirm", ids[0])),
+            "no longer a hold"
+        );
+
+        // A client: cannot confirm, cannot touch Rival's hold, cancels its own.
+        let client = app.key("client", helix["id"].as_str()).await;
+        let (_, _, set_cookie, _) = login(&app, &client).await;
+        let ccookie = cookie_pair(&set_cookie);
+        let ctoken = csrf_of(&app, &ccookie).await;
+        let (_, _, _, chtml) = page(&app, "/ui/client", &ccookie).await;
+        assert!(chtml.contains(&format!("/ui/bookings/{}/cancel", ids[1])));
+        assert!(
+            !chtml.contains(&format!("/ui/bookings/{}/confirm", ids[1])),
+            "clients do not confirm"
+        );
+        assert!(
+            !chtml.contains(&ids[2]),
+            "another client's hold is not shown"
+        );
+        let (status, _) = press(
+            &app,
+            &format!("/ui/bookings/{}/confirm", ids[1]),
+            &ccookie,
+            &app.base,
+            &ctoken,
+        )
+        .await;
+        assert_eq!(status, 403);
+        let (status, _) = press(
+            &app,
+            &format!("/ui/bookings/{}/cancel", ids[2]),
+            &ccookie,
+            &app.base,
+            &ctoken,
+        )
+        .await;
+        assert_eq!(status, 404, "another client's hold is not there for it");
+        assert_eq!(status_of(&app, &ids[2]).await, "held");
+        let (status, location) = press(
+            &app,
+            &format!("/ui/bookings/{}/cancel", ids[1]),
+            &ccookie,
+            &app.base,
+            &ctoken,
+        )
+        .await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/ui/client?done=cancelled#holds")
+        );
+        assert_eq!(status_of(&app, &ids[1]).await, "cancelled");
+        // Confirming what is cancelled is refused with the reason, as the API's 409.
+        let (status, _) = press(
+            &app,
+            &format!("/ui/bookings/{}/confirm", ids[1]),
+            &cookie,
+            &app.base,
+            &token,
+        )
+        .await;
+        assert_eq!(status, 409);
+        assert_eq!(status_of(&app, &ids[1]).await, "cancelled");
+    }
+);
