@@ -21,10 +21,11 @@
 //!    instances; a rolling horizon on large ones. Each starts from the plan so far and keeps
 //!    its best solution within its share of the time.
 //!
-//! Rows are per (class of the line, month it is needed from); `serves_batches` counts the
-//! shortfall batches the new lines bring in (a unit's extra batches on a row's lines, the rest
-//! of its increase to the row of its class, else the first row whose lines it can use), so the
-//! rows together serve exactly what the plan was short. Shortfalls in months before the lead
+//! Rows are per (class of the line, month it is first needed; the lead month where the joint
+//! step could not run: the augmented instance invalid or the plan not carrying over onto it);
+//! `serves_batches` counts the shortfall batches the new lines bring in (a unit's extra batches
+//! on a row's lines, the rest of its increase to the row of its class, else the first row whose
+//! lines it can use), so the rows together serve exactly what the plan was short. Shortfalls in months before the lead
 //! month cannot be removed by building and are not counted. With pools, a new line draws on the
 //! pools of its class's site (site-less pools only when the class spans sites), and roads to
 //! first batch hold on the new suites as on the others.
@@ -268,20 +269,18 @@ fn fewest_lines(
         }
         return None;
     }
-    let unit_in_q = |u: usize| -> Option<usize> { Some(u) };
     let mut start: Vec<Batch> = Vec::new();
     for b in batches {
         let li = &p.lines[b.line];
         start.push(Batch {
-            unit: unit_in_q(b.unit)?,
             line: *line_of.get(&(p.suite_keys[li.suite].as_str(), li.number))?,
-            start: b.start,
+            ..*b
         });
     }
     for (w, name) in witness.iter().zip(&new_suites) {
         for (u, j, s) in &w.placed {
             start.push(Batch {
-                unit: unit_in_q(*u)?,
+                unit: *u,
                 line: *line_of.get(&(name.as_str(), *j as u32 + 1))?,
                 start: *s,
             });
@@ -353,9 +352,7 @@ fn fewest_lines(
             plan = better;
         }
     }
-    Some(rows_of(
-        p, &q, batches, &plan, witness, &new_lines, &unit_in_q,
-    ))
+    Some(rows_of(p, &q, batches, &plan, witness, &new_lines))
 }
 
 /// The window of `months`' units that `pick` keeps, on every line such a unit may use.
@@ -560,16 +557,14 @@ fn rows_of(
     plan: &[Batch],
     witness: &[Witness],
     new_lines: &[usize],
-    unit_in_q: &dyn Fn(usize) -> Option<usize>,
 ) -> Vec<Expansion> {
     let mut delta = vec![0i64; q.units.len()];
     for b in plan {
         delta[b.unit] += 1;
     }
+    // The units are the same on both (new suites add none).
     for b in before {
-        if let Some(u) = unit_in_q(b.unit) {
-            delta[u] -= 1;
-        }
+        delta[b.unit] -= 1;
     }
     let class_index = |l: usize| {
         let first = q.suite_lines.len() - witness.len();

@@ -509,30 +509,25 @@ async fn seed(app: &TestApp) -> (Value, String) {
         .await
         .expect(201);
     }
+    let id = plan_next_months(app, 10).await;
+    (helix, id)
+}
+
+/// Plans the expected scenario from this month for about six months, within `secs`, and waits
+/// until it is done: its id.
+async fn plan_next_months(app: &TestApp, secs: u32) -> String {
     let month = |offset: i64| format!("{}-01", &day(offset)[..7]);
     let queued = app
         .post(
             "/v1/plans",
             &app.admin_key,
-            json!({"from": month(0), "to": month(190), "scenario": "expected", "program_ids": null, "time_limit_s": 10}),
+            json!({"from": month(0), "to": month(190), "scenario": "expected", "program_ids": null, "time_limit_s": secs}),
         )
         .await
         .expect(202);
     let id = queued["id"].as_str().unwrap().to_string();
-    let started = std::time::Instant::now();
-    loop {
-        let plan = app
-            .get(&format!("/v1/plans/{id}"), &app.admin_key)
-            .await
-            .expect(200);
-        match plan["status"].as_str() {
-            Some("done") => break,
-            Some("failed") => panic!("plan failed: {plan}"),
-            _ => assert!(started.elapsed().as_secs() < 120, "plan not done: {plan}"),
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    (helix, id)
+    crate::plans::wait_done(app, &id).await;
+    id
 }
 
 #[tokio::test]
@@ -838,29 +833,7 @@ async fn demand_vs_capacity_shows_a_shortage_per_class_and_shortfalls_per_progra
         .await
         .expect(200);
     }
-    let month = |offset: i64| format!("{}-01", &day(offset)[..7]);
-    let queued = app
-        .post(
-            "/v1/plans",
-            &app.admin_key,
-            json!({"from": month(0), "to": month(190), "scenario": "expected", "program_ids": null, "time_limit_s": 5}),
-        )
-        .await
-        .expect(202);
-    let id = queued["id"].as_str().unwrap().to_string();
-    let started = std::time::Instant::now();
-    loop {
-        let plan = app
-            .get(&format!("/v1/plans/{id}"), &app.admin_key)
-            .await
-            .expect(200);
-        match plan["status"].as_str() {
-            Some("done") => break,
-            Some("failed") => panic!("plan failed: {plan}"),
-            _ => assert!(started.elapsed().as_secs() < 120, "plan not done: {plan}"),
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    plan_next_months(&app, 5).await;
     let planner = app.key("planner", None).await;
     let (_, _, set_cookie, _) = login(&app, &planner).await;
     let (status, _, _, html) = page(&app, "/ui/", &cookie_pair(&set_cookie)).await;
