@@ -484,16 +484,7 @@ async fn seed(app: &TestApp) -> (Value, String) {
     let hlx = app.program(&helix["id"], "HLX-Alpha").await;
     let rvl = app.program(&rival["id"], "RVL-Beta").await;
     for (p, batches) in [(&hlx, 3), (&rvl, 4)] {
-        let entries: Vec<Value> = (1..5)
-            .map(|i| json!({"month": day(30 * i)[..7], "phase": "phase1", "batches": batches}))
-            .collect();
-        app.put(
-            &format!("/v1/programs/{}/forecast", p["id"].as_str().unwrap()),
-            &app.admin_key,
-            json!({"entries": entries}),
-        )
-        .await
-        .expect(200);
+        monthly_forecast(app, p, batches).await;
     }
     for (p, s, line, from, to, status) in [
         (&hlx, &north, 1, 5, 21, "confirmed"),
@@ -511,6 +502,20 @@ async fn seed(app: &TestApp) -> (Value, String) {
     }
     let id = plan_next_months(app, 10).await;
     (helix, id)
+}
+
+/// `batches` phase-1 batches a month for the program over the next four months.
+async fn monthly_forecast(app: &TestApp, program: &Value, batches: i64) {
+    let entries: Vec<Value> = (1..5)
+        .map(|i| json!({"month": day(30 * i)[..7], "phase": "phase1", "batches": batches}))
+        .collect();
+    app.put(
+        &format!("/v1/programs/{}/forecast", program["id"].as_str().unwrap()),
+        &app.admin_key,
+        json!({"entries": entries}),
+    )
+    .await
+    .expect(200);
 }
 
 /// Plans the expected scenario from this month for about six months, within `secs`, and waits
@@ -822,16 +827,7 @@ async fn demand_vs_capacity_shows_a_shortage_per_class_and_shortfalls_per_progra
     // 16-day batches: three a month ask 48 line-days of AUTO-1's ~30; one a month asks 16 of
     // ALLO-1's ~180. Together 64 of ~210: no shortage in the sum.
     for (p, batches) in [(&auto, 3), (&allo, 1)] {
-        let entries: Vec<Value> = (1..5)
-            .map(|i| json!({"month": day(30 * i)[..7], "phase": "phase1", "batches": batches}))
-            .collect();
-        app.put(
-            &format!("/v1/programs/{}/forecast", p["id"].as_str().unwrap()),
-            &app.admin_key,
-            json!({"entries": entries}),
-        )
-        .await
-        .expect(200);
+        monthly_forecast(&app, p, batches).await;
     }
     plan_next_months(&app, 5).await;
     let planner = app.key("planner", None).await;
