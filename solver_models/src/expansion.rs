@@ -105,15 +105,9 @@ pub fn advise(
         if sf.reason != ShortfallReason::Capacity || sf.month < from_month {
             continue;
         }
-        let Some(pi) = p.progs.iter().position(|q| q.key == sf.program) else {
-            continue;
-        };
-        let Some(mi) = p.months.iter().position(|m| *m == sf.month) else {
-            continue;
-        };
-        let Some(u) = p.unit_of[pi][mi] else { continue };
+        let Some(u) = unit_of(p, sf) else { continue };
         classes
-            .entry(class_of(p, &p.progs[pi]))
+            .entry(class_of(p, &p.progs[p.units[u].prog]))
             .or_default()
             .push((u, sf.shortfall));
     }
@@ -428,28 +422,23 @@ fn fewest_in(
         let objective: Expression = xs.iter().zip(&cost).map(|(x, c)| -*c * *x).sum();
         let mut problem: good_lp::solvers::highs::HighsProblem =
             vars.maximise(objective).using(highs);
+        // The window's own rows, the closed new lines' cliques apart; each unit at least what
+        // it needs.
+        cs.add_rows(q, &mut problem, &xs, &|l| k_of.contains_key(&l));
         for (u, ix) in &cs.by_unit {
-            let sum: Expression = ix.iter().map(|i| xs[*i]).sum();
-            problem.add_constraint(sum.clone().leq(f64::from(cs.cap(q, *u))));
             if need[*u] > 0 {
+                let sum: Expression = ix.iter().map(|i| xs[*i]).sum();
                 problem.add_constraint(sum.geq(f64::from(need[*u])));
             }
         }
-        for (l, rows) in &cs.cliques {
-            let open: Expression = match k_of.get(l) {
-                Some(k) => months.clone().map(|m| xs[open_index(*k, m)]).sum(),
-                None => Expression::from(1.0),
-            };
+        // A closed new line carries batches only once open.
+        for (l, rows) in cs.cliques.iter() {
+            let Some(k) = k_of.get(l) else { continue };
+            let open: Expression = months.clone().map(|m| xs[open_index(*k, m)]).sum();
             for covering in rows {
-                if covering.len() >= 2 || k_of.contains_key(l) {
-                    let sum: Expression = covering.iter().map(|i| xs[*i]).sum();
-                    problem.add_constraint((sum - open.clone()).leq(0.0));
-                }
+                let sum: Expression = covering.iter().map(|i| xs[*i]).sum();
+                problem.add_constraint((sum - open.clone()).leq(0.0));
             }
-        }
-        for (ix, ub) in &cs.pool_rows {
-            let sum: Expression = ix.iter().map(|(i, a)| *a * xs[*i]).sum();
-            problem.add_constraint(sum.leq(*ub));
         }
         // A closed line's batch needs it open by the month of its start; it opens once.
         for (c, b) in cs.cols.iter().enumerate() {

@@ -204,6 +204,35 @@ impl Columns {
         }
     }
 
+    /// The window's rows over the columns `xs` (in `cols` order): each unit at most what it
+    /// may still take, each line's clique rows (but for the lines `own` says the caller rows
+    /// itself), and the pool-day rows.
+    pub fn add_rows(
+        &self,
+        p: &Prepared,
+        problem: &mut good_lp::solvers::highs::HighsProblem,
+        xs: &[Variable],
+        own: &dyn Fn(usize) -> bool,
+    ) {
+        for (u, ix) in &self.by_unit {
+            let cap = self.cap(p, *u);
+            if ix.len() as u32 > cap {
+                let sum: Expression = ix.iter().map(|i| xs[*i]).sum();
+                problem.add_constraint(sum.leq(f64::from(cap)));
+            }
+        }
+        for (_, rows) in self.cliques.iter().filter(|(l, _)| !own(*l)) {
+            for covering in rows.iter().filter(|c| c.len() >= 2) {
+                let sum: Expression = covering.iter().map(|i| xs[*i]).sum();
+                problem.add_constraint(sum.leq(1.0));
+            }
+        }
+        for (ix, ub) in &self.pool_rows {
+            let sum: Expression = ix.iter().map(|(i, a)| *a * xs[*i]).sum();
+            problem.add_constraint(sum.leq(*ub));
+        }
+    }
+
     /// What unit `u` may still take inside the window.
     pub fn cap(&self, p: &Prepared, u: usize) -> u32 {
         p.units[u].remaining.saturating_sub(self.fixed_count[u])
@@ -268,22 +297,6 @@ fn solve_window_as(
             n_vars,
         };
     }
-    // Rows as (column indices, upper bound), so that the model can be rebuilt for a retry.
-    let mut rows: Vec<(Vec<usize>, f64)> = Vec::new();
-    for (u, ix) in &cs.by_unit {
-        let cap = cs.cap(p, *u);
-        if ix.len() as u32 > cap {
-            rows.push((ix.clone(), f64::from(cap)));
-        }
-    }
-    for (_, line_rows) in &cs.cliques {
-        for covering in line_rows {
-            if covering.len() >= 2 {
-                rows.push((covering.clone(), 1.0));
-            }
-        }
-    }
-    let pool_rows = &cs.pool_rows;
     let make = || {
         let mut vars = ProblemVariables::new();
         let xs: Vec<Variable> = (0..n_vars)
@@ -298,14 +311,7 @@ fn solve_window_as(
         let objective: Expression = xs.iter().zip(&coef).map(|(x, c)| *c * *x).sum();
         let mut problem: good_lp::solvers::highs::HighsProblem =
             vars.maximise(objective).using(highs);
-        for (ix, ub) in &rows {
-            let sum: Expression = ix.iter().map(|i| xs[*i]).sum();
-            problem.add_constraint(sum.leq(*ub));
-        }
-        for (ix, ub) in pool_rows {
-            let sum: Expression = ix.iter().map(|(i, a)| *a * xs[*i]).sum();
-            problem.add_constraint(sum.leq(*ub));
-        }
+        cs.add_rows(p, &mut problem, &xs, &|_| false);
         problem
     };
     let index: HashMap<Batch, usize> = cols.iter().enumerate().map(|(i, b)| (*b, i)).collect();

@@ -61,12 +61,7 @@ impl FromRequestParts<AppState> for Auth {
             .limits
             .key(identity.id)
             .map_err(ApiError::RateLimited)?;
-        Ok(Auth(Actor {
-            api_key_id: Some(identity.id),
-            role: identity.role,
-            client_id: identity.client_id,
-            request_id,
-        }))
+        Ok(Auth(identity.actor(request_id)))
     }
 }
 

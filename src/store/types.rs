@@ -48,6 +48,18 @@ pub struct KeyIdentity {
     pub client_id: Option<Uuid>,
 }
 
+impl KeyIdentity {
+    /// The key as the actor of a request (audit rows, authorisation).
+    pub fn actor(&self, request_id: Option<String>) -> Actor {
+        Actor {
+            api_key_id: Some(self.id),
+            role: self.role,
+            client_id: self.client_id,
+            request_id,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AuditEntry {
     pub at: DateTime<Utc>,

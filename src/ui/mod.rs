@@ -140,6 +140,21 @@ pub fn layout(title: &str, csrf: Option<&str>, body: Markup) -> Markup {
     }
 }
 
+/// The session's write check for a page form (our own origin and the session's CSRF token,
+/// [`session::check_write`]): a refusal is a 403 page and changes nothing.
+pub fn check_page_write(
+    state: &AppState,
+    headers: &HeaderMap,
+    presented: Option<&str>,
+) -> Result<(), PageError> {
+    session::check_write(headers, &state.settings.server.public_url, presented).map_err(|e| {
+        tracing::info!(reason = %e, "page form refused");
+        PageError::new(StatusCode::FORBIDDEN).with_message(
+            "This request came from another site or without the page's token; nothing changed.",
+        )
+    })
+}
+
 /// The hidden field that every page form carries ([`session::CSRF_FIELD`]).
 pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name=(session::CSRF_FIELD) value=(token); }
@@ -298,13 +313,7 @@ async fn logout(
 ) -> Result<Response, PageError> {
     if let Some(token_hash) = session::token_hash(&headers) {
         let presented = form.as_ref().ok().and_then(|f| f.csrf_token.as_deref());
-        if let Err(e) = session::check_write(&headers, &state.settings.server.public_url, presented)
-        {
-            tracing::info!(reason = %e, "logout refused");
-            return Err(PageError::new(StatusCode::FORBIDDEN).with_message(
-                "This request came from another site or without the page's token; nothing changed.",
-            ));
-        }
+        check_page_write(&state, &headers, presented)?;
         state
             .write(|store| store.delete_session(&token_hash))
             .await?;
