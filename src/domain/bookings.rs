@@ -188,6 +188,33 @@ impl NewBooking {
     }
 }
 
+/// `POST /v1/bookings/{id}/extend`: a live hold's new expiry (staff).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldExtension {
+    /// In the future.
+    #[serde(deserialize_with = "super::dates::opt_instant")]
+    #[schema(value_type = super::schema::Instant)]
+    pub hold_expires_at: Option<DateTime<Utc>>,
+}
+
+impl HoldExtension {
+    /// The new expiry: present and in the future.
+    pub fn validate(self, rules: &BookingRules) -> Result<DateTime<Utc>, ValidationErrors> {
+        match self.hold_expires_at {
+            Some(t) if t > rules.now => Ok(t),
+            Some(_) => Err(ValidationErrors::single(
+                "/hold_expires_at",
+                "must be in the future",
+            )),
+            None => Err(ValidationErrors::single(
+                "/hold_expires_at",
+                "the new expiry is required",
+            )),
+        }
+    }
+}
+
 /// A maximal free window of one line.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
 pub struct Window {

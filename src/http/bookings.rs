@@ -6,7 +6,7 @@ use crate::app::AppState;
 use crate::domain::calendar as cal;
 use crate::domain::schema;
 use crate::domain::{
-    hash_key, Actor, Booking, BookingRules, BookingStatus, NewBooking, Role, Window,
+    hash_key, Actor, Booking, BookingRules, BookingStatus, HoldExtension, NewBooking, Role, Window,
 };
 use crate::store::{all_pages, BookingFilter, FeedScope};
 use axum::extract::State;
@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_booking))
         .routes(routes!(confirm_booking))
         .routes(routes!(cancel_booking))
+        .routes(routes!(extend_hold))
         .routes(routes!(bookings_ics))
         .routes(routes!(availability))
         .routes(routes!(create_feed))
@@ -111,22 +112,67 @@ async fn create_booking(
     let st = state.clone();
     idempotent(&state, key, fingerprint, |key| async move {
         let input: NewBooking = super::from_json_value(value)?;
-        let client = actor.role == Role::Client;
-        if client && input.status != BookingStatus::Held {
-            return Err(ApiError::Forbidden(
-                "clients reserve slots as holds; the CDMO confirms them".into(),
-            ));
-        }
-        may_book(input.kind, client)?;
-        let rules = rules(&st);
-        let input = input.validate(&rules, client)?;
-        let booking = st
-            .write(|store| store.create_booking(&actor, &input, &rules, key.as_ref()))
-            .await
-            .map_err(|e| scrub(e.into(), &actor))?;
+        let booking = book(&st, &actor, input, key.as_ref()).await?;
         Ok((StatusCode::CREATED, to_value(&booking)?))
     })
     .await
+}
+
+/// Books `input` for `actor` with every rule of `POST /v1/bookings` (clients: holds only, not
+/// the CDMO's own kinds; shape and range checks; the booking path's conflicts, scrubbed for a
+/// client): the API and the pages both book through here.
+pub(crate) async fn book(
+    state: &AppState,
+    actor: &Actor,
+    input: NewBooking,
+    key: Option<&crate::store::IdemKey>,
+) -> Result<Booking, ApiError> {
+    let client = actor.role == Role::Client;
+    if client && input.status != BookingStatus::Held {
+        return Err(ApiError::Forbidden(
+            "clients reserve slots as holds; the CDMO confirms them".into(),
+        ));
+    }
+    may_book(input.kind, client)?;
+    let rules = rules(state);
+    let input = input.validate(&rules, client)?;
+    state
+        .write(|store| store.create_booking(actor, &input, &rules, key))
+        .await
+        .map_err(|e| scrub(e.into(), actor))
+}
+
+/// Move a live hold's expiry (planner): later to keep a slot while the client decides, or
+/// earlier. `booking.held` is sent again with the new expiry, and `hold.expiring` warns again
+/// before it.
+#[utoipa::path(post, path = "/v1/bookings/{id}/extend", tag = "bookings", params(("id" = Uuid, Path)),
+    request_body = HoldExtension,
+    responses((status = 200, body = Booking),
+        (status = 403, description = "A client key.", body = super::error::Problem),
+        (status = 409, description = "The booking is not a live hold (`/problems/state`).",
+            body = super::error::Problem),
+        (status = 422, description = "The new expiry is missing or not in the future.",
+            body = super::error::Problem)))]
+async fn extend_hold(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<HoldExtension>,
+) -> Result<Json<Booking>, ApiError> {
+    Ok(Json(extend(&state, &actor, id, input).await?))
+}
+
+/// A live hold's new expiry, with the rules of `POST /v1/bookings/{id}/extend`.
+pub(crate) async fn extend(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    input: HoldExtension,
+) -> Result<Booking, ApiError> {
+    let until = input.validate(&rules(state))?;
+    Ok(state
+        .write(|store| store.extend_hold(actor, id, until))
+        .await?)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -371,26 +417,26 @@ async fn render_ics(state: &AppState, scope: &FeedScope) -> Result<String, ApiEr
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct AvailabilityQuery {
+pub(crate) struct AvailabilityQuery {
     #[serde(deserialize_with = "crate::domain::dates::date")]
     #[param(value_type = schema::Day)]
-    from: NaiveDate,
+    pub(crate) from: NaiveDate,
     /// After `from`, at most 3 years (1098 days) later.
     #[serde(deserialize_with = "crate::domain::dates::date")]
     #[param(value_type = schema::Day)]
-    to: NaiveDate,
+    pub(crate) to: NaiveDate,
     /// Comma-separated capabilities the suite must have.
-    capabilities: Option<String>,
+    pub(crate) capabilities: Option<String>,
     /// The suite must be at least this clean.
     #[param(value_type = Option<schema::GradeName>)]
-    min_grade: Option<String>,
+    pub(crate) min_grade: Option<String>,
     /// Shortest window to report, in days (default 1).
     #[param(minimum = 1, maximum = 1098)]
-    days: Option<i64>,
+    pub(crate) days: Option<i64>,
     /// Windows for this program (a client's own): only suites it may use (its capabilities,
     /// grade and filed suites, on top of the filters above), and no day on which its site's
     /// staff, QC or equipment pools have too little left for its process.
-    program_id: Option<Uuid>,
+    pub(crate) program_id: Option<Uuid>,
 }
 
 /// Maximal free windows per line, clipped to `[from, to)`. Reveals nothing about who holds what.
@@ -401,6 +447,18 @@ async fn availability(
     Auth(actor): Auth,
     ApiQuery(q): ApiQuery<AvailabilityQuery>,
 ) -> Result<Json<ListOf<Window>>, ApiError> {
+    Ok(Json(ListOf {
+        items: windows(&state, &actor, q).await?,
+        next_cursor: None,
+    }))
+}
+
+/// Free windows with the rules of `GET /v1/availability` (the API and the pages).
+pub(crate) async fn windows(
+    state: &AppState,
+    actor: &Actor,
+    q: AvailabilityQuery,
+) -> Result<Vec<Window>, ApiError> {
     if q.to <= q.from {
         return Err(ApiError::invalid("to", "must be after from"));
     }
@@ -443,7 +501,7 @@ async fn availability(
             }
             other => other?,
         };
-        for_program(&state, &mut query, &program, &occupancy.suites).await?;
+        for_program(state, &mut query, &program, &occupancy.suites).await?;
     }
     let items = cal::availability(
         &query,
@@ -451,10 +509,7 @@ async fn availability(
         &occupancy.closures,
         &occupancy.taken,
     );
-    Ok(Json(ListOf {
-        items,
-        next_cursor: None,
-    }))
+    Ok(items)
 }
 
 /// Narrows availability to what `program` may use: its capabilities and grade, its filed suites,
@@ -501,18 +556,18 @@ async fn for_program(
 /// What the feed shows: the creator's bookings, narrowed to a suite and/or a program.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewFeed {
+pub(crate) struct NewFeed {
     #[serde(default)]
-    suite_id: Option<Uuid>,
+    pub(crate) suite_id: Option<Uuid>,
     #[serde(default)]
-    program_id: Option<Uuid>,
+    pub(crate) program_id: Option<Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-struct CreatedFeed {
-    id: Uuid,
+pub(crate) struct CreatedFeed {
+    pub(crate) id: Uuid,
     /// Read-only, revocable; anyone with it sees what its creator would see.
-    url: String,
+    pub(crate) url: String,
 }
 
 /// A read-only calendar URL for calendar programs, scoped like its creator.
@@ -524,10 +579,23 @@ async fn create_feed(
     headers: HeaderMap,
     ApiJson(input): ApiJson<NewFeed>,
 ) -> Result<(StatusCode, Json<CreatedFeed>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(new_feed(&state, &actor, &headers, input).await?),
+    ))
+}
+
+/// A new feed URL (the token is in it, shown once) with the rules of `POST /v1/calendar-feeds`.
+pub(crate) async fn new_feed(
+    state: &AppState,
+    actor: &Actor,
+    headers: &HeaderMap,
+    input: NewFeed,
+) -> Result<CreatedFeed, ApiError> {
     let token = crate::domain::generate_token();
     let token_hash = hash_key(&token);
     let id = state
-        .write(|store| store.create_feed(&actor, input.suite_id, input.program_id, &token_hash))
+        .write(|store| store.create_feed(actor, input.suite_id, input.program_id, &token_hash))
         .await?;
     let public = state.settings.server.public_url.trim_end_matches('/');
     let base = if public.is_empty() {
@@ -539,13 +607,10 @@ async fn create_feed(
     } else {
         public.to_string()
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedFeed {
-            id,
-            url: format!("{base}/feeds/{token}.ics"),
-        }),
-    ))
+    Ok(CreatedFeed {
+        id,
+        url: format!("{base}/feeds/{token}.ics"),
+    })
 }
 
 #[utoipa::path(delete, path = "/v1/calendar-feeds/{id}", tag = "bookings", params(("id" = Uuid, Path)),

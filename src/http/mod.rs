@@ -18,12 +18,19 @@ mod sites;
 mod suites;
 mod webhooks;
 
-pub use error::{not_found, problem_for_bare_errors, ApiError};
+/// What the pages do through the API's own rules (one home per rule).
+pub(crate) use bookings::{book, extend, new_feed, windows, AvailabilityQuery, NewFeed};
+pub use error::{not_found, problem_for_bare_errors, ApiError, Problem};
+pub(crate) use plans::{accept, queue, AcceptInput};
+pub(crate) use programs::{forecast, patch as patch_program};
+pub(crate) use suites::close;
+pub(crate) use webhooks::{subscribe, WebhookInput};
 
 use crate::app::AppState;
 use auth::{Admin, Auth, Staff};
 use axum::Router;
-use extract::{from_json_value, ApiJson, ApiPath, ApiQuery};
+pub(crate) use extract::from_json_value;
+use extract::{ApiJson, ApiPath, ApiQuery};
 use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;

@@ -12,7 +12,7 @@ use super::idempotency::{idempotent, IdempotencyKey};
 use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, Auth, Staff};
 use crate::app::AppState;
 use crate::domain::{
-    BindingRow, Booking, BookingStatus, ExpansionRow, NewBooking, PlanDetail, PlanInput,
+    Actor, BindingRow, Booking, BookingStatus, ExpansionRow, NewBooking, PlanDetail, PlanInput,
     PlanRecord, PlanShortfall, PlanStatus, PlanSuggestion, PlanUtilization, Scenario,
 };
 use axum::extract::State;
@@ -194,10 +194,7 @@ async fn create_plan(
     Staff(actor): Staff,
     ApiJson(input): ApiJson<PlanInput>,
 ) -> Result<(StatusCode, Json<PlanQueued>), ApiError> {
-    let input = input.validate()?;
-    let plan = state
-        .write(|store| store.create_plan(&actor, &input))
-        .await?;
+    let plan = queue(&state, &actor, input).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(PlanQueued {
@@ -205,6 +202,18 @@ async fn create_plan(
             status: plan.status,
         }),
     ))
+}
+
+/// Queues a plan with the rules of `POST /v1/plans` (staff; the caller checks the role).
+pub(crate) async fn queue(
+    state: &AppState,
+    actor: &Actor,
+    input: PlanInput,
+) -> Result<PlanRecord, ApiError> {
+    let input = input.validate()?;
+    Ok(state
+        .write(|store| store.create_plan(actor, &input))
+        .await?)
 }
 
 /// Plans, newest first. Items carry no rows; a client key gets no objective here (read the
@@ -296,50 +305,57 @@ async fn accept_suggestion(
     let st = state.clone();
     idempotent(&state, key, fingerprint, |key| async move {
         let input: AcceptInput = super::from_json_value(value)?;
-        let client = !actor.is_staff();
-        if client && input.status != BookingStatus::Held {
-            return Err(ApiError::Forbidden(
-                "clients accept suggestions as holds; the CDMO confirms them".into(),
-            ));
-        }
-        let scope = client.then(|| actor.client_id.unwrap_or(Uuid::nil()));
-        let s = st.store.get_plan_suggestion(plan_id, sid, scope).await?;
-        bookings::may_book(s.kind, client)?;
-        let rules = bookings::rules(&st);
-        let booking = NewBooking {
-            program_id: s.program_id,
-            suite_id: s.suite_id,
-            line: Some(i64::from(s.line)),
-            start: s.start,
-            end: s.end,
-            status: input.status,
-            kind: s.kind,
-            hold_expires_at: None,
-            note: Some(
-                input
-                    .note
-                    .unwrap_or_else(|| format!("accepted from plan {plan_id}, suggestion {sid}")),
-            ),
-        }
-        .validate(&rules, client)?;
-        let created = st
-            .write(|store| store.create_booking(&actor, &booking, &rules, key.as_ref()))
-            .await
-            .map_err(|e| match bookings::scrub(ApiError::from(e), &actor) {
-                ApiError::Conflict {
-                    problem,
-                    detail,
-                    conflicts,
-                } => ApiError::Conflict {
-                    problem,
-                    detail: format!(
-                        "{detail}: the suggested slot was taken since the plan was made"
-                    ),
-                    conflicts,
-                },
-                other => other,
-            })?;
+        let created = accept(&st, &actor, plan_id, sid, input, key.as_ref()).await?;
         Ok((StatusCode::CREATED, bookings::to_value(&created)?))
     })
     .await
+}
+
+/// Books suggestion `sid` of plan `plan_id` exactly as planned, with every rule of
+/// `POST /v1/plans/{id}/suggestions/{sid}/accept`: the API and the pages accept through here.
+pub(crate) async fn accept(
+    state: &AppState,
+    actor: &Actor,
+    plan_id: Uuid,
+    sid: Uuid,
+    input: AcceptInput,
+    key: Option<&crate::store::IdemKey>,
+) -> Result<Booking, ApiError> {
+    let client = !actor.is_staff();
+    if client && input.status != BookingStatus::Held {
+        return Err(ApiError::Forbidden(
+            "clients accept suggestions as holds; the CDMO confirms them".into(),
+        ));
+    }
+    let scope = client.then(|| actor.client_id.unwrap_or(Uuid::nil()));
+    let s = state.store.get_plan_suggestion(plan_id, sid, scope).await?;
+    let booking = NewBooking {
+        program_id: s.program_id,
+        suite_id: s.suite_id,
+        line: Some(i64::from(s.line)),
+        start: s.start,
+        end: s.end,
+        status: input.status,
+        kind: s.kind,
+        hold_expires_at: None,
+        note: Some(
+            input
+                .note
+                .unwrap_or_else(|| format!("accepted from plan {plan_id}, suggestion {sid}")),
+        ),
+    };
+    bookings::book(state, actor, booking, key)
+        .await
+        .map_err(|e| match e {
+            ApiError::Conflict {
+                problem,
+                detail,
+                conflicts,
+            } => ApiError::Conflict {
+                problem,
+                detail: format!("{detail}: the suggested slot was taken since the plan was made"),
+                conflicts,
+            },
+            other => other,
+        })
 }

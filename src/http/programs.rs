@@ -175,15 +175,26 @@ async fn patch_program(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
+    ApiJson(patch_body): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<Json<Program>, ApiError> {
-    let current = state.store.get_program(id, auth.0.scope()).await?;
+    Ok(Json(patch(&state, &auth.0, id, patch_body).await?))
+}
+
+/// Changes fields of a program with the rules of `PATCH /v1/programs/{id}` (a JSON merge patch;
+/// the planner's fields refused to a client): the API and the pages change programs here.
+pub(crate) async fn patch(
+    state: &AppState,
+    actor: &crate::domain::Actor,
+    id: Uuid,
+    patch: serde_json::Map<String, serde_json::Value>,
+) -> Result<Program, ApiError> {
+    let current = state.store.get_program(id, actor.scope()).await?;
     let mut base = serde_json::to_value(&current).map_err(|e| ApiError::Internal(e.to_string()))?;
     if let Some(obj) = base.as_object_mut() {
         for generated in ["id", "created_at", "updated_at"] {
             obj.remove(generated);
         }
-        if !auth.0.is_staff() {
+        if !actor.is_staff() {
             for field in PLANNER_FIELDS {
                 if patch.get(field).is_some_and(|v| Some(v) != obj.get(field)) {
                     return Err(ApiError::Forbidden(format!(
@@ -195,11 +206,9 @@ async fn patch_program(
     }
     let input: NewProgram = merge_patch(base, patch)?;
     let input = input.validate()?;
-    Ok(Json(
-        state
-            .write(|store| store.update_program(&auth.0, id, &input))
-            .await?,
-    ))
+    Ok(state
+        .write(|store| store.update_program(actor, id, &input))
+        .await?)
 }
 
 /// Replace the forecast; the previous version is kept.
@@ -212,12 +221,20 @@ async fn put_forecast(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<ForecastInput>,
 ) -> Result<Json<Forecast>, ApiError> {
+    Ok(Json(forecast(&state, &auth.0, id, input).await?))
+}
+
+/// A new forecast version with the rules of `PUT /v1/programs/{id}/forecast`.
+pub(crate) async fn forecast(
+    state: &AppState,
+    actor: &crate::domain::Actor,
+    id: Uuid,
+    input: ForecastInput,
+) -> Result<Forecast, ApiError> {
     let input = input.validate()?;
-    Ok(Json(
-        state
-            .write(|store| store.put_forecast(&auth.0, id, &input.entries))
-            .await?,
-    ))
+    Ok(state
+        .write(|store| store.put_forecast(actor, id, &input.entries))
+        .await?)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

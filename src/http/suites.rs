@@ -138,17 +138,25 @@ async fn create_closure(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<NewClosure>,
 ) -> Result<(StatusCode, Json<Closure>), ApiError> {
-    let actor = &actor;
-    let suite = state.store.get_suite(id).await?;
-    let input = input.validate(suite.lines)?;
     Ok((
         StatusCode::CREATED,
-        Json(
-            state
-                .write(|store| store.create_closure(actor, id, &input))
-                .await?,
-        ),
+        Json(close(&state, &actor, id, input).await?),
     ))
+}
+
+/// A closure of suite `id` with the rules of `POST /v1/suites/{id}/closures` (staff; the caller
+/// checks the role).
+pub(crate) async fn close(
+    state: &AppState,
+    actor: &crate::domain::Actor,
+    id: Uuid,
+    input: NewClosure,
+) -> Result<Closure, ApiError> {
+    let suite = state.store.get_suite(id).await?;
+    let input = input.validate(suite.lines)?;
+    Ok(state
+        .write(|store| store.create_closure(actor, id, &input))
+        .await?)
 }
 
 /// Closures of a suite. Clients see the intervals and lines, not the reasons.

@@ -139,23 +139,32 @@ async fn create_webhook(
     Auth(actor): Auth,
     ApiJson(input): ApiJson<WebhookInput>,
 ) -> Result<(StatusCode, Json<WebhookCreated>), ApiError> {
-    let input = validate(input, &actor, state.settings.webhooks.allow_private_targets)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(subscribe(&state, &actor, input).await?),
+    ))
+}
+
+/// A new subscription (its secret shown once) with the rules of `POST /v1/webhooks`.
+pub(crate) async fn subscribe(
+    state: &AppState,
+    actor: &Actor,
+    input: WebhookInput,
+) -> Result<WebhookCreated, ApiError> {
+    let input = validate(input, actor, state.settings.webhooks.allow_private_targets)?;
     // A client's live subscriptions are capped, so that one tenant cannot fill the dispatcher.
     let max = state.settings.webhooks.max_subscriptions_per_client;
     let secret = signer::generate_secret();
     let hook = state
-        .write(|store| store.create_webhook(&actor, &input, &secret, max))
+        .write(|store| store.create_webhook(actor, &input, &secret, max))
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(WebhookCreated {
-            id: hook.id,
-            url: hook.url,
-            events: hook.events,
-            client_id: hook.client_id,
-            secret,
-        }),
-    ))
+    Ok(WebhookCreated {
+        id: hook.id,
+        url: hook.url,
+        events: hook.events,
+        client_id: hook.client_id,
+        secret,
+    })
 }
 
 /// Subscriptions (never their secrets); a client key lists its own.

@@ -89,6 +89,10 @@ pub trait KeyStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     async fn session_identity(&self, token_hash: &str) -> Result<Option<KeyIdentity>, StoreError>;
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// Leaves `flash` (JSON text) for the session's next page, replacing any earlier one.
+    async fn set_session_flash(&self, token_hash: &str, flash: &str) -> Result<(), StoreError>;
+    /// The session's flash, cleared as it is read (shown once).
+    async fn take_session_flash(&self, token_hash: &str) -> Result<Option<String>, StoreError>;
 }
 
 /// The catalog: sites, suites and their closures.
@@ -210,6 +214,15 @@ pub trait BookingStore: Send + Sync + 'static {
     ) -> Result<Booking, StoreError>;
     async fn confirm_booking(&self, actor: &Actor, id: Uuid) -> Result<Booking, StoreError>;
     async fn cancel_booking(&self, actor: &Actor, id: Uuid) -> Result<Booking, StoreError>;
+    /// Moves a live hold's expiry to `until` (staff; `booking.held` again with the new expiry, an
+    /// `extend` audit row, and a fresh `hold.expiring` warning before the new expiry). A booking
+    /// that is not a live hold → `State`.
+    async fn extend_hold(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        until: DateTime<Utc>,
+    ) -> Result<Booking, StoreError>;
     async fn get_booking(&self, id: Uuid, scope: Option<Uuid>) -> Result<Booking, StoreError>;
     async fn list_bookings(
         &self,

@@ -48,7 +48,8 @@ impl PageError {
         PageError::new(StatusCode::NOT_FOUND)
     }
 
-    fn internal(cause: String) -> PageError {
+    /// A 5xx whose cause is logged, never shown.
+    pub fn from_cause(cause: String) -> PageError {
         PageError {
             cause: Some(cause),
             ..PageError::new(StatusCode::INTERNAL_SERVER_ERROR)
@@ -66,7 +67,23 @@ impl From<StoreError> for PageError {
                 .with_message(format!("Nothing changed: {why}.")),
             StoreError::Busy => PageError::new(StatusCode::SERVICE_UNAVAILABLE),
             // The pages' actions change a booking's state only: anything else is our fault.
-            other => PageError::internal(other.to_string()),
+            other => PageError::from_cause(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::http::ApiError> for PageError {
+    fn from(e: crate::http::ApiError) -> Self {
+        use crate::http::ApiError;
+        match e {
+            ApiError::NotFound => PageError::not_found(),
+            ApiError::Unavailable(_) => PageError::new(StatusCode::SERVICE_UNAVAILABLE),
+            e if e.status().is_server_error() => PageError::from_cause(e.to_string()),
+            e => {
+                let status = e.status();
+                PageError::new(status)
+                    .with_message(format!("Nothing changed: {}.", e.problem().detail))
+            }
         }
     }
 }

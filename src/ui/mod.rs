@@ -6,9 +6,14 @@
 //! Errors answer an HTML page ([`error::PageError`]), never problem+json.
 
 mod actions;
+mod book;
 mod capacity;
 mod error;
+mod forms;
 mod pages;
+mod plans;
+mod programs;
+mod suites;
 mod svg;
 
 use crate::app::AppState;
@@ -36,9 +41,38 @@ pub fn router() -> Router<AppState> {
         .route("/ui", get(|| async { Redirect::to("/ui/") }))
         .route("/ui/", get(pages::planner_home))
         .route("/ui/client", get(pages::client_home))
+        .route("/ui/bookings/new", get(book::form))
+        .route("/ui/bookings", axum::routing::post(book::create))
         .route(
             "/ui/bookings/{id}/{action}",
             axum::routing::post(actions::booking_action),
+        )
+        .route("/ui/suites", get(suites::page))
+        .route(
+            "/ui/suites/{id}/closures",
+            axum::routing::post(suites::add_closure),
+        )
+        .route(
+            "/ui/closures/{id}/delete",
+            axum::routing::post(suites::remove_closure),
+        )
+        .route("/ui/plans", get(plans::list).post(plans::start))
+        .route("/ui/plans/{id}", get(plans::page))
+        .route("/ui/plans/{id}/accept", axum::routing::post(plans::accept))
+        .route("/ui/programs", get(programs::list))
+        .route(
+            "/ui/programs/{id}",
+            get(programs::page).post(programs::save),
+        )
+        .route(
+            "/ui/programs/{id}/forecast",
+            axum::routing::post(programs::save_forecast),
+        )
+        .route("/ui/feeds", axum::routing::post(actions::new_feed))
+        .route("/ui/webhooks", axum::routing::post(actions::new_webhook))
+        .route(
+            "/ui/webhooks/{id}/delete",
+            axum::routing::post(actions::delete_webhook),
         )
         .route("/ui/{*rest}", get(|| async { PageError::not_found() }))
         .layer(axum::middleware::map_response(error::html_for_bare_errors))
@@ -80,6 +114,8 @@ async fn page_headers(mut response: Response) -> Response {
 pub struct PageUser {
     pub identity: KeyIdentity,
     pub csrf: String,
+    /// The session's key, for its flash ([`forms::Flash`]).
+    pub token_hash: String,
 }
 
 impl PageUser {
@@ -103,6 +139,7 @@ impl FromRequestParts<AppState> for PageUser {
             Ok(Some(identity)) => Ok(PageUser {
                 identity,
                 csrf: session::csrf_token(&token),
+                token_hash: hash_key(&token),
             }),
             Ok(None) => Err(to_login()),
             Err(e) => Err(PageError::from(e).into_response()),
@@ -113,6 +150,38 @@ impl FromRequestParts<AppState> for PageUser {
 /// The page frame: title, a little CSS, and, when someone is logged in (`csrf` is their
 /// session's token), a logout button and the token in `<meta name="csrf-token">`.
 pub fn layout(title: &str, csrf: Option<&str>, body: Markup) -> Markup {
+    frame(title, csrf, None, None, body)
+}
+
+/// A logged-in person's page: the frame with the navigation of their role (staff or client) and,
+/// for pages that follow work in progress, a reload every `refresh_s` seconds (a meta refresh:
+/// no script).
+pub fn user_page(user: &PageUser, title: &str, refresh_s: Option<u32>, body: Markup) -> Markup {
+    let nav: &[(&str, &str)] = if user.is_staff() {
+        &[
+            ("/ui/", "Capacity"),
+            ("/ui/plans", "Plans"),
+            ("/ui/programs", "Programs"),
+            ("/ui/suites", "Suites and closures"),
+            ("/ui/bookings/new", "Book a slot"),
+        ]
+    } else {
+        &[
+            ("/ui/client", "Home"),
+            ("/ui/programs", "Programs and forecasts"),
+            ("/ui/bookings/new", "Request a hold"),
+        ]
+    };
+    frame(title, Some(&user.csrf), Some(nav), refresh_s, body)
+}
+
+fn frame(
+    title: &str,
+    csrf: Option<&str>,
+    nav: Option<&[(&str, &str)]>,
+    refresh_s: Option<u32>,
+    body: Markup,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -121,12 +190,18 @@ pub fn layout(title: &str, csrf: Option<&str>, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · suiteplan" }
                 @if let Some(token) = csrf { meta name="csrf-token" content=(token); }
+                @if let Some(s) = refresh_s { meta http-equiv="refresh" content=(s); }
                 style { (CSS) }
             }
             body {
                 header {
                     span.brand { "suiteplan" }
                     span.title { (title) }
+                    @if let Some(links) = nav {
+                        nav aria-label="Pages" {
+                            @for (href, label) in links { a href=(href) { (label) } }
+                        }
+                    }
                     @if let Some(token) = csrf {
                         form method="post" action="/logout" {
                             (csrf_field(token))
@@ -166,6 +241,23 @@ header{display:flex;align-items:center;gap:1rem;padding:.6rem 1.2rem;background:
 header .brand{font-weight:700;letter-spacing:.03em}
 header .title{flex:1;opacity:.85}
 header form{margin:0}
+header nav{display:flex;gap:.9rem;flex-wrap:wrap}
+header nav a{color:#fff;text-decoration:none;border-bottom:1px solid transparent}
+header nav a:hover,header nav a:focus{border-bottom-color:#fff}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+div.field{display:flex;flex-direction:column;margin:.3rem .8rem .5rem 0}
+div.field label{font-size:.85rem;color:#35424f;margin-bottom:.15rem}
+div.field input,div.field select,div.field textarea{padding:.3rem;font-size:.95rem}
+.field-error{color:#a3200b;font-size:.85rem;margin-top:.15rem}
+form.card{border:1px solid #dde3ea;border-radius:6px;padding:.6rem .9rem;margin:.5rem 0 1rem;display:flex;flex-wrap:wrap;align-items:flex-end}
+form.card button,button.primary{padding:.4rem 1rem;background:#12324f;color:#fff;border:0;border-radius:4px;cursor:pointer;margin:.3rem 0 .5rem}
+table.grid input{width:3.2rem;padding:.15rem;text-align:right}
+table.grid td.bad input{outline:2px solid #a3200b}
+table.results tr.refused td{background:#fdecea}
+td.state-booked::before{content:'✓ '}
+td.state-refused::before{content:'✗ '}
+.progress dt{font-weight:600;float:left;clear:left;width:9rem}
+.progress dd{margin:0 0 .2rem 9.5rem}
 header button{background:#fff;color:#12324f;border:0;border-radius:4px;padding:.3rem .8rem;cursor:pointer}
 main{padding:1rem 1.4rem;max-width:1300px}
 h2{font-size:1.15rem;margin:1.6rem 0 .4rem;border-bottom:1px solid #dde3ea;padding-bottom:.2rem}

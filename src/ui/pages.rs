@@ -4,15 +4,16 @@ use super::capacity::{
     booked_line_days, demand_classes, months_from, open_line_days, utilisation, DemandLine,
     Occupancy,
 };
+use super::forms::Flash;
 use super::svg::{bars_and_line, gantt, heatmap, Bar, BarKind, GanttRow};
-use super::{layout, PageError, PageUser};
+use super::{user_page, PageError, PageUser};
 use crate::app::AppState;
 use crate::domain::{
     program_demand, Booking, BookingStatus, Month, PlanDetail, PlanStatus, PoolMonthRow, Program,
     Scenario, Suite,
 };
 use crate::store::{all_pages, BookingFilter, Calendar, DynStore, Page, StoreError};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
 use maud::{html, Markup};
@@ -23,6 +24,10 @@ use uuid::Uuid;
 const HORIZON_MONTHS: usize = 18;
 /// Months shown by the Gantt.
 const GANTT_MONTHS: usize = 6;
+/// How far ahead a client's free windows are looked for, in days, and how many are shown per
+/// program.
+const WINDOW_DAYS: i64 = 183;
+const WINDOWS_SHOWN: usize = 8;
 async fn all_suites(store: &DynStore) -> Result<Vec<Suite>, StoreError> {
     let mut out = all_pages(|page| store.list_suites(page)).await?;
     out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -73,23 +78,6 @@ async fn live_holds(store: &DynStore, scope: Option<Uuid>) -> Result<Vec<Booking
     Ok(out)
 }
 
-/// What `?done=` says after an action ([`super::actions`]); other values say nothing.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct HomeQuery {
-    done: Option<String>,
-}
-
-impl HomeQuery {
-    fn notice(&self) -> Option<&'static str> {
-        match self.done.as_deref() {
-            Some("confirmed") => Some("The hold is confirmed."),
-            Some("cancelled") => Some("The booking is cancelled."),
-            _ => None,
-        }
-    }
-}
-
 /// The holds with their buttons: Confirm (staff) and Cancel, each a form with the session's CSRF
 /// token posting to `/ui/bookings/{id}/…`.
 fn holds_section(
@@ -98,11 +86,11 @@ fn holds_section(
     suites: &HashMap<Uuid, &str>,
     csrf: &str,
     staff: bool,
-    notice: Option<&str>,
+    flash: Option<&Flash>,
 ) -> Markup {
     html! {
         h2 #holds { "Holds" }
-        @if let Some(n) = notice { p.notice role="status" { (n) } }
+        (Flash::show(flash))
         @if holds.is_empty() {
             p.note { "No live holds." }
         } @else {
@@ -125,6 +113,13 @@ fn holds_section(
                                     form.inline method="post" action=(format!("/ui/bookings/{}/confirm", b.id)) {
                                         (super::csrf_field(csrf))
                                         button type="submit" aria-label=(format!("Confirm the hold of {program} on {suite} line {} from {}", b.line, b.start)) { "Confirm" }
+                                    }
+                                    form.inline method="post" action=(format!("/ui/bookings/{}/extend", b.id)) {
+                                        (super::csrf_field(csrf))
+                                        @let field = format!("extend-{}", b.id);
+                                        label.visually-hidden for=(field) { (format!("New expiry of the hold of {program} on {suite} line {} from {}", b.line, b.start)) }
+                                        input id=(field) type="date" name="hold_expires" required;
+                                        button type="submit" aria-label=(format!("Extend the hold of {program} on {suite} line {} from {}", b.line, b.start)) { "Extend" }
                                     }
                                 }
                                 form.inline method="post" action=(format!("/ui/bookings/{}/cancel", b.id)) {
@@ -242,6 +237,7 @@ fn line_rows(
             rows.push(GanttRow {
                 label: format!("{} · line {line}", s.name),
                 bars,
+                link: Some(format!("/ui/bookings/new?suite_id={}&line={line}", s.id)),
             });
         }
     }
@@ -264,7 +260,6 @@ fn html_response(markup: Markup) -> Response {
 pub async fn planner_home(
     State(state): State<AppState>,
     user: PageUser,
-    Query(query): Query<HomeQuery>,
 ) -> Result<Response, PageError> {
     if !user.is_staff() {
         return Ok(Redirect::to("/ui/client").into_response());
@@ -400,9 +395,10 @@ pub async fn planner_home(
     }
     let suite_names: HashMap<Uuid, &str> = suites.iter().map(|s| (s.id, s.name.as_str())).collect();
     let holds = live_holds(store, None).await?;
+    let flash = Flash::take(&state, &user).await?;
 
     let body = html! {
-        (holds_section(&holds, &program_names, &suite_names, &user.csrf, true, query.notice()))
+        (holds_section(&holds, &program_names, &suite_names, &user.csrf, true, flash.as_ref()))
 
         h2 { "Utilisation by suite and month" }
         @match &plan {
@@ -464,13 +460,13 @@ pub async fn planner_home(
             (bars_and_line(&columns, ("demand (expected)", &c.demand), Some(("open capacity", &c.capacity)), "line-days"))
         }
 
-        h2 { "Bookings, next " (GANTT_MONTHS) " months" }
-        p.note { "Confirmed solid, held hatched, closures and days outside qualification grey." }
+        h2 #bookings { "Bookings, next " (GANTT_MONTHS) " months" }
+        p.note { "Confirmed solid, held hatched, closures and days outside qualification grey. " a href="/ui/bookings/new" { "Book a slot" } " · " a href="/ui/suites" { "closures" } }
         @if rows.is_empty() { p.note { "No suites yet." } } @else { (gantt("planner", g_from, g_to, &rows)) }
 
         h2 { "Shortfalls and expansion" }
         @match &plan {
-            None => p.note { "No plan yet. Queue one with POST /v1/plans." },
+            None => p.note { "No plan yet. " a href="/ui/plans" { "Start one" } "." },
             Some(p) => {
                 @if p.shortfalls.is_empty() {
                     p.note { "The newest plan serves all demand." }
@@ -562,9 +558,10 @@ pub async fn planner_home(
             }
         }
     };
-    Ok(html_response(layout(
+    Ok(html_response(user_page(
+        &user,
         "Capacity picture",
-        Some(&user.csrf),
+        None,
         body,
     )))
 }
@@ -574,7 +571,6 @@ pub async fn planner_home(
 pub async fn client_home(
     State(state): State<AppState>,
     user: PageUser,
-    Query(query): Query<HomeQuery>,
 ) -> Result<Response, PageError> {
     if user.is_staff() {
         return Ok(Redirect::to("/ui/").into_response());
@@ -645,6 +641,25 @@ pub async fn client_home(
     }
     let plan = newest_plan(store, Some(client_id)).await?;
     let holds = live_holds(store, Some(client_id)).await?;
+    let flash = Flash::take(&state, &user).await?;
+    let actor = user.identity.actor(None);
+    let mut windows = Vec::new();
+    for p in &programs {
+        let days = i64::from(p.batch_days.max(1)) + i64::from(p.changeover_days.max(0));
+        let query = crate::http::AvailabilityQuery {
+            from: today,
+            to: today + chrono::Duration::days(WINDOW_DAYS),
+            capabilities: None,
+            min_grade: None,
+            days: Some(days),
+            program_id: Some(p.id),
+        };
+        let mut found = crate::http::windows(&state, &actor, query).await?;
+        found.sort_by_key(|w| (w.start, w.suite_id, w.line));
+        found.truncate(WINDOWS_SHOWN);
+        windows.push((p, days, found));
+    }
+    let hooks = all_pages(|page| store.list_webhooks(Some(client_id), page)).await?;
     let suite_names: HashMap<Uuid, &str> = suites.iter().map(|s| (s.id, s.name.as_str())).collect();
 
     let body = html! {
@@ -663,7 +678,38 @@ pub async fn client_home(
             h3 { (p.name) }
             (bars_and_line(&columns, ("batches (expected)", vals), None, "batches"))
         }
-        (holds_section(&holds, &names, &suite_names, &user.csrf, false, query.notice()))
+        (holds_section(&holds, &names, &suite_names, &user.csrf, false, flash.as_ref()))
+
+        h2 #free { "Free windows for your programs" }
+        p.note { "The earliest free windows in the next six months on suites your programs may use, each long enough for one batch and its changeover. Requesting a hold reserves the line for that batch; the CDMO confirms it." }
+        @for (p, days, found) in &windows {
+            h3 { (p.name) " · " (days) " days" }
+            @if found.is_empty() { p.note { "No free window of " (days) " days in the next six months." } } @else {
+                table {
+                    thead { tr { th { "suite" } th { "line" } th { "free from" } th { "free until (exclusive)" } th { "" } } }
+                    tbody { @for w in found {
+                        @let suite = suite_names.get(&w.suite_id).copied().unwrap_or("?");
+                        @let end = w.start + chrono::Duration::days(*days);
+                        tr {
+                            td { (suite) } td.num { (w.line) } td { (w.start) } td { (w.end) }
+                            td {
+                                form.inline method="post" action="/ui/bookings" {
+                                    (super::csrf_field(&user.csrf))
+                                    input type="hidden" name="program_id" value=(p.id);
+                                    input type="hidden" name="suite_id" value=(w.suite_id);
+                                    input type="hidden" name="line" value=(w.line);
+                                    input type="hidden" name="start" value=(w.start);
+                                    input type="hidden" name="end" value=(end);
+                                    button type="submit" aria-label=(format!("Request a hold for {} on {suite} line {} from {} to {end}", p.name, w.line, w.start)) { "Request a hold " (w.start) " → " (end) }
+                                }
+                                " "
+                                a href=(format!("/ui/bookings/new?program_id={}&suite_id={}&line={}&start={}&end={end}", p.id, w.suite_id, w.line, w.start)) { "other dates…" }
+                            }
+                        }
+                    } }
+                }
+            }
+        }
 
         h2 { "Your bookings, next " (GANTT_MONTHS) " months" }
         p.note { "Confirmed solid, held hatched; time you cannot book (other work, closures) grey." }
@@ -692,12 +738,45 @@ pub async fn client_home(
                 }
             }
         }
+
+        h2 #feeds { "Calendar feed" }
+        p.note { "A read-only calendar (ICS) of your held and confirmed bookings for Outlook, Google Calendar or any calendar program. The URL is shown once; anyone with it sees your bookings." }
+        form.inline method="post" action="/ui/feeds" {
+            (super::csrf_field(&user.csrf))
+            button type="submit" { "Make a calendar feed URL" }
+        }
+
+        h2 #webhooks { "Webhooks" }
+        p.note { "Your systems hear of your bookings (held, confirmed, cancelled, expired, expiring) and of plans' shortfalls for your programs as signed HTTP posts (Standard Webhooks)." }
+        @if hooks.is_empty() { p.note { "No subscriptions." } } @else {
+            table {
+                thead { tr { th { "URL" } th { "events" } th { "state" } th { "" } } }
+                tbody { @for h in &hooks {
+                    tr {
+                        td { code { (h.url) } } td { (h.events.join(", ")) }
+                        td { @match (&h.disabled_at, &h.disabled_reason) { (Some(_), r) => { "disabled" @if let Some(r) = r { ": " (r) } }, _ => "active" } }
+                        td { form.inline method="post" action=(format!("/ui/webhooks/{}/delete", h.id)) {
+                            (super::csrf_field(&user.csrf))
+                            button type="submit" aria-label=(format!("Delete the subscription of {}", h.url)) { "Delete" }
+                        } }
+                    }
+                } }
+            }
+        }
+        form.card method="post" action="/ui/webhooks" aria-label="New subscription" {
+            (super::csrf_field(&user.csrf))
+            (super::forms::field("Receiver URL (https)", "hook-url", maud::html! { input #hook-url name="url" type="url" required; }, None))
+            fieldset {
+                legend { "Events" }
+                @for (value, label) in [("*", "all"), ("booking.held", "held"), ("booking.confirmed", "confirmed"), ("booking.cancelled", "cancelled"), ("booking.expired", "expired"), ("hold.expiring", "hold expiring"), ("capacity.shortfall", "shortfalls")] {
+                    @let id = format!("event-{}", value.replace(['.', '*'], "-"));
+                    label for=(id) { input id=(id) type="checkbox" name="events" value=(value) checked[value == "*"]; " " (label) " " }
+                }
+            }
+            button type="submit" { "Subscribe" }
+        }
     };
-    Ok(html_response(layout(
-        "Your programs",
-        Some(&user.csrf),
-        body,
-    )))
+    Ok(html_response(user_page(&user, "Your programs", None, body)))
 }
 
 /// A plan's shortfalls by program, the months as a strip: one row per program (most short

@@ -163,6 +163,8 @@ pub struct Bar {
 pub struct GanttRow {
     pub label: String,
     pub bars: Vec<Bar>,
+    /// Where the row's label leads (the booking form for that line).
+    pub link: Option<String>,
 }
 
 /// Rows of bars over `[from, to)`, with month gridlines. `id` keeps the hatch pattern's id unique
@@ -203,7 +205,13 @@ pub fn gantt(id: &str, from: NaiveDate, to: NaiveDate, rows: &[GanttRow]) -> Mar
             }
             @for (r, row) in rows.iter().enumerate() {
                 @let y = top + rh * r as f64;
-                text x=(left - 6.0) y=(y + rh / 2.0 + 4.0) text-anchor="end" { (row.label) }
+                @match &row.link {
+                    Some(href) => a href=(href) {
+                        title { "Book " (row.label) }
+                        text x=(left - 6.0) y=(y + rh / 2.0 + 4.0) text-anchor="end" fill="#12324f" text-decoration="underline" { (row.label) }
+                    },
+                    None => text x=(left - 6.0) y=(y + rh / 2.0 + 4.0) text-anchor="end" { (row.label) },
+                }
                 @for bar in &row.bars {
                     @let (x0, x1) = (x(bar.start), x(bar.end));
                     @if x1 > x0 {
@@ -294,6 +302,7 @@ mod tests {
                 kind: BarKind::Held,
                 label: Some("A&B".into()),
             }],
+            link: None,
         }];
         let svg = gantt("t", d("2026-01-01"), d("2026-04-01"), &rows).into_string();
         assert!(svg.contains("&lt;script&gt;") && !svg.contains("<script>"));

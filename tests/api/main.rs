@@ -26,3 +26,4 @@ mod replicas;
 mod resources;
 mod roles;
 mod webhooks;
+mod workspace;

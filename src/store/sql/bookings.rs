@@ -136,6 +136,38 @@ impl BookingStore for Backend {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn extend_hold(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        until: DateTime<Utc>,
+    ) -> Result<Booking, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let (booking, client) = booking_for_update(&mut tx, id, actor.scope()).await?;
+        let booking = booking.effective(now());
+        if booking.status != BookingStatus::Held {
+            return Err(StoreError::State(format!(
+                "the booking is {}; only a live hold can be extended",
+                booking.status.as_str()
+            )));
+        }
+        let sql = format!(
+            "UPDATE bookings SET hold_expires_at = $2, hold_warned_at = NULL, updated_at = $3 \
+             WHERE id = $1 RETURNING {BOOKING_COLS}"
+        );
+        let booking: Booking = sqlx::query_as::<_, BookingRow>(&sql)
+            .bind(id)
+            .bind(until)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_into()?;
+        announce(&mut tx, actor, &booking, client, "extend").await?;
+        tx.commit().await?;
+        Ok(booking)
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn get_booking(&self, id: Uuid, scope: Option<Uuid>) -> Result<Booking, StoreError> {
         sqlx::query_as::<_, BookingRow>(&format!(
             "SELECT {} FROM bookings b JOIN programs p ON p.id = b.program_id \

@@ -184,6 +184,37 @@ impl KeyStore for Backend {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn set_session_flash(&self, token_hash: &str, flash: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE sessions SET flash = $2 WHERE token_hash = $1")
+            .bind(token_hash)
+            .bind(flash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn take_session_flash(&self, token_hash: &str) -> Result<Option<String>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let flash: Option<Option<String>> =
+            sqlx::query_scalar("SELECT flash FROM sessions WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let flash = flash.flatten();
+        if flash.is_some() {
+            sqlx::query("UPDATE sessions SET flash = NULL WHERE token_hash = $1")
+                .bind(token_hash)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(flash)
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")

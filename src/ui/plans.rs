@@ -1,0 +1,411 @@
+//! Plans from the pages (staff): start one (`/ui/plans`), watch it run (`/ui/plans/{id}`
+//! reloads itself while queued or running: stage, incumbent, bound, gap) and accept its
+//! suggestions one by one, by program or a whole month, each through the API's own accept
+//! ([`crate::http::accept`]), with the result per suggestion (booked, or refused with the reason).
+
+use super::error::PageError;
+use super::forms::{all, check_post, one, Fields, Flash, FlashRow, Refusal};
+use super::{csrf_field, user_page, PageUser};
+use crate::app::AppState;
+use crate::domain::{Month, PlanInput, PlanProgress, PlanStatus, PlanSuggestion, Program};
+use crate::store::{all_pages, Page};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::Utc;
+use maud::{html, Markup};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use uuid::Uuid;
+
+const SCENARIOS: [&str; 3] = ["expected", "committed", "maximum"];
+
+fn staff_only(user: &PageUser) -> Result<(), PageError> {
+    if user.is_staff() {
+        Ok(())
+    } else {
+        Err(PageError::new(StatusCode::FORBIDDEN).with_message(
+            "Plans are made by the CDMO's planners; your shortfalls are on your home page.",
+        ))
+    }
+}
+
+async fn programs(state: &AppState) -> Result<Vec<Program>, PageError> {
+    let mut out = all_pages(|page| state.store.list_programs(None, page)).await?;
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// `GET /ui/plans`: the start form and the plans, newest first.
+pub async fn list(State(state): State<AppState>, user: PageUser) -> Result<Response, PageError> {
+    staff_only(&user)?;
+    render_list(&state, &user, &Vec::new(), None).await
+}
+
+async fn render_list(
+    state: &AppState,
+    user: &PageUser,
+    values: &Fields,
+    refusal: Option<&Refusal>,
+) -> Result<Response, PageError> {
+    let programs = programs(state).await?;
+    let plans = state
+        .store
+        .list_plans(Page {
+            limit: 30,
+            after: None,
+        })
+        .await?;
+    let this = Month::of(Utc::now().date_naive());
+    let value =
+        |name: &str, default: String| one(values, name).map(str::to_string).unwrap_or(default);
+    let chosen: HashSet<&str> = all(values, "program_ids").into_iter().collect();
+    let err = |p: &str| refusal.and_then(|r| r.field(p));
+    let names: HashMap<Uuid, &str> = programs.iter().map(|p| (p.id, p.name.as_str())).collect();
+    let default_last = (0..23).fold(this, |m, _| m.next());
+    let body = html! {
+        h2 { "Start a plan" }
+        @if let Some(r) = refusal { (r.alert(&["/from", "/to", "/scenario", "/program_ids", "/time_limit_s"], &names)) }
+        form.card method="post" action="/ui/plans" {
+            (csrf_field(&user.csrf))
+            (super::forms::field("Scenario", "scenario", html! {
+                select #scenario name="scenario" {
+                    @for s in SCENARIOS { option value=(s) selected[value("scenario", "expected".into()) == s] { (s) } }
+                }
+            }, err("/scenario")))
+            (super::forms::field("First month", "from", html! {
+                input #from name="from" type="month" required value=(value("from", this.to_string()));
+            }, err("/from")))
+            (super::forms::field("Last month", "last", html! {
+                input #last name="last" type="month" required value=(value("last", default_last.to_string()));
+            }, err("/to")))
+            (super::forms::field("Time limit, s (empty: the configured one)", "time_limit_s", html! {
+                input #time_limit_s name="time_limit_s" type="number" min="1" max="3600" step="any" value=(value("time_limit_s", String::new()));
+            }, err("/time_limit_s")))
+            fieldset {
+                legend { "Programs (none ticked: all)" }
+                @for p in &programs {
+                    @let id = format!("program-{}", p.id);
+                    label for=(id) {
+                        input id=(id) type="checkbox" name="program_ids" value=(p.id) checked[chosen.contains(p.id.to_string().as_str())];
+                        " " (p.name) " "
+                    }
+                }
+                @if let Some(e) = err("/program_ids") { span.field-error role="alert" { (e) } }
+            }
+            button type="submit" { "Start the plan" }
+        }
+        h2 { "Plans" }
+        @if plans.items.is_empty() { p.note { "No plans yet." } } @else {
+            table {
+                thead { tr { th { "created" } th { "status" } th { "scenario" } th { "months" } th { "served / demand (batches)" } th { "gap" } th { "" } } }
+                tbody {
+                    @for p in &plans.items {
+                        tr {
+                            td { (p.created_at.format("%Y-%m-%d %H:%M UTC")) }
+                            td { (p.status.as_str()) }
+                            td { (p.scenario.as_str()) }
+                            td { (Month::of(p.from)) " → " (Month::of(p.to).prev()) }
+                            td.num { @if let Some(s) = &p.summary { (s.served_batches) " / " (s.demand_batches) } }
+                            td.num { @if let Some(s) = &p.summary { (format!("{:.2}%", s.gap * 100.0)) } }
+                            td { a href=(format!("/ui/plans/{}", p.id)) { "open" } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let status = refusal.map_or(StatusCode::OK, Refusal::status_code);
+    Ok((status, user_page(user, "Plans", None, body)).into_response())
+}
+
+/// "2027-03" → "2027-03-01"; `next` → the first day of the month after. Anything else goes to
+/// the API as typed (it names the field).
+fn month_field(v: Option<&str>, next: bool) -> serde_json::Value {
+    match v {
+        None => serde_json::Value::Null,
+        Some(v) => match Month::parse(v) {
+            Some(m) => (if next { m.next() } else { m })
+                .first_day()
+                .to_string()
+                .into(),
+            None => v.into(),
+        },
+    }
+}
+
+/// `POST /ui/plans`: queues the plan, then to its page.
+pub async fn start(
+    State(state): State<AppState>,
+    user: PageUser,
+    headers: HeaderMap,
+    Form(fields): Form<Fields>,
+) -> Result<Response, PageError> {
+    check_post(&state, &user, &headers, &fields)?;
+    staff_only(&user)?;
+    let ids: Vec<&str> = all(&fields, "program_ids");
+    let body = serde_json::json!({
+        "from": month_field(one(&fields, "from"), false),
+        "to": month_field(one(&fields, "last"), true),
+        "scenario": one(&fields, "scenario"),
+        "program_ids": if ids.is_empty() { serde_json::Value::Null } else { ids.into() },
+        "time_limit_s": one(&fields, "time_limit_s").map(|v| v.parse::<f64>().map_or_else(|_| serde_json::Value::from(v), Into::into)),
+    });
+    let actor = user.identity.actor(None);
+    let outcome = match crate::http::from_json_value::<PlanInput>(body) {
+        Ok(input) => crate::http::queue(&state, &actor, input).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(plan) => Ok(Redirect::to(&format!("/ui/plans/{}", plan.id)).into_response()),
+        Err(e) => render_list(&state, &user, &fields, Some(&Refusal::of(e)?)).await,
+    }
+}
+
+/// The live booking that a suggestion became, if any: same program, suite, line and dates.
+type BookedKey = (Uuid, Uuid, i32, chrono::NaiveDate, chrono::NaiveDate);
+
+fn key_of(s: &PlanSuggestion) -> BookedKey {
+    (s.program_id, s.suite_id, s.line, s.start, s.end)
+}
+
+async fn booked(
+    state: &AppState,
+    suggestions: &[PlanSuggestion],
+) -> Result<HashMap<BookedKey, crate::domain::BookingStatus>, PageError> {
+    let (Some(from), Some(to)) = (
+        suggestions.iter().map(|s| s.start).min(),
+        suggestions.iter().map(|s| s.end).max(),
+    ) else {
+        return Ok(HashMap::new());
+    };
+    let filter = crate::store::BookingFilter {
+        from: Some(from),
+        to: Some(to),
+        ..Default::default()
+    };
+    let now = Utc::now();
+    Ok(
+        all_pages(|page| state.store.list_bookings(&filter, None, page))
+            .await?
+            .into_iter()
+            .map(|b| b.effective(now))
+            .filter(|b| {
+                matches!(
+                    b.status,
+                    crate::domain::BookingStatus::Held | crate::domain::BookingStatus::Confirmed
+                )
+            })
+            .map(|b| ((b.program_id, b.suite_id, b.line, b.start, b.end), b.status))
+            .collect(),
+    )
+}
+
+/// `GET /ui/plans/{id}`.
+pub async fn page(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    staff_only(&user)?;
+    let flash = Flash::take(&state, &user).await?;
+    let plan = state.store.get_plan(id, None).await?;
+    let r = &plan.record;
+    let programs = programs(&state).await?;
+    let names: HashMap<Uuid, &str> = programs.iter().map(|p| (p.id, p.name.as_str())).collect();
+    let suites: HashMap<Uuid, String> = all_pages(|page| state.store.list_suites(page))
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    let running = matches!(r.status, PlanStatus::Queued | PlanStatus::Running);
+    let progress = r.progress.as_deref().map(PlanProgress::parse);
+    let booked = booked(&state, &plan.suggestions).await?;
+    let mut suggestions: Vec<&PlanSuggestion> = plan.suggestions.iter().collect();
+    suggestions.sort_by_key(|s| (s.start, s.suite_id, s.line));
+    let mut by_program: BTreeMap<&str, (Uuid, usize, usize)> = BTreeMap::new();
+    let mut by_month: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for s in &suggestions {
+        let done = booked.contains_key(&key_of(s));
+        let e = by_program
+            .entry(names.get(&s.program_id).copied().unwrap_or("?"))
+            .or_insert((s.program_id, 0, 0));
+        e.1 += 1;
+        e.2 += usize::from(done);
+        let m = by_month.entry(s.month.as_str()).or_insert((0, 0));
+        m.0 += 1;
+        m.1 += usize::from(done);
+    }
+    let accept_form = |hidden: (&str, String), label: String| -> Markup {
+        html! {
+            form.inline method="post" action=(format!("/ui/plans/{id}/accept")) {
+                (csrf_field(&user.csrf))
+                input type="hidden" name=(hidden.0) value=(hidden.1);
+                button type="submit" name="status" value="held" aria-label=(format!("Hold {label}")) { "Hold" }
+                button type="submit" name="status" value="confirmed" aria-label=(format!("Confirm {label}")) { "Confirm" }
+            }
+        }
+    };
+    let body = html! {
+        (Flash::show(flash.as_ref()))
+        p.note {
+            "Scenario " strong { (r.scenario.as_str()) } ", " (Month::of(r.from)) " → " (Month::of(r.to).prev())
+            ", created " (r.created_at.format("%Y-%m-%d %H:%M UTC")) ". Status: " strong #plan-status { (r.status.as_str()) } "."
+            @if let Some(e) = &r.error { " " span.error { (e) } }
+        }
+        @if let Some(p) = &progress {
+            h2 { "Progress" }
+            dl.progress {
+                dt { "stage" } dd { (p.stage) }
+                dt { "message" } dd { (p.message) }
+                dt { "elapsed" } dd { (format!("{:.1} s", p.seconds)) }
+                dt { "plan (weighted)" } dd { (p.incumbent.map_or("–".into(), |v| format!("{v:.1}"))) }
+                dt { "bound" } dd { (p.bound.map_or("–".into(), |v| format!("{v:.1}"))) }
+                dt { "gap" } dd { (p.gap.map_or("–".into(), |v| format!("{:.2}%", v * 100.0))) }
+            }
+            @if running { p.note { "This page reloads every 2 seconds while the plan runs." } }
+        }
+        @if let Some(s) = &r.summary {
+            h2 { "Result" }
+            p.note {
+                "Serves " strong { (s.served_batches) } " of " (s.demand_batches) " batches ("
+                (format!("{:.1}", s.served_weighted)) " of " (format!("{:.1}", s.demand_weighted)) " weighted; bound "
+                (format!("{:.1}", s.bound_weighted)) ", gap " (format!("{:.2}%", s.gap * 100.0)) ", "
+                (s.solver_status) " in " (format!("{:.1}", s.seconds)) " s). "
+                (plan.shortfalls.iter().map(|x| i64::from(x.shortfall)).sum::<i64>()) " batches short; see the capacity picture for where and why."
+            }
+        }
+        @if !suggestions.is_empty() {
+            h2 #suggestions { "Suggestions (" (suggestions.len()) ")" }
+            p.note { "Accepting books exactly the suggested line and days, through the same checks as any booking: a slot taken since the plan was made is refused with the reason. Hold keeps it for the client to confirm; Confirm books it." }
+            h3 { "By program" }
+            table {
+                thead { tr { th { "program" } th { "suggestions" } th { "booked" } th { "accept the rest" } } }
+                tbody { @for (name, (pid, n, done)) in &by_program {
+                    tr { td { (name) } td.num { (n) } td.num { (done) }
+                         td { @if done < n { (accept_form(("program_id", pid.to_string()), format!("every suggestion of {name}"))) } } }
+                } }
+            }
+            h3 { "By month" }
+            table {
+                thead { tr { th { "month" } th { "suggestions" } th { "booked" } th { "accept the rest" } } }
+                tbody { @for (m, (n, done)) in &by_month {
+                    tr { td { (m) } td.num { (n) } td.num { (done) }
+                         td { @if done < n { (accept_form(("month", m.to_string()), format!("every suggestion for {m}"))) } } }
+                } }
+            }
+            h3 { "Each suggestion" }
+            table #suggestion-list {
+                thead { tr { th { "program" } th { "kind" } th { "suite" } th { "line" } th { "from" } th { "to (exclusive)" } th { "serves" } th { "state" } th { "accept" } } }
+                tbody { @for s in &suggestions {
+                    @let program = names.get(&s.program_id).copied().unwrap_or("?");
+                    @let suite = suites.get(&s.suite_id).map_or("?", String::as_str);
+                    tr {
+                        td { (program) } td { (s.kind.label()) } td { (suite) } td.num { (s.line) }
+                        td { (s.start) } td { (s.end) } td { (s.month) }
+                        @match booked.get(&key_of(s)) {
+                            Some(st) => { td.state-booked { "booked (" (st.as_str()) ")" } td {} },
+                            None => { td { "open" } td { (accept_form(("suggestion", s.id.to_string()), format!("{program} on {suite} line {} from {}", s.line, s.start))) } },
+                        }
+                    }
+                } }
+            }
+        }
+    };
+    let refresh = running.then_some(2);
+    Ok(user_page(&user, "Plan", refresh, body).into_response())
+}
+
+/// `POST /ui/plans/{id}/accept`: `suggestion`, `program_id` or `month` chooses which open
+/// suggestions; `status` is held or confirmed. Each is accepted on its own (one refused does not
+/// stop the others); the results go to the plan's page.
+pub async fn accept(
+    State(state): State<AppState>,
+    user: PageUser,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, PageError> {
+    check_post(&state, &user, &headers, &fields)?;
+    staff_only(&user)?;
+    let plan = state.store.get_plan(id, None).await?;
+    let status = match one(&fields, "status") {
+        Some("confirmed") => crate::domain::BookingStatus::Confirmed,
+        _ => crate::domain::BookingStatus::Held,
+    };
+    let booked = booked(&state, &plan.suggestions).await?;
+    let pick = |s: &&PlanSuggestion| {
+        if let Some(sid) = one(&fields, "suggestion") {
+            s.id.to_string() == sid
+        } else if let Some(pid) = one(&fields, "program_id") {
+            s.program_id.to_string() == pid
+        } else if let Some(m) = one(&fields, "month") {
+            s.month == m
+        } else {
+            false
+        }
+    };
+    let mut chosen: Vec<&PlanSuggestion> = plan
+        .suggestions
+        .iter()
+        .filter(pick)
+        .filter(|s| !booked.contains_key(&key_of(s)))
+        .collect();
+    chosen.sort_by_key(|s| (s.start, s.suite_id, s.line));
+    let programs = programs(&state).await?;
+    let names: HashMap<Uuid, &str> = programs.iter().map(|p| (p.id, p.name.as_str())).collect();
+    let suites: HashMap<Uuid, String> = all_pages(|page| state.store.list_suites(page))
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    let actor = user.identity.actor(None);
+    let mut results = Vec::new();
+    for s in chosen {
+        let item = format!(
+            "{} · {} line {} · {} to {}",
+            names.get(&s.program_id).copied().unwrap_or("?"),
+            suites.get(&s.suite_id).map_or("?", String::as_str),
+            s.line,
+            s.start,
+            s.end
+        );
+        let input = crate::http::AcceptInput { status, note: None };
+        match crate::http::accept(&state, &actor, id, s.id, input, None).await {
+            Ok(b) => results.push(FlashRow {
+                item,
+                ok: true,
+                outcome: format!("booked ({})", b.status.as_str()),
+            }),
+            Err(e) => {
+                let r = Refusal::of(e)?;
+                results.push(FlashRow {
+                    item,
+                    ok: false,
+                    outcome: format!("{}: {}", r.status, r.summary(&names)),
+                })
+            }
+        }
+    }
+    let done = results.iter().filter(|r| r.ok).count();
+    let notice = if results.is_empty() {
+        "Nothing to accept: those suggestions are booked already.".to_string()
+    } else {
+        format!(
+            "{done} of {} suggestion(s) booked{}.",
+            results.len(),
+            if done < results.len() {
+                "; the others were refused (below, with the reason)"
+            } else {
+                ""
+            }
+        )
+    };
+    Flash {
+        notice: Some(notice),
+        results,
+    }
+    .leave(&state, &user)
+    .await?;
+    Ok(Redirect::to(&format!("/ui/plans/{id}#suggestions")).into_response())
+}
