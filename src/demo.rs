@@ -452,6 +452,7 @@ async fn seed_data(
         scenario: Scenario::Maximum,
         program_ids: None,
         time_limit_s: Some(20.0),
+        sandbox_id: None,
     };
     store.create_plan(actor, &plan).await?;
     Ok(clients)

@@ -122,3 +122,50 @@ pub fn start_batches(p: &Prepared) -> Vec<Batch> {
     }
     best
 }
+
+/// A start from a given plan ([`crate::plan::Hint`]): each hinted batch kept where its program,
+/// suite, line and month are in this instance, its start lies in the unit's range and it still
+/// fits (line free, road done, pools with room), up to the unit's remaining batches; then greedy
+/// fills what is left on top.
+pub fn from_hint(p: &Prepared, hint: &[crate::plan::Hint]) -> Vec<Batch> {
+    let mut occ = Occupancy::new(p);
+    let mut batches = Vec::new();
+    let mut count = vec![0u32; p.units.len()];
+    for h in hint {
+        let Some(prog) = p.progs.iter().position(|g| g.key == h.program) else {
+            continue;
+        };
+        let Some(suite) = p.suite_keys.iter().position(|k| *k == h.suite) else {
+            continue;
+        };
+        let Some(&line) = p.suite_lines[suite].get((h.line as usize).wrapping_sub(1)) else {
+            continue;
+        };
+        let Some(month) = p.months.iter().position(|m| *m == h.month) else {
+            continue;
+        };
+        let Some(u) = p.unit_of[prog][month] else {
+            continue;
+        };
+        let start = crate::model::day_index(p.from, h.start);
+        if start < 0 || count[u] >= p.units[u].remaining {
+            continue;
+        }
+        let start = start as usize;
+        if p.start_range(u).contains(&start)
+            && p.progs[prog].lines.contains(&line)
+            && occ.fits_batch(p, prog, line, start)
+        {
+            let b = Batch {
+                unit: u,
+                line,
+                start,
+            };
+            occ.place(p, &b);
+            batches.push(b);
+            count[u] += 1;
+        }
+    }
+    place_greedily(p, &mut occ, &unit_order(p), &mut batches);
+    batches
+}

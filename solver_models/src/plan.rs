@@ -24,6 +24,21 @@ pub struct PlanOptions {
     /// Compute expansion advice (costs extra solves).
     pub expansion: bool,
     pub threads: Option<u32>,
+    /// A plan to start from (a what-if starts from the live plan, so that what it shows is the
+    /// change's effect, not the search's luck): each batch is kept where it still fits, then
+    /// greedy fills what is left. Empty: no hint.
+    pub hint: Vec<Hint>,
+}
+
+/// One planned batch of a plan to start from ([`PlanOptions::hint`]): the program and suite by
+/// key (id, else name), the line (from 1), the first day and the demand month it serves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hint {
+    pub program: String,
+    pub suite: String,
+    pub line: u32,
+    pub start: NaiveDate,
+    pub month: Month,
 }
 
 impl Default for PlanOptions {
@@ -36,6 +51,7 @@ impl Default for PlanOptions {
             expansion_lead_months: 18,
             expansion: true,
             threads: None,
+            hint: Vec::new(),
         }
     }
 }
@@ -311,6 +327,21 @@ pub fn solve_with_exact_limit(
     // The search starts from the best of several greedy orders, the baseline among them.
     let mut best = crate::greedy::start_batches(&p);
     let mut best_value = p.served_weighted(&best);
+    if !opts.hint.is_empty() {
+        let hinted = crate::greedy::from_hint(&p, &opts.hint);
+        let value = p.served_weighted(&hinted);
+        progress(Progress {
+            stage: "greedy",
+            message: format!(
+                "start from the given plan: {value:.1} (greedy starts {best_value:.1})"
+            ),
+            incumbent: Some(value.max(best_value)),
+            bound: None,
+        });
+        if value > best_value {
+            (best, best_value) = (hinted, value);
+        }
+    }
     let mut timed_out = false;
     let target = opts.mip_rel_gap.max(0.0);
     // Day-level suite-month shadow prices (the Lagrangian's day duals), when its bound ran.

@@ -107,7 +107,7 @@ impl NewSite {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSuite {
     pub site_id: Uuid,
@@ -263,7 +263,7 @@ pub fn check_phase_success(ps: &PhaseSuccess, field: &str, errors: &mut Validati
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProgram {
     /// A client key may omit it (its own client is used).

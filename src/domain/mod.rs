@@ -4,6 +4,7 @@
 pub mod alerts;
 mod bookings;
 pub mod calendar;
+mod compare;
 pub mod dates;
 mod errors;
 mod inputs;
@@ -13,11 +14,13 @@ mod plan_input;
 mod plans;
 mod pools;
 mod process;
+mod sandbox;
 pub mod schema;
 mod webhooks;
 
 pub use bookings::*;
 pub use calendar::{ConflictItem, Taken};
+pub use compare::*;
 pub use errors::{FieldError, ValidationErrors};
 pub use inputs::*;
 pub use keys::{generate_api_key, generate_token, hash_key, key_prefix, Role};
@@ -25,6 +28,7 @@ pub use plan_input::*;
 pub use plans::*;
 pub use pools::*;
 pub use process::*;
+pub use sandbox::*;
 pub use solver_models::{Grade, Month, Phase, PhaseSuccess, Scenario};
 pub use webhooks::*;
 

@@ -35,6 +35,9 @@ pub struct PlanInput {
     #[serde(default)]
     #[schema(exclusive_minimum = 0, maximum = 3600)]
     pub time_limit_s: Option<f64>,
+    /// Plan a what-if sandbox's changes over the live data (staff); null: the live data.
+    #[serde(default)]
+    pub sandbox_id: Option<Uuid>,
 }
 
 /// A validated plan request.
@@ -45,6 +48,7 @@ pub struct NewPlan {
     pub scenario: Scenario,
     pub program_ids: Option<Vec<Uuid>>,
     pub time_limit_s: Option<f64>,
+    pub sandbox_id: Option<Uuid>,
 }
 
 fn months_between(from: NaiveDate, to: NaiveDate) -> i64 {
@@ -100,6 +104,7 @@ impl PlanInput {
             scenario,
             program_ids,
             time_limit_s: self.time_limit_s,
+            sandbox_id: self.sandbox_id,
         })
     }
 }

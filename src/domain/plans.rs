@@ -58,6 +58,9 @@ pub struct PlanRecord {
     pub progress: Option<String>,
     pub error: Option<String>,
     pub summary: Option<PlanSummary>,
+    /// A what-if plan: the sandbox, and its changes as they were when the plan was queued.
+    pub sandbox_id: Option<Uuid>,
+    pub sandbox_changes: Option<Vec<super::SandboxChange>>,
 }
 
 /// How a plan is getting on: the solver's last report, and the incumbent, the proven bound and
@@ -169,6 +172,19 @@ pub struct PlanSummary {
     pub pools: Vec<PoolMonthRow>,
     #[serde(default)]
     pub pool_expansion: Vec<PoolExpansionRow>,
+    /// Demand and served per month over every planned program (plans made before it have none).
+    #[serde(default)]
+    pub months: Vec<PlanMonthRow>,
+}
+
+/// A month of a plan: demand and served batches (and weighted) over every planned program.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlanMonthRow {
+    pub month: String,
+    pub demand_batches: i32,
+    pub served_batches: i32,
+    pub demand_weighted: f64,
+    pub served_weighted: f64,
 }
 
 /// A pool's month in a plan: capacity, what bookings take and what the plan adds (sums of

@@ -14,6 +14,7 @@ mod openapi;
 mod plans;
 mod pools;
 mod programs;
+mod sandboxes;
 mod sites;
 mod suites;
 mod webhooks;
@@ -23,6 +24,7 @@ pub(crate) use bookings::{book, extend, new_feed, windows, AvailabilityQuery, Ne
 pub use error::{not_found, problem_for_bare_errors, ApiError, Problem};
 pub(crate) use plans::{accept, queue, AcceptInput};
 pub(crate) use programs::{forecast, patch as patch_program};
+pub(crate) use sandboxes::{checked as checked_sandbox, comparison, save as save_sandbox};
 pub(crate) use suites::close;
 pub(crate) use webhooks::{subscribe, WebhookInput};
 
@@ -74,6 +76,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(programs::router())
         .merge(audit::router())
         .merge(plans::router())
+        .merge(sandboxes::router())
         .merge(bookings::router())
         .merge(webhooks::router())
         .split_for_parts();

@@ -98,6 +98,8 @@ pub struct Plan {
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub error: Option<String>,
+    /// A what-if plan's sandbox (staff only; clients never see what-ifs); null: the live data.
+    pub sandbox_id: Option<Uuid>,
     /// While `running` (and kept once `done`): the solver's last report and the incumbent,
     /// bound and gap over time. A client sees the stage and the seconds only.
     pub progress: Option<crate::domain::PlanProgress>,
@@ -126,6 +128,7 @@ fn header(r: &PlanRecord, client: bool) -> Plan {
         created_at: r.created_at,
         finished_at: r.finished_at,
         error: r.error.clone(),
+        sandbox_id: r.sandbox_id,
         progress: matches!(r.status, PlanStatus::Running | PlanStatus::Done)
             .then(|| {
                 r.progress
@@ -232,6 +235,8 @@ async fn list_plans(
         items: listed
             .items
             .iter()
+            // Clients never see what-ifs.
+            .filter(|r| !client || r.sandbox_id.is_none())
             .map(|r| {
                 let mut p = header(r, client);
                 if !client {

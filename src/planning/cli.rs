@@ -52,6 +52,7 @@ pub fn run(
         expansion_lead_months: settings.planning.expansion_lead_months,
         expansion: true,
         threads: None,
+        hint: Vec::new(),
     };
     // Progress on stderr: the report, and the incumbent, bound and gap as they stand.
     let (started, mut seen) = (

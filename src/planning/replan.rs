@@ -97,6 +97,7 @@ pub async fn run(store: DynStore, settings: Arc<Settings>) {
             scenario: Scenario::Expected,
             program_ids: None,
             time_limit_s: None,
+            sandbox_id: None,
         };
         match store.queue_replan(&plan, last).await {
             Ok(Some(record)) => {

@@ -1,7 +1,7 @@
 //! A solver plan → the rows and summary the store keeps, keyed back to UUIDs.
 
 use crate::domain::{
-    BindingRow, Competition, ExpansionRow, Occupant, PhaseSuccess, PlanProgramTotals,
+    BindingRow, Competition, ExpansionRow, Occupant, PhaseSuccess, PlanMonthRow, PlanProgramTotals,
     PlanShortfall, PlanSuggestion, PlanSummary, PlanUtilization, PoolExpansionRow, PoolMonthRow,
 };
 use solver_models as sm;
@@ -19,6 +19,8 @@ pub struct PlanRows {
     pub shortfalls: Vec<PlanShortfall>,
     pub utilization: Vec<PlanUtilization>,
     pub programs: Vec<PlanProgramTotals>,
+    /// Demand and served per month over every planned program (kept in the summary).
+    pub months: Vec<PlanMonthRow>,
 }
 
 fn key(s: &str, what: &str) -> Result<Uuid, String> {
@@ -90,6 +92,7 @@ pub fn summary(plan: &Plan) -> PlanSummary {
                 })
             })
             .collect(),
+        months: Vec::new(),
     }
 }
 
@@ -156,7 +159,7 @@ pub fn rows(instance: &sm::Instance, plan: &Plan) -> Result<PlanRows, String> {
             planned_line_days: u.planned_line_days as i32,
         });
     }
-    out.programs = program_totals(instance, &short_by_program)?;
+    (out.programs, out.months) = program_totals(instance, &short_by_program)?;
     Ok(out)
 }
 
@@ -195,12 +198,13 @@ fn competition(
     })
 }
 
-/// Demand and served batches per program over the horizon: served = demand − shortfall,
-/// weighted by the phase of each month (the same arithmetic as the objective).
+/// Demand and served batches per program and per month over the horizon: served = demand −
+/// shortfall, weighted by the phase of each month (the same arithmetic as the objective).
 fn program_totals(
     instance: &sm::Instance,
     short: &HashMap<Uuid, HashMap<sm::Month, u32>>,
-) -> Result<Vec<PlanProgramTotals>, String> {
+) -> Result<(Vec<PlanProgramTotals>, Vec<PlanMonthRow>), String> {
+    let mut months: std::collections::BTreeMap<sm::Month, PlanMonthRow> = Default::default();
     let (first, end) = (sm::Month::of(instance.from), sm::Month::of(instance.to));
     let defaults = instance
         .phase_success
@@ -231,8 +235,19 @@ fn program_totals(
             t.served_batches += (d.batches - missing) as i32;
             t.demand_weighted += w * f64::from(d.batches);
             t.served_weighted += w * f64::from(d.batches - missing);
+            let m = months.entry(d.month).or_insert_with(|| PlanMonthRow {
+                month: d.month.to_string(),
+                demand_batches: 0,
+                served_batches: 0,
+                demand_weighted: 0.0,
+                served_weighted: 0.0,
+            });
+            m.demand_batches += d.batches as i32;
+            m.served_batches += (d.batches - missing) as i32;
+            m.demand_weighted += w * f64::from(d.batches);
+            m.served_weighted += w * f64::from(d.batches - missing);
         }
         out.push(t);
     }
-    Ok(out)
+    Ok((out, months.into_values().collect()))
 }

@@ -79,7 +79,16 @@ async fn execute(
     owner: &str,
     plan: &PlanRecord,
 ) -> Result<(), RunError> {
-    let snapshot = store.plan_snapshot(plan.from).await?;
+    let mut snapshot = store.plan_snapshot(plan.from).await?;
+    // A what-if: the sandbox's changes on this copy only.
+    let mut plan = plan.clone();
+    if let Some(changes) = &plan.sandbox_changes {
+        let added = crate::domain::apply(&mut snapshot, changes);
+        if let Some(ids) = &mut plan.program_ids {
+            ids.extend(added);
+        }
+    }
+    let plan = &plan;
     let inst = instance::build(plan, &snapshot, settings).map_err(RunError::Plan)?;
     let opts = PlanOptions {
         time_limit_s: plan.time_limit_s.unwrap_or(settings.planning.time_limit_s),
@@ -88,6 +97,11 @@ async fn execute(
         expansion_lead_months: settings.planning.expansion_lead_months,
         expansion: true,
         threads: None,
+        hint: if plan.sandbox_id.is_some() {
+            live_hint(store, plan).await?
+        } else {
+            Vec::new()
+        },
     };
     let (tx, mut rx) = watch::channel(String::new());
     let inst = Arc::new(inst);
@@ -141,8 +155,9 @@ async fn execute(
         return Err(RunError::LeaseLost);
     }
     let rows = results::rows(&inst, &solved).map_err(RunError::Plan)?;
+    let mut summary = results::summary(&solved);
+    summary.months = rows.months.clone();
     write_rows(store, settings, owner, plan, rows).await?;
-    let summary = results::summary(&solved);
     match store
         .finish_plan(
             plan.id,
@@ -203,4 +218,40 @@ async fn write_rows(
         }
     }
     Ok(())
+}
+
+/// A what-if starts from the newest done live plan of its scenario (its batches where they still
+/// fit): the comparison then shows what the sandbox's changes do, not the search's luck.
+async fn live_hint(
+    store: &DynStore,
+    plan: &PlanRecord,
+) -> Result<Vec<solver_models::plan::Hint>, StoreError> {
+    let plans = store
+        .list_plans(crate::store::Page {
+            limit: 100,
+            after: None,
+        })
+        .await?;
+    let Some(live) = plans.items.iter().find(|p| {
+        p.sandbox_id.is_none()
+            && p.status == crate::domain::PlanStatus::Done
+            && p.scenario == plan.scenario
+    }) else {
+        return Ok(Vec::new());
+    };
+    let detail = store.get_plan(live.id, None).await?;
+    Ok(detail
+        .suggestions
+        .iter()
+        .filter(|s| s.kind.serves_demand())
+        .filter_map(|s| {
+            Some(solver_models::plan::Hint {
+                program: s.program_id.to_string(),
+                suite: s.suite_id.to_string(),
+                line: u32::try_from(s.line).ok()?,
+                start: s.start,
+                month: crate::domain::Month::parse(&s.month)?,
+            })
+        })
+        .collect())
 }

@@ -338,6 +338,21 @@ pub trait PlanStore: Send + Sync + 'static {
         utilization_threshold: f64,
     ) -> Result<(), StoreError>;
     /// Marks the plan failed with `error` (if `owner` still holds it) and drops partial rows.
+    /// What-if sandboxes (staff): shared by every planner, never booked.
+    async fn create_sandbox(
+        &self,
+        actor: &Actor,
+        input: &SandboxInput,
+    ) -> Result<Sandbox, StoreError>;
+    async fn list_sandboxes(&self, page: Page) -> Result<Listed<Sandbox>, StoreError>;
+    async fn get_sandbox(&self, id: Uuid) -> Result<Sandbox, StoreError>;
+    async fn update_sandbox(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        input: &SandboxInput,
+    ) -> Result<Sandbox, StoreError>;
+    async fn delete_sandbox(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError>;
     async fn fail_plan(&self, id: Uuid, owner: &str, error: &str) -> Result<(), StoreError>;
     /// One suggestion of a done plan; `scope` (a client) finds only its own programs' ones.
     async fn get_plan_suggestion(

@@ -13,6 +13,7 @@ mod forms;
 mod pages;
 mod plans;
 mod programs;
+mod sandboxes;
 mod suites;
 mod svg;
 
@@ -68,6 +69,20 @@ pub fn router() -> Router<AppState> {
             "/ui/programs/{id}/forecast",
             axum::routing::post(programs::save_forecast),
         )
+        .route(
+            "/ui/sandboxes",
+            get(sandboxes::list).post(sandboxes::create),
+        )
+        .route("/ui/sandboxes/{id}", get(sandboxes::page))
+        .route(
+            "/ui/sandboxes/{id}/changes",
+            axum::routing::post(sandboxes::add_change),
+        )
+        .route(
+            "/ui/sandboxes/{id}/changes/{index}/delete",
+            axum::routing::post(sandboxes::remove_change),
+        )
+        .route("/ui/compare", get(sandboxes::compare))
         .route("/ui/feeds", axum::routing::post(actions::new_feed))
         .route("/ui/webhooks", axum::routing::post(actions::new_webhook))
         .route(
@@ -161,6 +176,7 @@ pub fn user_page(user: &PageUser, title: &str, refresh_s: Option<u32>, body: Mar
         &[
             ("/ui/", "Capacity"),
             ("/ui/plans", "Plans"),
+            ("/ui/sandboxes", "What-if"),
             ("/ui/programs", "Programs"),
             ("/ui/suites", "Suites and closures"),
             ("/ui/bookings/new", "Book a slot"),

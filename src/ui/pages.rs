@@ -135,7 +135,7 @@ fn holds_section(
     }
 }
 
-/// The newest done plan, with the rows `scope` may see.
+/// The newest done plan of the live data (what-ifs aside), with the rows `scope` may see.
 async fn newest_plan(
     store: &DynStore,
     scope: Option<Uuid>,
@@ -146,7 +146,11 @@ async fn newest_plan(
             after: None,
         })
         .await?;
-    match plans.items.iter().find(|p| p.status == PlanStatus::Done) {
+    match plans
+        .items
+        .iter()
+        .find(|p| p.status == PlanStatus::Done && p.sandbox_id.is_none())
+    {
         Some(p) => Ok(Some(store.get_plan(p.id, scope).await?)),
         None => Ok(None),
     }

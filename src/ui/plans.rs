@@ -98,13 +98,14 @@ async fn render_list(
         h2 { "Plans" }
         @if plans.items.is_empty() { p.note { "No plans yet." } } @else {
             table {
-                thead { tr { th { "created" } th { "status" } th { "scenario" } th { "months" } th { "served / demand (batches)" } th { "gap" } th { "" } } }
+                thead { tr { th { "created" } th { "status" } th { "scenario" } th { "data" } th { "months" } th { "served / demand (batches)" } th { "gap" } th { "" } } }
                 tbody {
                     @for p in &plans.items {
                         tr {
                             td { (p.created_at.format("%Y-%m-%d %H:%M UTC")) }
                             td { (p.status.as_str()) }
                             td { (p.scenario.as_str()) }
+                            td { @match p.sandbox_id { None => "live", Some(s) => a href=(format!("/ui/sandboxes/{s}")) { "what-if" } } }
                             td { (Month::of(p.from)) " → " (Month::of(p.to).prev()) }
                             td.num { @if let Some(s) = &p.summary { (s.served_batches) " / " (s.demand_batches) } }
                             td.num { @if let Some(s) = &p.summary { (format!("{:.2}%", s.gap * 100.0)) } }
@@ -150,6 +151,7 @@ pub async fn start(
         "scenario": one(&fields, "scenario"),
         "program_ids": if ids.is_empty() { serde_json::Value::Null } else { ids.into() },
         "time_limit_s": one(&fields, "time_limit_s").map(|v| v.parse::<f64>().map_or_else(|_| serde_json::Value::from(v), Into::into)),
+        "sandbox_id": one(&fields, "sandbox_id"),
     });
     let actor = user.identity.actor(None);
     let outcome = match crate::http::from_json_value::<PlanInput>(body) {
@@ -219,6 +221,24 @@ pub async fn page(
         .map(|s| (s.id, s.name))
         .collect();
     let running = matches!(r.status, PlanStatus::Queued | PlanStatus::Running);
+    // For a what-if: the newest done live plan of its scenario, to compare with.
+    let live_base = if r.sandbox_id.is_some() && r.status == PlanStatus::Done {
+        state
+            .store
+            .list_plans(Page {
+                limit: 100,
+                after: None,
+            })
+            .await?
+            .items
+            .into_iter()
+            .find(|p| {
+                p.sandbox_id.is_none() && p.status == PlanStatus::Done && p.scenario == r.scenario
+            })
+            .map(|p| p.id)
+    } else {
+        None
+    };
     let progress = r.progress.as_deref().map(PlanProgress::parse);
     let booked = booked(&state, &plan.suggestions).await?;
     let mut suggestions: Vec<&PlanSuggestion> = plan.suggestions.iter().collect();
@@ -253,6 +273,14 @@ pub async fn page(
             ", created " (r.created_at.format("%Y-%m-%d %H:%M UTC")) ". Status: " strong #plan-status { (r.status.as_str()) } "."
             @if let Some(e) = &r.error { " " span.error { (e) } }
         }
+        @if let Some(sid) = r.sandbox_id {
+            p.notice role="note" {
+                "A what-if: the live data with the changes of "
+                a href=(format!("/ui/sandboxes/{sid}")) { "its sandbox" }
+                " as they were when it was queued. Its suggestions are not bookable, and it raised no alerts."
+                @if let Some(base) = &live_base { " " a href=(format!("/ui/compare?base={base}&other={id}")) { "Compare with the live plan" } "." }
+            }
+        }
         @if let Some(p) = &progress {
             h2 { "Progress" }
             dl.progress {
@@ -275,7 +303,7 @@ pub async fn page(
                 (plan.shortfalls.iter().map(|x| i64::from(x.shortfall)).sum::<i64>()) " batches short; see the capacity picture for where and why."
             }
         }
-        @if !suggestions.is_empty() {
+        @if !suggestions.is_empty() && r.sandbox_id.is_none() {
             h2 #suggestions { "Suggestions (" (suggestions.len()) ")" }
             p.note { "Accepting books exactly the suggested line and days, through the same checks as any booking: a slot taken since the plan was made is refused with the reason. Hold keeps it for the client to confirm; Confirm books it." }
             h3 { "By program" }

@@ -59,6 +59,57 @@ pub fn heatmap(columns: &[String], rows: &[(String, Vec<Option<f64>>)], threshol
     }
 }
 
+/// A diverging heatmap of differences in percentage points (`other − base`): red where the
+/// other plan uses more, blue where less, white around zero; each cell prints its signed value
+/// (status not by colour alone), grey where a side has no figure.
+pub fn diverging_heatmap(columns: &[String], rows: &[(String, Vec<Option<f64>>)]) -> Markup {
+    let (left, top, cw, ch) = (170.0, 40.0, 46.0, 26.0);
+    let width = left + cw * columns.len() as f64 + 10.0;
+    let height = top + ch * rows.len() as f64 + 10.0;
+    let colour = |d: f64| {
+        // Full colour at ±50 points.
+        let t = (d.abs() / 0.5).min(1.0);
+        let mix = |full: f64| (255.0 - (255.0 - full) * t).round() as u8;
+        if d >= 0.0 {
+            format!("rgb({},{},{})", mix(200.0), mix(60.0), mix(40.0))
+        } else {
+            format!("rgb({},{},{})", mix(40.0), mix(100.0), mix(190.0))
+        }
+    };
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-label="utilisation difference heatmap"
+            width=(width) height=(height) viewBox=(format!("0 0 {width} {height}")) style=(FONT) {
+            @for (i, c) in columns.iter().enumerate() {
+                text x=(left + cw * i as f64 + cw / 2.0) y=(top - 8.0) text-anchor="middle"
+                    transform=(format!("rotate(-30 {} {})", left + cw * i as f64 + cw / 2.0, top - 8.0)) { (c) }
+            }
+            @for (r, (name, cells)) in rows.iter().enumerate() {
+                @let y = top + ch * r as f64;
+                text x=(left - 6.0) y=(y + ch / 2.0 + 4.0) text-anchor="end" { (name) }
+                @for (i, cell) in cells.iter().enumerate() {
+                    @let x = left + cw * i as f64;
+                    @match cell {
+                        Some(d) => {
+                            rect x=(x) y=(y) width=(cw - 2.0) height=(ch - 2.0) fill=(colour(*d)) {
+                                title { (name) " " (columns.get(i).map(String::as_str).unwrap_or("")) ": " (format!("{:+.0} points", d * 100.0)) }
+                            }
+                            text x=(x + cw / 2.0 - 1.0) y=(y + ch / 2.0 + 3.0) text-anchor="middle"
+                                fill=(if d.abs() > 0.3 { "#fff" } else { "#123" }) {
+                                (format!("{:+.0}", d * 100.0))
+                            }
+                        }
+                        None => {
+                            rect x=(x) y=(y) width=(cw - 2.0) height=(ch - 2.0) fill="#eee" {
+                                title { "not in both plans" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Round-up "nice" maximum for an axis.
 fn nice_max(v: f64) -> f64 {
     if v <= 0.0 {

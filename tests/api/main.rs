@@ -25,5 +25,6 @@ mod quotas;
 mod replicas;
 mod resources;
 mod roles;
+mod sandboxes;
 mod webhooks;
 mod workspace;

@@ -1047,3 +1047,130 @@ async fn a_week_of_work_in_the_browser() {
         .await
         .expect("browser closes");
 }
+
+both_backends!(
+    a_what_if_is_built_planned_and_compared_from_the_pages,
+    |app: TestApp| async move {
+        let site = app.site("Leiden").await;
+        app.suite(&site["id"], "CT-North", &["autologous"], 1).await;
+        let helix = app.client("Helix").await;
+        let hlx = app.program(&helix["id"], "HLX-Alpha").await;
+        // Two batches a month on one line of 16-day batches: short every month.
+        forecast(&app, &hlx, 3, 3).await;
+        let planner = Session::of(&app, &app.key("planner", None).await).await;
+        let horizon = [
+            ("scenario", "expected"),
+            ("from", &month(0) as &str),
+            ("last", &month(4)),
+            ("time_limit_s", "5"),
+        ];
+        let (_, location, _) = planner.post(&app, "/ui/plans", &horizon, false).await;
+        let live_id = location.strip_prefix("/ui/plans/").unwrap().to_string();
+        let live = crate::plans::wait_done(&app, &live_id).await;
+
+        let (status, location, _) = planner
+            .post(&app, "/ui/sandboxes", &[("name", "Second suite")], false)
+            .await;
+        assert_eq!(status, 303);
+        let page_path = location.clone();
+        let sandbox_id = location.strip_prefix("/ui/sandboxes/").unwrap().to_string();
+        let add = format!("{page_path}/changes");
+        let site_id = id(&site);
+        // Refused: no lines. The API's reason, nothing saved.
+        let bad = [
+            ("type", "add_suite"),
+            ("site_id", site_id.as_str()),
+            ("name", "CT-South"),
+            ("grade", "B"),
+            ("capabilities", "autologous"),
+            ("lines", "0"),
+            ("from", &month(0) as &str),
+        ];
+        let (status, _, html) = planner.post(&app, &add, &bad, false).await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("/changes/0/suite/lines"), "{html}");
+        let s = app
+            .get(&format!("/v1/sandboxes/{sandbox_id}"), &app.admin_key)
+            .await
+            .expect(200);
+        assert_eq!(s["changes"], json!([]));
+        let (status, _, _) = planner.post(&app, &add, &bad, true).await;
+        assert_eq!(status, 403, "forged");
+        let mut good = bad.to_vec();
+        good[5] = ("lines", "2");
+        let (status, _, _) = planner.post(&app, &add, &good, false).await;
+        assert_eq!(status, 303);
+        let shift = [
+            ("type", "shift_forecast"),
+            ("program_id", &id(&hlx) as &str),
+            ("months", "1"),
+        ];
+        let (status, _, _) = planner.post(&app, &add, &shift, false).await;
+        assert_eq!(status, 303);
+        let (_, html) = planner.get(&app, &page_path).await;
+        assert!(
+            html.contains("Add suite CT-South at Leiden") && html.contains("Shift HLX-Alpha"),
+            "{html}"
+        );
+        // The shift is removed again.
+        let (status, _, _) = planner
+            .post(&app, &format!("{page_path}/changes/1/delete"), &[], false)
+            .await;
+        assert_eq!(status, 303);
+        let s = app
+            .get(&format!("/v1/sandboxes/{sandbox_id}"), &app.admin_key)
+            .await
+            .expect(200);
+        assert_eq!(s["changes"].as_array().map(Vec::len), Some(1));
+
+        // Planned from its page: a what-if, which serves more than the live plan.
+        let mut what_if_form = horizon.to_vec();
+        what_if_form.push(("sandbox_id", &sandbox_id));
+        let (_, location, _) = planner.post(&app, "/ui/plans", &what_if_form, false).await;
+        let what_if_id = location.strip_prefix("/ui/plans/").unwrap().to_string();
+        let what_if = crate::plans::wait_done(&app, &what_if_id).await;
+        assert!(
+            what_if["objective"]["served_batches"].as_i64()
+                > live["objective"]["served_batches"].as_i64(),
+            "{} against {}",
+            what_if["objective"],
+            live["objective"]
+        );
+        let (_, html) = planner.get(&app, &location).await;
+        assert!(
+            html.contains("A what-if") && !html.contains("suggestion-list"),
+            "no accept buttons: {html}"
+        );
+        assert!(
+            html.contains(&format!(
+                "/ui/compare?base={live_id}&amp;other={what_if_id}"
+            )),
+            "{html}"
+        );
+        // The comparison page: the plans' numbers and the diverging heatmap.
+        let (status, html) = planner
+            .get(
+                &app,
+                &format!("/ui/compare?base={live_id}&other={what_if_id}"),
+            )
+            .await;
+        assert_eq!(status, 200, "{html}");
+        let served = |p: &Value| p["objective"]["served_batches"].as_i64().unwrap();
+        assert!(
+            html.contains(&format!("{} → {}", served(&live), served(&what_if))),
+            "{html}"
+        );
+        assert!(
+            html.contains("utilisation difference heatmap") && html.contains("CT-South (new)"),
+            "{html}"
+        );
+        // The sandbox's plan raised nothing and booked nothing.
+        assert!(bookings(&app).await.is_empty());
+        let completed = app.events("plan.completed").await;
+        assert_eq!(completed.len(), 1, "the live plan's only: {completed:?}");
+        assert_eq!(completed[0]["plan_id"], live_id.as_str());
+        // Clients have no sandboxes.
+        let client = Session::of(&app, &app.key("client", helix["id"].as_str()).await).await;
+        assert_eq!(client.get(&app, "/ui/sandboxes").await.0, 403);
+    }
+);

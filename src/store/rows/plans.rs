@@ -7,7 +7,8 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 pub const PLAN_COLS: &str = "id, status, scenario, horizon_from, horizon_to, program_ids, \
-    time_limit_s, created_at, started_at, finished_at, progress, error, summary";
+    time_limit_s, created_at, started_at, finished_at, progress, error, summary, sandbox_id, \
+    sandbox_changes";
 
 #[derive(sqlx::FromRow)]
 pub struct PlanRow {
@@ -24,6 +25,8 @@ pub struct PlanRow {
     pub progress: Option<String>,
     pub error: Option<String>,
     pub summary: Option<Json<PlanSummary>>,
+    pub sandbox_id: Option<Uuid>,
+    pub sandbox_changes: Option<Json<Vec<SandboxChange>>>,
 }
 
 impl TryFrom<PlanRow> for PlanRecord {
@@ -45,6 +48,8 @@ impl TryFrom<PlanRow> for PlanRecord {
             progress: r.progress,
             error: r.error,
             summary: r.summary.map(|j| j.0),
+            sandbox_id: r.sandbox_id,
+            sandbox_changes: r.sandbox_changes.map(|j| j.0),
         })
     }
 }
@@ -152,4 +157,29 @@ pub struct BookingSnapRow {
     pub ends_on: NaiveDate,
     pub status: String,
     pub kind: String,
+}
+
+pub const SANDBOX_COLS: &str = "id, name, description, changes, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+pub struct SandboxRow {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub changes: Json<Vec<SandboxChange>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<SandboxRow> for Sandbox {
+    fn from(r: SandboxRow) -> Sandbox {
+        Sandbox {
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            changes: r.changes.0,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }

@@ -29,10 +29,25 @@ async fn insert_plan(
             }
         }
     }
+    // A what-if plan keeps the sandbox's changes as they are now.
+    let sandbox_changes = match input.sandbox_id {
+        None => None,
+        Some(id) => Some(
+            sqlx::query_as::<_, SandboxRow>(&format!(
+                "SELECT {SANDBOX_COLS} FROM sandboxes WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| StoreError::invalid("/sandbox_id", "unknown sandbox"))?
+            .changes,
+        ),
+    };
     let sql = format!(
         "INSERT INTO plans (id, status, scenario, horizon_from, horizon_to, program_ids, \
          time_limit_s, \
-         created_by, created_at) VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8) \
+         created_by, created_at, sandbox_id, sandbox_changes) \
+         VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          RETURNING {PLAN_COLS}"
     );
     let record: PlanRecord = sqlx::query_as::<_, PlanRow>(&sql)
@@ -44,6 +59,8 @@ async fn insert_plan(
         .bind(input.time_limit_s)
         .bind(actor.api_key_id)
         .bind(now())
+        .bind(input.sandbox_id)
+        .bind(sandbox_changes)
         .fetch_one(&mut **tx)
         .await?
         .try_into()?;
@@ -56,6 +73,7 @@ async fn insert_plan(
         serde_json::json!({
             "scenario": record.scenario, "from": record.from, "to": record.to,
             "program_ids": record.program_ids, "time_limit_s": record.time_limit_s,
+            "sandbox_id": record.sandbox_id,
         }),
     )
     .await?;
@@ -126,6 +144,7 @@ impl PlanStore for Backend {
             .await?
             .map(PlanRecord::try_from)
             .transpose()?
+            .filter(|r| scope.is_none() || r.sandbox_id.is_none())
             .ok_or(StoreError::NotFound)?;
         let mut detail = PlanDetail {
             record,
@@ -297,7 +316,7 @@ impl PlanStore for Backend {
             .ok_or_else(|| StoreError::State("the plan's lease was lost".into()))?;
         let previous = sqlx::query_scalar::<_, Uuid>(
             "SELECT id FROM plans WHERE scenario = $1 AND status = 'done' AND id <> $2 \
-             ORDER BY finished_at DESC, id DESC LIMIT 1",
+             AND sandbox_id IS NULL ORDER BY finished_at DESC, id DESC LIMIT 1",
         )
         .bind(record.scenario.as_str())
         .bind(id)
@@ -312,17 +331,22 @@ impl PlanStore for Backend {
         };
         let shortfalls = shortfalls_of(&mut tx, id, None).await?;
         let utilization = utilization_of(&mut tx, id).await?;
-        let events = crate::domain::alerts::plan_events(
-            &record,
-            summary,
-            &crate::domain::alerts::Compared {
-                shortfalls: &shortfalls,
-                previous_shortfalls: &prev_short,
-                utilization: &utilization,
-                previous_utilization: &prev_util,
-            },
-            utilization_threshold,
-        );
+        // A what-if raises nothing: no plan, shortfall or utilisation events.
+        let events = if record.sandbox_id.is_some() {
+            Vec::new()
+        } else {
+            crate::domain::alerts::plan_events(
+                &record,
+                summary,
+                &crate::domain::alerts::Compared {
+                    shortfalls: &shortfalls,
+                    previous_shortfalls: &prev_short,
+                    utilization: &utilization,
+                    previous_utilization: &prev_util,
+                },
+                utilization_threshold,
+            )
+        };
         for event in &events {
             emit(
                 &mut tx,
@@ -353,6 +377,20 @@ impl PlanStore for Backend {
         suggestion_id: Uuid,
         scope: Option<Uuid>,
     ) -> Result<PlanSuggestion, StoreError> {
+        let sandbox: Option<Option<Uuid>> =
+            sqlx::query_scalar("SELECT sandbox_id FROM plans WHERE id = $1")
+                .bind(plan_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        if let Some(Some(_)) = sandbox {
+            // Clients never see what-ifs.
+            return Err(match scope {
+                None => StoreError::State(
+                    "this plan is a what-if (a sandbox's); its suggestions cannot be booked".into(),
+                ),
+                Some(_) => StoreError::NotFound,
+            });
+        }
         sqlx::query_as::<_, SuggestionRow>(
             "SELECT s.id, s.program_id, s.client_id, s.suite_id, s.line, s.starts_on, \
              s.ends_on, s.month, s.kind \
@@ -368,6 +406,127 @@ impl PlanStore for Backend {
         .map(PlanSuggestion::try_from)
         .transpose()?
         .ok_or(StoreError::NotFound)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_sandbox(
+        &self,
+        actor: &Actor,
+        input: &SandboxInput,
+    ) -> Result<Sandbox, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let t = now();
+        let sandbox: Sandbox = sqlx::query_as::<_, SandboxRow>(&format!(
+            "INSERT INTO sandboxes (id, name, description, changes, created_by, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {SANDBOX_COLS}"
+        ))
+        .bind(Uuid::now_v7())
+        .bind(&input.name)
+        .bind(&input.description)
+        .bind(Json(&input.changes))
+        .bind(actor.api_key_id)
+        .bind(t)
+        .fetch_one(&mut *tx)
+        .await?
+        .into();
+        audit(
+            &mut tx,
+            actor,
+            "create",
+            "sandbox",
+            Some(sandbox.id),
+            serde_json::json!({"name": sandbox.name, "changes": sandbox.changes.len()}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(sandbox)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_sandboxes(&self, page: Page) -> Result<Listed<Sandbox>, StoreError> {
+        let rows = sqlx::query_as::<_, SandboxRow>(&format!(
+            "SELECT {SANDBOX_COLS} FROM sandboxes WHERE ($1 IS NULL OR id < $1) \
+             ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(page.after)
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Listed::from_rows(
+            rows.into_iter().map(Sandbox::from).collect(),
+            page.limit,
+            |s| s.id,
+        ))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_sandbox(&self, id: Uuid) -> Result<Sandbox, StoreError> {
+        sqlx::query_as::<_, SandboxRow>(&format!(
+            "SELECT {SANDBOX_COLS} FROM sandboxes WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(Sandbox::from)
+        .ok_or(StoreError::NotFound)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_sandbox(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        input: &SandboxInput,
+    ) -> Result<Sandbox, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let sandbox: Sandbox = sqlx::query_as::<_, SandboxRow>(&format!(
+            "UPDATE sandboxes SET name = $2, description = $3, changes = $4, updated_at = $5 \
+             WHERE id = $1 RETURNING {SANDBOX_COLS}"
+        ))
+        .bind(id)
+        .bind(&input.name)
+        .bind(&input.description)
+        .bind(Json(&input.changes))
+        .bind(now())
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(Sandbox::from)
+        .ok_or(StoreError::NotFound)?;
+        audit(
+            &mut tx,
+            actor,
+            "update",
+            "sandbox",
+            Some(id),
+            serde_json::json!({"name": sandbox.name, "changes": sandbox.changes.len()}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(sandbox)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_sandbox(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let n = sqlx::query("DELETE FROM sandboxes WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        audit(
+            &mut tx,
+            actor,
+            "delete",
+            "sandbox",
+            Some(id),
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     #[tracing::instrument(skip_all)]
