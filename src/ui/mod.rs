@@ -59,6 +59,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/ui/plans", get(plans::list).post(plans::start))
         .route("/ui/plans/{id}", get(plans::page))
+        .route("/ui/plans/{id}/report", get(plans::report))
         .route("/ui/plans/{id}/accept", axum::routing::post(plans::accept))
         .route("/ui/programs", get(programs::list))
         .route(
@@ -274,6 +275,7 @@ td.state-booked::before{content:'✓ '}
 td.state-refused::before{content:'✗ '}
 .progress dt{font-weight:600;float:left;clear:left;width:9rem}
 .progress dd{margin:0 0 .2rem 9.5rem}
+@media print{header nav,header form,form,button{display:none}header{background:none;color:#000;border-bottom:2px solid #000}main{max-width:none;padding:0}h2{break-after:avoid}table,svg{break-inside:avoid}}
 header button{background:#fff;color:#12324f;border:0;border-radius:4px;padding:.3rem .8rem;cursor:pointer}
 main{padding:1rem 1.4rem;max-width:1300px}
 h2{font-size:1.15rem;margin:1.6rem 0 .4rem;border-bottom:1px solid #dde3ea;padding-bottom:.2rem}

@@ -785,22 +785,22 @@ pub async fn client_home(
 
 /// A plan's shortfalls by program, the months as a strip: one row per program (most short
 /// batches first), one cell per month that has any shortfall.
-struct ShortfallStrip<'a> {
-    months: Vec<&'a str>,
-    rows: Vec<StripRow<'a>>,
+pub(super) struct ShortfallStrip<'a> {
+    pub(super) months: Vec<&'a str>,
+    pub(super) rows: Vec<StripRow<'a>>,
 }
 
-struct StripRow<'a> {
-    program_id: Uuid,
-    total: i32,
+pub(super) struct StripRow<'a> {
+    pub(super) program_id: Uuid,
+    pub(super) total: i32,
     /// "capacity 5, tech_transfer 2".
-    reasons: String,
-    cells: Vec<Option<&'a crate::domain::PlanShortfall>>,
+    pub(super) reasons: String,
+    pub(super) cells: Vec<Option<&'a crate::domain::PlanShortfall>>,
     /// The month with the most short batches that has a competition to show.
     largest: Option<&'a crate::domain::PlanShortfall>,
 }
 
-fn shortfall_strip(shortfalls: &[crate::domain::PlanShortfall]) -> ShortfallStrip<'_> {
+pub(super) fn shortfall_strip(shortfalls: &[crate::domain::PlanShortfall]) -> ShortfallStrip<'_> {
     let mut months: Vec<&str> = shortfalls.iter().map(|s| s.month.as_str()).collect();
     months.sort_unstable();
     months.dedup();

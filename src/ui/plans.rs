@@ -296,6 +296,9 @@ pub async fn page(
         @if let Some(s) = &r.summary {
             h2 { "Result" }
             p.note {
+                a href=(format!("/ui/plans/{id}/report")) { "Printable report" }
+            }
+            p.note {
                 "Serves " strong { (s.served_batches) } " of " (s.demand_batches) " batches ("
                 (format!("{:.1}", s.served_weighted)) " of " (format!("{:.1}", s.demand_weighted)) " weighted; bound "
                 (format!("{:.1}", s.bound_weighted)) ", gap " (format!("{:.2}%", s.gap * 100.0)) ", "
@@ -436,4 +439,110 @@ pub async fn accept(
     .leave(&state, &user)
     .await?;
     Ok(Redirect::to(&format!("/ui/plans/{id}#suggestions")).into_response())
+}
+
+/// `GET /ui/plans/{id}/report`: the plan as a printable page (print it, or save it as PDF from
+/// the browser's print dialog): the figures, served and short by month, shortfalls by program,
+/// expansion and staff advice, and utilisation by suite-month with its percentages printed.
+pub async fn report(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    staff_only(&user)?;
+    let plan = state.store.get_plan(id, None).await?;
+    let r = &plan.record;
+    let Some(s) = &r.summary else {
+        return Err(PageError::new(StatusCode::CONFLICT)
+            .with_message("The plan is not done yet; its report comes when it is."));
+    };
+    let programs = programs(&state).await?;
+    let names: HashMap<Uuid, &str> = programs.iter().map(|p| (p.id, p.name.as_str())).collect();
+    let suites = all_pages(|page| state.store.list_suites(page)).await?;
+    let sites: HashMap<Uuid, String> = all_pages(|page| state.store.list_sites(page))
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    let months: Vec<String> = Month::of(r.from)
+        .until(Month::of(r.to))
+        .map(|m| m.to_string())
+        .collect();
+    let used: HashMap<(Uuid, &str), Option<f64>> = plan
+        .utilization
+        .iter()
+        .map(|u| {
+            (
+                (u.suite_id, u.month.as_str()),
+                super::capacity::utilisation(
+                    i64::from(u.booked_line_days + u.planned_line_days),
+                    i64::from(u.open_line_days),
+                ),
+            )
+        })
+        .collect();
+    let mut suite_rows: Vec<(String, Vec<Option<f64>>)> = suites
+        .iter()
+        .filter(|s| plan.utilization.iter().any(|u| u.suite_id == s.id))
+        .map(|s| {
+            (
+                s.name.clone(),
+                months
+                    .iter()
+                    .map(|m| used.get(&(s.id, m.as_str())).copied().flatten())
+                    .collect(),
+            )
+        })
+        .collect();
+    suite_rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let strip = super::pages::shortfall_strip(&plan.shortfalls);
+    let data = match r.sandbox_id {
+        None => "the live data".to_string(),
+        Some(_) => "a what-if sandbox (not bookable)".to_string(),
+    };
+    let body = html! {
+        p { "Scenario " strong { (r.scenario.as_str()) } ", " (Month::of(r.from)) " → " (Month::of(r.to).prev()) ", on " (data)
+            "; planned " (r.finished_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default())
+            " by " (s.solver_name) " (" (s.solver_status) ", " (format!("{:.1}", s.seconds)) " s, gap " (format!("{:.2}%", s.gap * 100.0)) ")." }
+        table.figures {
+            tbody {
+                tr { th { "demand, batches" } td.num { (s.demand_batches) } th { "served, batches" } td.num { (s.served_batches) } th { "short, batches" } td.num { (i64::from(s.demand_batches) - i64::from(s.served_batches)) } }
+                tr { th { "demand, weighted" } td.num { (format!("{:.1}", s.demand_weighted)) } th { "served, weighted" } td.num { (format!("{:.1}", s.served_weighted)) } th { "bound, weighted" } td.num { (format!("{:.1}", s.bound_weighted)) } }
+            }
+        }
+        @if !s.months.is_empty() {
+            h2 { "Served and short by month (batches)" }
+            table {
+                thead { tr { th { "month" } th { "demand" } th { "served" } th { "short" } } }
+                tbody { @for m in &s.months { tr { td { (m.month) } td.num { (m.demand_batches) } td.num { (m.served_batches) } td.num { (m.demand_batches - m.served_batches) } } } }
+            }
+        }
+        h2 { "Shortfalls by program (batches)" }
+        @if strip.rows.is_empty() { p { "None: the plan serves all demand." } } @else {
+            table.strip {
+                thead { tr { th { "program" } th { "short" } th { "reasons" } @for m in &strip.months { th.m { (m) } } } }
+                tbody { @for row in &strip.rows {
+                    tr { td { (names.get(&row.program_id).copied().unwrap_or("(hypothetical)")) } td.num { (row.total) } td { (row.reasons) }
+                         @for c in &row.cells { td.m { @if let Some(c) = c { (c.shortfall) } } } }
+                } }
+            }
+        }
+        h2 { "Expansion advice" }
+        @if s.expansion.is_empty() { p { "None." } } @else {
+            table {
+                thead { tr { th { "capabilities" } th { "grade" } th { "site" } th { "from" } th { "extra lines" } th { "serves batches" } } }
+                tbody { @for e in &s.expansion { tr { td { (e.capabilities.join(", ")) } td { (e.min_grade) } td { (e.site_id.and_then(|x| sites.get(&x).cloned()).unwrap_or_else(|| "any".into())) } td { (e.from_month) } td.num { (e.extra_lines) } td.num { (e.serves_batches) } } } }
+            }
+        }
+        @if !s.pool_expansion.is_empty() {
+            h2 { "Staff advice" }
+            table {
+                thead { tr { th { "skill" } th { "from" } th { "extra per working day" } th { "serves batches" } } }
+                tbody { @for e in &s.pool_expansion { tr { td { (e.tag) } td { (e.from_month) } td.num { (e.extra) } td.num { (e.serves_batches) } } } }
+            }
+        }
+        h2 { "Utilisation by suite and month (booked + planned over open line-days, %)" }
+        (super::svg::heatmap(&months, &suite_rows, state.settings.alerts.utilization_threshold))
+    };
+    Ok(super::layout(&format!("Plan report · {}", Month::of(r.from)), None, body).into_response())
 }

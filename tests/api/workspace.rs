@@ -386,6 +386,20 @@ both_backends!(
         );
         let suggestions = plan["suggestions"].as_array().cloned().unwrap_or_default();
         assert_eq!(suggestions.len(), 6, "{plan}");
+        // Its printable report: the plan's figures, month by month.
+        let (status, report) = planner
+            .get(&app, &format!("/ui/plans/{plan_id}/report"))
+            .await;
+        assert_eq!(status, 200);
+        assert!(
+            report.contains("Served and short by month") && report.contains("@media print"),
+            "{report}"
+        );
+        let m1 = month(1);
+        assert!(
+            report.contains(&format!(r#"<tr><td>{m1}</td><td class="num">2</td><td class="num">2</td><td class="num">0</td></tr>"#)),
+            "{report}"
+        );
 
         // Accept one as a hold: booked exactly as suggested, the row now says so.
         let first = &suggestions[0];
