@@ -7,8 +7,10 @@ mod auth;
 mod bookings;
 mod clients;
 mod error;
+mod exports;
 mod extract;
 mod idempotency;
+mod imports;
 mod list;
 mod openapi;
 mod plans;
@@ -69,6 +71,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(plans::router())
         .merge(bookings::router())
         .merge(webhooks::router())
+        .merge(imports::router())
+        .merge(exports::router())
         .split_for_parts();
     openapi::complete(&mut doc);
     (router, doc)

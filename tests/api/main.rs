@@ -25,4 +25,5 @@ mod quotas;
 mod replicas;
 mod resources;
 mod roles;
+mod spreadsheets;
 mod webhooks;
