@@ -124,11 +124,11 @@ impl Names {
 #[serde(deny_unknown_fields)]
 struct ForecastExportQuery {
     /// `csv` (default) or `xlsx`.
-    #[param(value_type = Option<FormatName>)]
+    #[param(inline, value_type = Option<FormatName>)]
     format: Option<String>,
     /// `long` (default: a row per program-month) or `wide` (a row per program and phase, a
     /// column per month).
-    #[param(value_type = Option<super::imports::LayoutName>)]
+    #[param(inline, value_type = Option<super::imports::LayoutName>)]
     layout: Option<String>,
     /// Only this client's programs.
     client_id: Option<Uuid>,
@@ -241,7 +241,7 @@ async fn export_forecasts(
 #[serde(deny_unknown_fields)]
 struct BookingExportQuery {
     /// `csv` (default) or `xlsx`.
-    #[param(value_type = Option<FormatName>)]
+    #[param(inline, value_type = Option<FormatName>)]
     format: Option<String>,
     suite_id: Option<Uuid>,
     program_id: Option<Uuid>,
@@ -355,7 +355,7 @@ async fn export_bookings(
 #[serde(deny_unknown_fields)]
 struct PlanExportQuery {
     /// `csv` (default) or `xlsx`.
-    #[param(value_type = Option<FormatName>)]
+    #[param(inline, value_type = Option<FormatName>)]
     format: Option<String>,
 }
 
@@ -386,7 +386,7 @@ enum PlanTableName {
 /// A client key gets its own programs' suggestions and shortfalls; utilisation and expansion
 /// are the CDMO's (403).
 #[utoipa::path(get, path = "/v1/plans/{id}/exports/{table}", tag = "spreadsheets",
-    params(("id" = Uuid, Path), ("table" = PlanTableName, Path), PlanExportQuery),
+    params(("id" = Uuid, Path), ("table" = inline(PlanTableName), Path), PlanExportQuery),
     responses((status = 200, description = "The file, as an attachment.",
         headers(("Content-Disposition" = String, description = "`attachment; filename=\"plan-{id}-{table}.csv\"`")),
         content((CsvFile = "text/csv"), (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),

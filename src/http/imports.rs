@@ -121,7 +121,7 @@ fn no_rows() -> ApiError {
 struct ForecastImportQuery {
     /// `long` (`program, month, phase, batches`) or `wide` (`program, phase` and a column per
     /// month). Absent: long when the header has a `month` column, else wide.
-    #[param(value_type = Option<LayoutName>)]
+    #[param(inline, value_type = Option<LayoutName>)]
     layout: Option<String>,
     /// Check and report, write nothing.
     dry_run: Option<bool>,
