@@ -522,6 +522,14 @@ both_backends!(
         assert_eq!(rows[1][5], "A1");
         assert_eq!(rows[1][6], "Leiden");
         assert_eq!(rows[1][10], "16");
+        // … and imports back as the bookings it lists.
+        let back = upload(&app, "/v1/imports/bookings", &k, XLSX, bytes)
+            .await
+            .expect(200);
+        let back = back["bookings"].as_array().unwrap();
+        assert_eq!(back.len(), 3);
+        assert!(back.iter().all(|b| b["created"] == false), "{back:?}");
+        assert_eq!(count().await, 3);
     }
 );
 
