@@ -15,6 +15,7 @@
 //! - [`http`]: the `/v1` API: a router per resource, auth, idempotency, problem+json, OpenAPI.
 //! - [`ui`]: the server-rendered pages, with HTML error pages.
 //! - [`session`]: the page session cookie, read by the pages and by the API's auth alike.
+//! - [`sheets`]: spreadsheets in and out (CSV, XLSX): reading, the import layouts, writing.
 //! - [`planning`]: plan jobs: instances from the store, the worker, results, the CLI.
 //! - [`demo`]: a believable CDMO for `serve --demo`.
 //! - [`webhooks`]: subscriptions' rules, Standard Webhooks signing, the delivery dispatcher.
@@ -29,6 +30,7 @@ pub mod domain;
 pub mod http;
 pub mod planning;
 pub mod session;
+pub mod sheets;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

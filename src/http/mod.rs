@@ -7,8 +7,10 @@ mod auth;
 mod bookings;
 mod clients;
 mod error;
+mod exports;
 mod extract;
 mod idempotency;
+mod imports;
 mod list;
 mod openapi;
 mod plans;
@@ -79,6 +81,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(sandboxes::router())
         .merge(bookings::router())
         .merge(webhooks::router())
+        .merge(imports::router())
+        .merge(exports::router())
         .split_for_parts();
     openapi::complete(&mut doc);
     (router, doc)

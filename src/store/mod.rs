@@ -195,6 +195,43 @@ pub trait ProgramStore: Send + Sync + 'static {
         program_id: Uuid,
         version: Option<i32>,
     ) -> Result<Option<Forecast>, StoreError>;
+    /// Replaces the forecasts of several programs in one transaction, each as `put_forecast`
+    /// does (audit row included), except that a program whose entries equal its latest version
+    /// keeps that version (`changed: false`; version 0 for no forecast and no entries). All or
+    /// nothing: a program not in the actor's scope → `NotFound`, and nothing is written.
+    async fn put_forecasts(
+        &self,
+        actor: &Actor,
+        forecasts: &[(Uuid, Vec<ForecastEntry>)],
+    ) -> Result<Vec<ForecastPut>, StoreError>;
+}
+
+/// One program's outcome in [`ProgramStore::put_forecasts`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastPut {
+    pub forecast: Forecast,
+    /// `false`: the entries equalled the latest version, which stays.
+    pub changed: bool,
+}
+
+/// One row's outcome in [`BookingStore::import_bookings`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedBooking {
+    pub booking: Booking,
+    /// `false`: a live booking of the same program, suite, line, days, status and kind was
+    /// there already (it is the one reported).
+    pub created: bool,
+}
+
+/// Why an import of bookings wrote nothing: the row (index into the input) that was refused,
+/// and why, as `create_booking` would refuse it.
+#[derive(Debug)]
+pub struct RowRefused {
+    pub index: usize,
+    pub error: StoreError,
+    /// The bookings the rows before it came to (not written: the ids a conflict names, so that
+    /// it can be told which earlier row it is with).
+    pub earlier: Vec<Uuid>,
 }
 
 /// Bookings (with idempotency records and calendar feeds), the calendar availability reads.
@@ -233,6 +270,19 @@ pub trait BookingStore: Send + Sync + 'static {
     /// Marks holds past their expiry `expired` (with `booking.expired` events) and raises
     /// `hold.expiring` once for holds expiring within `warning_days`. Returns (expired, warned).
     async fn sweep_holds(&self, warning_days: i64) -> Result<(u64, u64), StoreError>;
+    /// Books every row in one transaction, each decided as `create_booking` decides it (the
+    /// same rules, conflicts, pools and hold quota, with its event and audit row) against the
+    /// calendar as the rows before it left it. A row equal to a live booking (same program,
+    /// suite, line — any line when `None` —, start, end, status and kind) is that booking,
+    /// not a new one. The first refused row → `Ok(Err(..))` and nothing is written; with
+    /// `dry_run` nothing is written either way.
+    async fn import_bookings(
+        &self,
+        actor: &Actor,
+        rows: &[NewBooking],
+        rules: &BookingRules,
+        dry_run: bool,
+    ) -> Result<Result<Vec<ImportedBooking>, RowRefused>, StoreError>;
     /// Suites, closures and live bookings overlapping `[from, to)`, for the pages.
     async fn calendar(&self, from: NaiveDate, to: NaiveDate) -> Result<Calendar, StoreError>;
     /// Suites, closures and the lines live bookings take over `[from, to)`, for availability.

@@ -101,6 +101,9 @@ const DIALECT: Dialect = Dialect::SQLITE;
 #[path = "sql/audit.rs"]
 #[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
 mod audit_log;
+#[path = "sql/booking_import.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod booking_import;
 #[path = "sql/booking_path.rs"]
 #[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
 mod booking_path;

@@ -26,5 +26,6 @@ mod replicas;
 mod resources;
 mod roles;
 mod sandboxes;
+mod spreadsheets;
 mod webhooks;
 mod workspace;

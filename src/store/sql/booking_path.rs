@@ -97,21 +97,22 @@ static SCENE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 });
 
 /// What a booking decision reads.
-struct Scene {
-    suite: Suite,
-    program: Program,
-    calendar_version: i64,
-    longest: i32,
-    closures: Vec<Closure>,
-    taken: Vec<Taken>,
+pub(super) struct Scene {
+    pub(super) suite: Suite,
+    pub(super) program: Program,
+    pub(super) calendar_version: i64,
+    pub(super) longest: i32,
+    pub(super) closures: Vec<Closure>,
+    pub(super) taken: Vec<Taken>,
     /// Holds past their expiry that are still marked held: expired first, then read again.
-    due_holds: bool,
+    pub(super) due_holds: bool,
     /// Tags of the pools of the suite's site.
-    pool_tags: Vec<String>,
+    pub(super) pool_tags: Vec<String>,
 }
 
-async fn read_scene(
-    pool: &sqlx::Pool<Db>,
+/// Reads the scene through `db`: the pool, or a transaction (which sees its own bookings).
+pub(super) async fn read_scene<'e, E: sqlx::Executor<'e, Database = Db>>(
+    db: E,
     input: &NewBooking,
     scope: Option<Uuid>,
     now: DateTime<Utc>,
@@ -123,7 +124,7 @@ async fn read_scene(
         .bind(input.start)
         .bind(input.end)
         .bind(now)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await?
         .ok_or_else(|| StoreError::invalid("/suite_id", "unknown suite"))?;
     let calendar_version = row.calendar_version;
@@ -188,7 +189,11 @@ async fn read_scene(
 }
 
 /// The booking as it will be written, or why it cannot be.
-fn decide(scene: &Scene, input: &NewBooking, rules: &BookingRules) -> Result<Booking, StoreError> {
+pub(super) fn decide(
+    scene: &Scene,
+    input: &NewBooking,
+    rules: &BookingRules,
+) -> Result<Booking, StoreError> {
     // A tech transfer on its road needs the transfer's suite, not the filed process's.
     let transfer = match input.kind {
         BookingKind::TechTransfer => scene.program.for_transfer(scene.suite.site_id),
@@ -240,8 +245,8 @@ pub(in super::super) fn client_held_sql(client: &str, now: &str) -> String {
     )
 }
 
-async fn client_held_line_days(
-    pool: &sqlx::Pool<Db>,
+pub(super) async fn client_held_line_days<'e, E: sqlx::Executor<'e, Database = Db>>(
+    db: E,
     client: Uuid,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
@@ -249,13 +254,13 @@ async fn client_held_line_days(
     Ok(sqlx::query_scalar::<_, i64>(&sql)
         .bind(client)
         .bind(now)
-        .fetch_one(pool)
+        .fetch_one(db)
         .await?)
 }
 
 /// How many times a booking is decided again after its calendar changed under it (a closure,
 /// or a concurrent booking on the chosen line) before the caller is told to retry later.
-const ATTEMPTS: usize = 8;
+pub(super) const ATTEMPTS: usize = 8;
 
 impl Backend {
     /// Decide, write if unchanged, else decide again on the new calendar.
@@ -333,7 +338,7 @@ impl Backend {
 
     /// The phase a booking starting on `start` is made in: the latest phase the program's
     /// forecast names for that month, else the program's current phase.
-    async fn phase_of(
+    pub(super) async fn phase_of(
         &self,
         program: &Program,
         start: chrono::NaiveDate,
@@ -359,22 +364,35 @@ impl Backend {
         profile: &[ResourceNeed],
     ) -> Result<bool, StoreError> {
         let mut tx = self.locking_tx().await?;
-        // A site has a handful of pools (a crew per skill, a QC lab): all are locked, which keeps
-        // this to one statement.
-        let pools = super::pools::lock_site_pools(&mut *tx, suite.site_id).await?;
-        let start = write.booking.start;
-        let to = process_end(profile, start);
-        let users = super::pools::site_pool_users(&mut *tx, suite.site_id, start, to).await?;
-        let short = pool_shortfalls(&pools, profile, start, &users);
-        if !short.is_empty() {
-            return Err(StoreError::PoolShort(short));
-        }
+        check_pools(&mut tx, write.booking, suite, profile).await?;
         let written = self.write_booking_in(&mut tx, write).await?;
         if written {
             tx.commit().await?;
         }
         Ok(written)
     }
+}
+
+/// Locks the pools of the suite's site (all of them, in one statement: a site has a handful —
+/// a crew per skill, a QC lab), reads their users under the lock and checks that `booking`
+/// fits, in the caller's transaction. `PoolShort` names the days that do not.
+pub(super) async fn check_pools(
+    tx: &mut Tx,
+    booking: &Booking,
+    suite: &Suite,
+    profile: &[ResourceNeed],
+) -> Result<(), StoreError> {
+    // A site has a handful of pools (a crew per skill, a QC lab): all are locked, which keeps
+    // this to one statement.
+    let pools = super::pools::lock_site_pools(&mut **tx, suite.site_id).await?;
+    let start = booking.start;
+    let to = process_end(profile, start);
+    let users = super::pools::site_pool_users(&mut **tx, suite.site_id, start, to).await?;
+    let short = pool_shortfalls(&pools, profile, start, &users);
+    if !short.is_empty() {
+        return Err(StoreError::PoolShort(short));
+    }
+    Ok(())
 }
 
 /// Marks due holds of `suite_id` (or of every suite) expired, with their events.

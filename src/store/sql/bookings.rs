@@ -90,6 +90,17 @@ impl BookingStore for Backend {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn import_bookings(
+        &self,
+        actor: &Actor,
+        rows: &[NewBooking],
+        rules: &BookingRules,
+        dry_run: bool,
+    ) -> Result<Result<Vec<ImportedBooking>, RowRefused>, StoreError> {
+        self.import_rows(actor, rows, rules, dry_run).await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn confirm_booking(&self, actor: &Actor, id: Uuid) -> Result<Booking, StoreError> {
         let mut tx = self.write_tx().await?;
         let (booking, client) = booking_for_update(&mut tx, id, actor.scope()).await?;

@@ -48,6 +48,93 @@ async fn check_suite_ids(tx: &mut Tx, ids: &[Uuid], field: &str) -> Result<(), S
     Ok(())
 }
 
+/// Writes `entries` as the program's next forecast version, with its audit row, in the caller's
+/// transaction; the program is locked (and must be in the actor's scope). `keep_equal`: when
+/// the entries equal the latest version's, that version stays and nothing is written.
+async fn replace_forecast(
+    tx: &mut Tx,
+    actor: &Actor,
+    program_id: Uuid,
+    entries: &[ForecastEntry],
+    keep_equal: bool,
+) -> Result<ForecastPut, StoreError> {
+    let sql = format!(
+        "SELECT client_id FROM programs WHERE id = $1 AND ($2 IS NULL OR client_id = $2){}",
+        DIALECT.for_update
+    );
+    let client = sqlx::query_scalar::<_, Uuid>(&sql)
+        .bind(program_id)
+        .bind(actor.scope())
+        .fetch_optional(&mut **tx)
+        .await?;
+    if client.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    if keep_equal {
+        let latest = sqlx::query_as::<_, ForecastRow>(
+            "SELECT program_id, version, entries, created_at FROM forecasts \
+             WHERE program_id = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(program_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(Forecast::from);
+        let mut sorted = entries.to_vec();
+        sorted.sort_by_key(|e| e.month);
+        match latest {
+            Some(f) if f.entries == sorted => {
+                return Ok(ForecastPut {
+                    forecast: f,
+                    changed: false,
+                })
+            }
+            None if entries.is_empty() => {
+                return Ok(ForecastPut {
+                    forecast: Forecast {
+                        program_id,
+                        version: 0,
+                        entries: vec![],
+                        created_at: now(),
+                    },
+                    changed: false,
+                })
+            }
+            _ => {}
+        }
+    }
+    let version: i32 = sqlx::query_scalar::<_, i32>(
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM forecasts WHERE program_id = $1",
+    )
+    .bind(program_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let forecast: Forecast = sqlx::query_as::<_, ForecastRow>(
+        "INSERT INTO forecasts (program_id, version, entries, created_at) VALUES ($1, $2, \
+         $3, $4) \
+         RETURNING program_id, version, entries, created_at",
+    )
+    .bind(program_id)
+    .bind(version)
+    .bind(Json(entries))
+    .bind(now())
+    .fetch_one(&mut **tx)
+    .await?
+    .into();
+    audit(
+        tx,
+        actor,
+        "replace",
+        "forecast",
+        Some(program_id),
+        serde_json::json!({"version": version, "entries": entries}),
+    )
+    .await?;
+    Ok(ForecastPut {
+        forecast,
+        changed: true,
+    })
+}
+
 #[async_trait]
 impl ProgramStore for Backend {
     #[tracing::instrument(skip_all)]
@@ -289,47 +376,29 @@ impl ProgramStore for Backend {
         entries: &[ForecastEntry],
     ) -> Result<Forecast, StoreError> {
         let mut tx = self.write_tx().await?;
-        let sql = format!(
-            "SELECT client_id FROM programs WHERE id = $1 AND ($2 IS NULL OR client_id = $2){}",
-            DIALECT.for_update
-        );
-        let client = sqlx::query_scalar::<_, Uuid>(&sql)
-            .bind(program_id)
-            .bind(actor.scope())
-            .fetch_optional(&mut *tx)
-            .await?;
-        if client.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        let version: i32 = sqlx::query_scalar::<_, i32>(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM forecasts WHERE program_id = $1",
-        )
-        .bind(program_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let forecast: Forecast = sqlx::query_as::<_, ForecastRow>(
-            "INSERT INTO forecasts (program_id, version, entries, created_at) VALUES ($1, $2, \
-             $3, $4) \
-             RETURNING program_id, version, entries, created_at",
-        )
-        .bind(program_id)
-        .bind(version)
-        .bind(Json(entries))
-        .bind(now())
-        .fetch_one(&mut *tx)
-        .await?
-        .into();
-        audit(
-            &mut tx,
-            actor,
-            "replace",
-            "forecast",
-            Some(program_id),
-            serde_json::json!({"version": version, "entries": entries}),
-        )
-        .await?;
+        let put = replace_forecast(&mut tx, actor, program_id, entries, false).await?;
         tx.commit().await?;
-        Ok(forecast)
+        Ok(put.forecast)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn put_forecasts(
+        &self,
+        actor: &Actor,
+        forecasts: &[(Uuid, Vec<ForecastEntry>)],
+    ) -> Result<Vec<ForecastPut>, StoreError> {
+        // Programs are locked in id order, so that two imports never wait on each other in a
+        // circle; the answer keeps the caller's order.
+        let mut order: Vec<usize> = (0..forecasts.len()).collect();
+        order.sort_by_key(|&i| forecasts[i].0);
+        let mut tx = self.write_tx().await?;
+        let mut out: Vec<Option<ForecastPut>> = vec![None; forecasts.len()];
+        for i in order {
+            let (program_id, entries) = &forecasts[i];
+            out[i] = Some(replace_forecast(&mut tx, actor, *program_id, entries, true).await?);
+        }
+        tx.commit().await?;
+        Ok(out.into_iter().flatten().collect())
     }
 
     #[tracing::instrument(skip_all)]
