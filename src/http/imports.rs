@@ -199,8 +199,22 @@ async fn import_forecasts(
         ),
     };
     let dry_run = q.dry_run.unwrap_or(false);
+    Ok(Json(
+        forecast_sheet(&state, &actor, sheet, layout, dry_run).await?,
+    ))
+}
+
+/// A forecast spreadsheet imported with every rule of `POST /v1/imports/forecasts` (the API and
+/// the pages' upload form).
+pub(crate) async fn forecast_sheet(
+    state: &AppState,
+    actor: &crate::domain::Actor,
+    sheet: Option<sheets::Sheet>,
+    layout: Option<Layout>,
+    dry_run: bool,
+) -> Result<ForecastImport, ApiError> {
     let sheet = sheet.ok_or_else(no_rows)?;
-    let names = program_names(&state, actor.scope()).await?;
+    let names = program_names(state, actor.scope()).await?;
     let parsed = sheets::forecasts::parse(&sheet, layout, &names)?;
     let mut programs = Vec::with_capacity(parsed.programs.len());
     if dry_run {
@@ -216,7 +230,7 @@ async fn import_forecasts(
         }
     } else {
         let puts = state
-            .write(|store| store.put_forecasts(&actor, &parsed.programs))
+            .write(|store| store.put_forecasts(actor, &parsed.programs))
             .await
             // A program deleted or moved since it was named: as an unknown one.
             .map_err(|e| match e {
@@ -234,7 +248,7 @@ async fn import_forecasts(
             .map(|p| p.name.clone())
             .unwrap_or_default()
     };
-    Ok(Json(ForecastImport {
+    Ok(ForecastImport {
         layout: parsed.layout.as_str().to_string(),
         dry_run,
         rows: parsed.rows,
@@ -247,7 +261,7 @@ async fn import_forecasts(
                 changed,
             })
             .collect(),
-    }))
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -24,6 +24,7 @@ mod webhooks;
 /// What the pages do through the API's own rules (one home per rule).
 pub(crate) use bookings::{book, extend, new_feed, windows, AvailabilityQuery, NewFeed};
 pub use error::{not_found, problem_for_bare_errors, ApiError, Problem};
+pub(crate) use imports::forecast_sheet;
 pub(crate) use plans::{accept, queue, AcceptInput};
 pub(crate) use programs::{forecast, patch as patch_program};
 pub(crate) use sandboxes::{checked as checked_sandbox, comparison, save as save_sandbox};

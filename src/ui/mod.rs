@@ -63,6 +63,10 @@ pub fn router() -> Router<AppState> {
         .route("/ui/plans/{id}/accept", axum::routing::post(plans::accept))
         .route("/ui/programs", get(programs::list))
         .route(
+            "/ui/imports/forecasts",
+            axum::routing::post(programs::import),
+        )
+        .route(
             "/ui/programs/{id}",
             get(programs::page).post(programs::save),
         )

@@ -297,6 +297,11 @@ pub async fn page(
             h2 { "Result" }
             p.note {
                 a href=(format!("/ui/plans/{id}/report")) { "Printable report" }
+                @for (table, label) in [("suggestions", "suggestions"), ("shortfalls", "shortfalls"), ("utilization", "utilisation"), ("expansion", "expansion")] {
+                    " · " (label) ": "
+                    a href=(format!("/v1/plans/{id}/exports/{table}?format=xlsx")) { "Excel" } " "
+                    a href=(format!("/v1/plans/{id}/exports/{table}?format=csv")) { "CSV" }
+                }
             }
             p.note {
                 "Serves " strong { (s.served_batches) } " of " (s.demand_batches) " batches ("

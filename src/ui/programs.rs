@@ -31,7 +31,9 @@ pub async fn list(State(state): State<AppState>, user: PageUser) -> Result<Respo
     let scope = user.identity.actor(None).scope();
     let mut programs = all_pages(|page| state.store.list_programs(scope, page)).await?;
     programs.sort_by(|a, b| a.name.cmp(&b.name));
+    let flash = Flash::take(&state, &user).await?;
     let body = html! {
+        (Flash::show(flash.as_ref()))
         @if programs.is_empty() { p.note { "No programs yet." } } @else {
             table {
                 thead { tr { th { "program" } th { "phase" } th { "modality" } th { "batch + changeover days" } th { "priority" } } }
@@ -44,6 +46,25 @@ pub async fn list(State(state): State<AppState>, user: PageUser) -> Result<Respo
                     }
                 } }
             }
+        }
+        h2 #sheets { "Spreadsheets" }
+        p.note {
+            "Forecasts out: "
+            a href="/v1/exports/forecasts?format=xlsx&layout=wide" { "Excel, a column per month" } " · "
+            a href="/v1/exports/forecasts?format=csv&layout=wide" { "CSV, a column per month" } " · "
+            a href="/v1/exports/forecasts?format=xlsx&layout=long" { "Excel, a row per month" } " · "
+            a href="/v1/exports/forecasts?format=csv&layout=long" { "CSV, a row per month" }
+            ". Bookings out: "
+            a href="/v1/exports/bookings?format=xlsx" { "Excel" } " · " a href="/v1/exports/bookings?format=csv" { "CSV" } "."
+        }
+        p.note { "Forecasts in: the same layouts (program, phase and a column per month; or program, month, phase, batches), CSV or Excel. Every row is checked first and every bad cell is named by row and column; the file is applied all or nothing, and a program whose forecast is unchanged keeps its version." }
+        form.card method="post" action="/ui/imports/forecasts" enctype="multipart/form-data" aria-label="Import forecasts" {
+            (csrf_field(&user.csrf))
+            (super::forms::field("Forecast file (CSV or XLSX)", "file", html! { input #file name="file" type="file" required accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"; }, None))
+            (super::forms::field("Layout", "layout", html! {
+                select #layout name="layout" { option value="" { "as the header says" } option value="wide" { "a column per month" } option value="long" { "a row per month" } }
+            }, None))
+            button type="submit" { "Import" }
         }
     };
     Ok(user_page(&user, "Programs", None, body).into_response())
@@ -340,4 +361,75 @@ pub async fn save_forecast(
             render(&state, &user, id, None, shown).await
         }
     }
+}
+
+/// `POST /ui/imports/forecasts` (multipart: `file`, `layout`, `csrf_token`): a forecast
+/// spreadsheet imported as `POST /v1/imports/forecasts` imports it, then back to the programs
+/// with one result row per program, or per bad cell (row and column) when nothing was imported.
+pub async fn import(
+    State(state): State<AppState>,
+    user: PageUser,
+    headers: HeaderMap,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let unreadable = || {
+        PageError::new(StatusCode::BAD_REQUEST)
+            .with_message("The upload could not be read; choose the file again.")
+    };
+    let mut fields: Fields = Vec::new();
+    let mut file: Vec<u8> = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            file = field.bytes().await.map_err(|_| unreadable())?.to_vec();
+        } else {
+            fields.push((name, field.text().await.map_err(|_| unreadable())?));
+        }
+    }
+    check_post(&state, &user, &headers, &fields)?;
+    let actor = user.identity.actor(None);
+    let layout = one(&fields, "layout").and_then(crate::sheets::forecasts::Layout::parse);
+    let outcome = match crate::sheets::read(&file, crate::sheets::Format::sniff(&file)) {
+        Ok(sheet) => crate::http::forecast_sheet(&state, &actor, sheet, layout, false).await,
+        Err(e) => Err(crate::http::ApiError::BadRequest(e.to_string())),
+    };
+    let flash = match outcome {
+        Ok(r) => Flash {
+            notice: Some(format!(
+                "Imported {} row(s) for {} program(s).",
+                r.rows,
+                r.programs.len()
+            )),
+            results: r
+                .programs
+                .iter()
+                .map(|p| super::forms::FlashRow {
+                    item: p.name.clone(),
+                    ok: true,
+                    outcome: if p.changed {
+                        format!("forecast version {}", p.version)
+                    } else {
+                        format!("unchanged (version {} kept)", p.version)
+                    },
+                })
+                .collect(),
+        },
+        Err(e) => {
+            let r = Refusal::of(e)?;
+            Flash {
+                notice: Some(format!("Nothing was imported: {}", r.detail)),
+                results: r
+                    .fields
+                    .iter()
+                    .map(|(pointer, message)| super::forms::FlashRow {
+                        item: pointer.clone(),
+                        ok: false,
+                        outcome: message.clone(),
+                    })
+                    .collect(),
+            }
+        }
+    };
+    flash.leave(&state, &user).await?;
+    Ok(Redirect::to("/ui/programs#sheets").into_response())
 }

@@ -77,6 +77,16 @@ impl Session {
     }
 }
 
+async fn forecast_version(app: &TestApp, program: &Value) -> Option<i64> {
+    app.get(
+        &format!("/v1/programs/{}/forecast", id(program)),
+        &app.admin_key,
+    )
+    .await
+    .expect(200)["version"]
+        .as_i64()
+}
+
 async fn closures_of(app: &TestApp, suite: &Value) -> Vec<Value> {
     app.get(
         &format!("/v1/suites/{}/closures", id(suite)),
@@ -1186,5 +1196,83 @@ both_backends!(
         // Clients have no sandboxes.
         let client = Session::of(&app, &app.key("client", helix["id"].as_str()).await).await;
         assert_eq!(client.get(&app, "/ui/sandboxes").await.0, 403);
+    }
+);
+
+both_backends!(
+    forecasts_go_out_and_come_in_as_spreadsheets_from_the_pages,
+    |app: TestApp| async move {
+        let helix = app.client("Helix").await;
+        let hlx = app.program(&helix["id"], "HLX-Alpha").await;
+        forecast(&app, &hlx, 2, 3).await;
+        let client = Session::of(&app, &app.key("client", helix["id"].as_str()).await).await;
+        let (_, html) = client.get(&app, "/ui/programs").await;
+        assert!(
+            html.contains(r#"href="/v1/exports/forecasts?format=xlsx&amp;layout=wide""#),
+            "{html}"
+        );
+        // The link works with the page session: an Excel attachment.
+        let r = app
+            .http
+            .get(format!(
+                "{}/v1/exports/forecasts?format=csv&layout=wide",
+                app.base
+            ))
+            .header("cookie", &client.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        assert!(r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment"));
+        let csv = r.text().await.unwrap();
+        assert!(csv.contains("HLX-Alpha"), "{csv}");
+
+        let upload = |body: String, forged: bool| {
+            let mut form = reqwest::multipart::Form::new()
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(body.into_bytes()).file_name("forecast.csv"),
+                )
+                .text("layout", "");
+            if !forged {
+                form = form.text("csrf_token", client.token.clone());
+            }
+            app.http
+                .post(format!("{}/ui/imports/forecasts", app.base))
+                .header("cookie", &client.cookie)
+                .header("origin", &app.base)
+                .multipart(form)
+                .send()
+        };
+        let (m1, m2) = (month(1), month(2));
+        // Forged: refused, nothing imported.
+        let good = format!("program,phase,{m1},{m2}\nHLX-Alpha,phase1,5,6\n");
+        assert_eq!(
+            upload(good.clone(), true).await.unwrap().status().as_u16(),
+            403
+        );
+        assert_eq!(forecast_version(&app, &hlx).await, Some(1));
+        // Bad cells: each named by row and column, nothing imported.
+        let bad = format!("program,phase,{m1},{m2}\nHLX-Alpha,phase1,x,6\nRVL-Nope,phase1,1,1\n");
+        let r = upload(bad, false).await.unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        let (_, html) = client.get(&app, "/ui/programs").await;
+        assert!(html.contains("Nothing was imported"), "{html}");
+        assert!(
+            html.contains(&format!("/rows/2/{m1}")) && html.contains("/rows/3/program"),
+            "{html}"
+        );
+        assert_eq!(forecast_version(&app, &hlx).await, Some(1));
+        // A good file: a new version; the same file again keeps it.
+        for expected in [2, 2] {
+            let r = upload(good.clone(), false).await.unwrap();
+            assert_eq!(r.status().as_u16(), 303);
+            assert_eq!(forecast_version(&app, &hlx).await, Some(expected));
+        }
+        let (_, html) = client.get(&app, "/ui/programs").await;
+        assert!(html.contains("unchanged (version 2 kept)"), "{html}");
     }
 );
