@@ -204,37 +204,54 @@ struct BookingQuery {
 
 impl BookingQuery {
     fn filter(&self) -> Result<BookingFilter, ApiError> {
-        let status = match self.status.as_deref() {
-            None => None,
-            Some(s) => Some(BookingStatus::parse(s).ok_or_else(|| {
-                ApiError::invalid("status", "must be held, confirmed, cancelled or expired")
-            })?),
-        };
-        let kind = match self.kind.as_deref() {
-            None => None,
-            Some(k) => Some(crate::domain::BookingKind::parse(k).ok_or_else(|| {
-                ApiError::invalid(
-                    "kind",
-                    "must be gmp_batch, ppq, engineering_run, tech_transfer, media_fill or \
-                     maintenance",
-                )
-            })?),
-        };
-        if let (Some(f), Some(t)) = (self.from, self.to) {
-            if t <= f {
-                return Err(ApiError::invalid("to", "must be after from"));
-            }
-        }
-        Ok(BookingFilter {
-            suite_id: self.suite_id,
-            program_id: self.program_id,
-            client_id: self.client_id,
-            status,
-            kind,
-            from: self.from,
-            to: self.to,
-        })
+        filter_of(
+            BookingFilter {
+                suite_id: self.suite_id,
+                program_id: self.program_id,
+                client_id: self.client_id,
+                from: self.from,
+                to: self.to,
+                ..BookingFilter::default()
+            },
+            self.status.as_deref(),
+            self.kind.as_deref(),
+        )
     }
+}
+
+/// The bookings filter of `GET /v1/bookings` (and its export): `status` and `kind` parsed,
+/// `to` after `from`, else 422 naming the parameter.
+pub(crate) fn filter_of(
+    ids_and_dates: BookingFilter,
+    status: Option<&str>,
+    kind: Option<&str>,
+) -> Result<BookingFilter, ApiError> {
+    let status = match status {
+        None => None,
+        Some(s) => Some(BookingStatus::parse(s).ok_or_else(|| {
+            ApiError::invalid("status", "must be held, confirmed, cancelled or expired")
+        })?),
+    };
+    let kind = match kind {
+        None => None,
+        Some(k) => Some(crate::domain::BookingKind::parse(k).ok_or_else(|| {
+            ApiError::invalid(
+                "kind",
+                "must be gmp_batch, ppq, engineering_run, tech_transfer, media_fill or \
+                 maintenance",
+            )
+        })?),
+    };
+    if let (Some(f), Some(t)) = (ids_and_dates.from, ids_and_dates.to) {
+        if t <= f {
+            return Err(ApiError::invalid("to", "must be after from"));
+        }
+    }
+    Ok(BookingFilter {
+        status,
+        kind,
+        ..ids_and_dates
+    })
 }
 
 /// Bookings ordered by start then id; a client sees only its own.

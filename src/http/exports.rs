@@ -5,7 +5,7 @@
 use super::imports::{CsvFile, XlsxFile};
 use super::{ApiError, ApiQuery, Auth};
 use crate::app::AppState;
-use crate::domain::{schema, BookingKind, BookingStatus, Phase, PlanStatus};
+use crate::domain::{schema, BookingStatus, Phase, PlanStatus};
 use crate::sheets::{self, forecasts::Layout, Table, Value};
 use crate::store::{all_pages, BookingFilter};
 use axum::extract::{Path, State};
@@ -275,35 +275,18 @@ async fn export_bookings(
     ApiQuery(q): ApiQuery<BookingExportQuery>,
 ) -> Result<Response, ApiError> {
     let format = format_of(q.format.as_deref())?;
-    let status = match q.status.as_deref() {
-        None => None,
-        Some(s) => Some(BookingStatus::parse(s).ok_or_else(|| {
-            ApiError::invalid("status", "must be held, confirmed, cancelled or expired")
-        })?),
-    };
-    let kind = match q.kind.as_deref() {
-        None => None,
-        Some(k) => Some(BookingKind::parse(k).ok_or_else(|| {
-            ApiError::invalid(
-                "kind",
-                "must be gmp_batch, ppq, engineering_run, tech_transfer, media_fill or maintenance",
-            )
-        })?),
-    };
-    if let (Some(f), Some(t)) = (q.from, q.to) {
-        if t <= f {
-            return Err(ApiError::invalid("to", "must be after from"));
-        }
-    }
-    let filter = BookingFilter {
-        suite_id: q.suite_id,
-        program_id: q.program_id,
-        client_id: q.client_id,
-        status,
-        kind,
-        from: q.from,
-        to: q.to,
-    };
+    let filter = super::bookings::filter_of(
+        BookingFilter {
+            suite_id: q.suite_id,
+            program_id: q.program_id,
+            client_id: q.client_id,
+            from: q.from,
+            to: q.to,
+            ..BookingFilter::default()
+        },
+        q.status.as_deref(),
+        q.kind.as_deref(),
+    )?;
     let bookings = all_pages(|p| state.store.list_bookings(&filter, actor.scope(), p)).await?;
     let names = Names::read(&state, actor.scope()).await?;
     let mut t = Table::new(

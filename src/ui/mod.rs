@@ -142,6 +142,17 @@ impl PageUser {
     pub fn is_staff(&self) -> bool {
         matches!(self.identity.role, Role::Admin | Role::Planner)
     }
+
+    /// The CDMO's pages (plans, suites, sandboxes): a client key gets 403.
+    pub fn staff_only(&self) -> Result<(), PageError> {
+        if self.is_staff() {
+            Ok(())
+        } else {
+            Err(PageError::new(StatusCode::FORBIDDEN).with_message(
+                "This page is the CDMO planners'. Your programs, forecasts, holds and shortfalls are on your home page.",
+            ))
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for PageUser {

@@ -20,16 +20,6 @@ use uuid::Uuid;
 
 const SCENARIOS: [&str; 3] = ["expected", "committed", "maximum"];
 
-fn staff_only(user: &PageUser) -> Result<(), PageError> {
-    if user.is_staff() {
-        Ok(())
-    } else {
-        Err(PageError::new(StatusCode::FORBIDDEN).with_message(
-            "Plans are made by the CDMO's planners; your shortfalls are on your home page.",
-        ))
-    }
-}
-
 async fn programs(state: &AppState) -> Result<Vec<Program>, PageError> {
     let mut out = all_pages(|page| state.store.list_programs(None, page)).await?;
     out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -38,7 +28,7 @@ async fn programs(state: &AppState) -> Result<Vec<Program>, PageError> {
 
 /// `GET /ui/plans`: the start form and the plans, newest first.
 pub async fn list(State(state): State<AppState>, user: PageUser) -> Result<Response, PageError> {
-    staff_only(&user)?;
+    user.staff_only()?;
     render_list(&state, &user, &Vec::new(), None).await
 }
 
@@ -143,7 +133,7 @@ pub async fn start(
     Form(fields): Form<Fields>,
 ) -> Result<Response, PageError> {
     check_post(&state, &user, &headers, &fields)?;
-    staff_only(&user)?;
+    user.staff_only()?;
     let ids: Vec<&str> = all(&fields, "program_ids");
     let body = serde_json::json!({
         "from": month_field(one(&fields, "from"), false),
@@ -209,7 +199,7 @@ pub async fn page(
     user: PageUser,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    staff_only(&user)?;
+    user.staff_only()?;
     let flash = Flash::take(&state, &user).await?;
     let plan = state.store.get_plan(id, None).await?;
     let r = &plan.record;
@@ -363,7 +353,7 @@ pub async fn accept(
     Form(fields): Form<Fields>,
 ) -> Result<Response, PageError> {
     check_post(&state, &user, &headers, &fields)?;
-    staff_only(&user)?;
+    user.staff_only()?;
     let plan = state.store.get_plan(id, None).await?;
     let status = match one(&fields, "status") {
         Some("confirmed") => crate::domain::BookingStatus::Confirmed,
@@ -454,7 +444,7 @@ pub async fn report(
     user: PageUser,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    staff_only(&user)?;
+    user.staff_only()?;
     let plan = state.store.get_plan(id, None).await?;
     let r = &plan.record;
     let Some(s) = &r.summary else {

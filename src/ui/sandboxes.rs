@@ -22,14 +22,6 @@ use maud::{html, Markup};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-fn staff_only(user: &PageUser) -> Result<(), PageError> {
-    if user.is_staff() {
-        Ok(())
-    } else {
-        Err(PageError::new(StatusCode::FORBIDDEN))
-    }
-}
-
 /// Names of everything a change may name.
 struct World {
     suites: Vec<Suite>,
@@ -145,7 +137,7 @@ fn describe(c: &SandboxChange, w: &World) -> String {
 
 /// `GET /ui/sandboxes`.
 pub async fn list(State(state): State<AppState>, user: PageUser) -> Result<Response, PageError> {
-    staff_only(&user)?;
+    user.staff_only()?;
     render_list(&state, &user, None, None).await
 }
 
@@ -192,7 +184,7 @@ pub async fn create(
     Form(fields): Form<Fields>,
 ) -> Result<Response, PageError> {
     check_post(&state, &user, &headers, &fields)?;
-    staff_only(&user)?;
+    user.staff_only()?;
     let body = serde_json::json!({
         "name": one(&fields, "name").unwrap_or(""),
         "description": text(&fields, "description"),
@@ -221,7 +213,7 @@ pub async fn page(
     user: PageUser,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    staff_only(&user)?;
+    user.staff_only()?;
     let flash = Flash::take(&state, &user).await?;
     render(&state, &user, id, flash.as_ref(), None).await
 }
@@ -502,7 +494,7 @@ pub async fn add_change(
     Form(fields): Form<Fields>,
 ) -> Result<Response, PageError> {
     check_post(&state, &user, &headers, &fields)?;
-    staff_only(&user)?;
+    user.staff_only()?;
     let sandbox = state.store.get_sandbox(id).await?;
     let mut changes: Vec<serde_json::Value> = sandbox
         .changes
@@ -548,7 +540,7 @@ pub async fn remove_change(
     Form(fields): Form<Fields>,
 ) -> Result<Response, PageError> {
     check_post(&state, &user, &headers, &fields)?;
-    staff_only(&user)?;
+    user.staff_only()?;
     let sandbox = state.store.get_sandbox(id).await?;
     if index >= sandbox.changes.len() {
         return Err(PageError::not_found());
@@ -581,7 +573,7 @@ pub async fn compare(
     user: PageUser,
     Query(q): Query<CompareQuery>,
 ) -> Result<Response, PageError> {
-    staff_only(&user)?;
+    user.staff_only()?;
     let c = crate::http::comparison(&state, q.base, q.other).await?;
     let w = World::load(&state).await?;
     // Hypothetical suites and programs are named by the sandboxes' changes.

@@ -20,9 +20,7 @@ use uuid::Uuid;
 
 /// `GET /ui/suites`.
 pub async fn page(State(state): State<AppState>, user: PageUser) -> Result<Response, PageError> {
-    if !user.is_staff() {
-        return Err(PageError::new(StatusCode::FORBIDDEN));
-    }
+    user.staff_only()?;
     let flash = Flash::take(&state, &user).await?;
     render(&state, &user, flash.as_ref(), None).await
 }
@@ -154,9 +152,7 @@ pub async fn add_closure(
     Form(fields): Form<Fields>,
 ) -> Result<Response, PageError> {
     check_post(&state, &user, &headers, &fields)?;
-    if !user.is_staff() {
-        return Err(PageError::new(StatusCode::FORBIDDEN));
-    }
+    user.staff_only()?;
     // "1, 2" → [1, 2]; a part that is not a whole number goes to the API as typed, which names it.
     let lines: Vec<serde_json::Value> = all(&fields, "lines")
         .iter()
@@ -209,9 +205,7 @@ pub async fn remove_closure(
     Form(fields): Form<Fields>,
 ) -> Result<Response, PageError> {
     check_post(&state, &user, &headers, &fields)?;
-    if !user.is_staff() {
-        return Err(PageError::new(StatusCode::FORBIDDEN));
-    }
+    user.staff_only()?;
     let actor = user.identity.actor(None);
     state
         .write(|store| store.delete_closure(&actor, id))
