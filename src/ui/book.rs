@@ -38,13 +38,60 @@ pub async fn form(
     Query(prefill): Query<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let (programs, suites) = choices(&state, &user).await?;
-    Ok(user_page(
-        &user,
-        title(&user),
-        None,
-        form_markup(&user, &programs, &suites, &prefill, None),
-    )
-    .into_response())
+    // With a program chosen: its free windows in the next six months, each a link that fills
+    // the form (availability for the program: its capabilities, grade, suites and pools).
+    let chosen = one(&prefill, "program_id")
+        .and_then(|id| id.parse::<Uuid>().ok())
+        .and_then(|id| programs.iter().find(|p| p.id == id));
+    let windows = match chosen {
+        Some(p) => {
+            let days = i64::from(p.batch_days.max(1)) + i64::from(p.changeover_days.max(0));
+            let today = chrono::Utc::now().date_naive();
+            let query = crate::http::AvailabilityQuery {
+                from: today,
+                to: today + chrono::Duration::days(183),
+                capabilities: None,
+                min_grade: None,
+                days: Some(days),
+                program_id: Some(p.id),
+            };
+            let actor = user.identity.actor(None);
+            let mut found = crate::http::windows(&state, &actor, query).await?;
+            found.sort_by_key(|w| (w.start, w.suite_id, w.line));
+            found.truncate(12);
+            Some((p, days, found))
+        }
+        None => None,
+    };
+    let names: HashMap<Uuid, &str> = suites.iter().map(|s| (s.id, s.name.as_str())).collect();
+    let body = html! {
+        (form_markup(&user, &programs, &suites, &prefill, None))
+        @if let Some((p, days, found)) = &windows {
+            h2 #windows { "Free windows for " (p.name) " (" (days) " days: a batch and its changeover)" }
+            @if found.is_empty() { p.note { "None in the next six months." } } @else {
+                table {
+                    thead { tr { th { "suite" } th { "line" } th { "free from" } th { "free until (exclusive)" } th { "" } } }
+                    tbody { @for w in found {
+                        @let end = w.start + chrono::Duration::days(*days);
+                        tr {
+                            td { (names.get(&w.suite_id).copied().unwrap_or("?")) } td.num { (w.line) } td { (w.start) } td { (w.end) }
+                            td { a href=(format!("/ui/bookings/new?program_id={}&suite_id={}&line={}&start={}&end={end}", p.id, w.suite_id, w.line, w.start)) { "use " (w.start) " → " (end) } }
+                        }
+                    } }
+                }
+            }
+        } @else {
+            p.note { "Choose a program and " a href="#program_id" { "show its free windows" } " with the button below." }
+            form method="get" action="/ui/bookings/new" {
+                label for="windows-program" { "Program" }
+                " "
+                select #windows-program name="program_id" { @for p in &programs { option value=(p.id) { (p.name) } } }
+                " "
+                button type="submit" { "Show its free windows" }
+            }
+        }
+    };
+    Ok(user_page(&user, title(&user), None, body).into_response())
 }
 
 /// `POST /ui/bookings`: books, then back to the holds (client) or the capacity picture (staff)

@@ -132,6 +132,25 @@ both_backends!(
             "{html}"
         );
 
+        // Availability from the form: the program's free windows, each filling the form.
+        let (status, html) = planner
+            .get(&app, &format!("/ui/bookings/new?program_id={}", id(&hlx)))
+            .await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("Free windows for HLX-Alpha (16 days"),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!(
+                "/ui/bookings/new?program_id={}&amp;suite_id={}&amp;line=1&amp;start={}&amp;end={}",
+                id(&hlx),
+                id(&north),
+                day(0),
+                day(16)
+            )),
+            "{html}"
+        );
         let (s10, s26) = (day(10), day(26));
         let good = [
             ("program_id", id(&hlx)),
