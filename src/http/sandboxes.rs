@@ -5,7 +5,7 @@
 use super::{list::*, ApiError, ApiJson, ApiPath, ApiQuery, Staff};
 use crate::app::AppState;
 use crate::domain::{
-    compare, Actor, Comparison, Sandbox, SandboxChange, SandboxInput, ValidationErrors,
+    compare, Actor, Comparison, PlanDetail, Sandbox, SandboxChange, SandboxInput, ValidationErrors,
 };
 use crate::store::all_pages;
 use axum::extract::State;
@@ -199,15 +199,16 @@ async fn compare_plans(
     Staff(_actor): Staff,
     ApiQuery(q): ApiQuery<CompareQuery>,
 ) -> Result<Json<Comparison>, ApiError> {
-    Ok(Json(comparison(&state, q.base, q.other).await?))
+    Ok(Json(comparison(&state, q.base, q.other).await?.0))
 }
 
-/// The comparison of plans `base` and `other` (the API and the pages).
+/// The comparison of plans `base` and `other`, with the two plans as read (the API and the
+/// pages, which name hypothetical suites and programs from the plans' changes).
 pub(crate) async fn comparison(
     state: &AppState,
     base: Uuid,
     other: Uuid,
-) -> Result<Comparison, ApiError> {
+) -> Result<(Comparison, [PlanDetail; 2]), ApiError> {
     let (b, o) = (
         state.store.get_plan(base, None).await?,
         state.store.get_plan(other, None).await?,
@@ -217,5 +218,6 @@ pub(crate) async fn comparison(
         .iter()
         .map(|s| (s.id, i64::from(s.lines)))
         .collect();
-    compare(&b, &o, &|id| lines.get(&id).copied().unwrap_or(0)).map_err(ApiError::State)
+    let c = compare(&b, &o, &|id| lines.get(&id).copied().unwrap_or(0)).map_err(ApiError::State)?;
+    Ok((c, [b, o]))
 }

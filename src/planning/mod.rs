@@ -12,3 +12,25 @@ pub mod instance;
 pub mod replan;
 pub mod results;
 pub mod worker;
+
+use crate::domain::{PlanRecord, PlanStatus, Scenario};
+use crate::store::{DynStore, Page, StoreError};
+
+/// The newest done plan of the live data (what-ifs aside), of `scenario` when given: what the
+/// pages show, what a what-if starts from and is compared with. Looks at the newest 100 plans.
+pub async fn newest_live(
+    store: &DynStore,
+    scenario: Option<Scenario>,
+) -> Result<Option<PlanRecord>, StoreError> {
+    let plans = store
+        .list_plans(Page {
+            limit: 100,
+            after: None,
+        })
+        .await?;
+    Ok(plans.items.into_iter().find(|p| {
+        p.sandbox_id.is_none()
+            && p.status == PlanStatus::Done
+            && scenario.is_none_or(|s| p.scenario == s)
+    }))
+}

@@ -226,17 +226,7 @@ async fn live_hint(
     store: &DynStore,
     plan: &PlanRecord,
 ) -> Result<Vec<solver_models::plan::Hint>, StoreError> {
-    let plans = store
-        .list_plans(crate::store::Page {
-            limit: 100,
-            after: None,
-        })
-        .await?;
-    let Some(live) = plans.items.iter().find(|p| {
-        p.sandbox_id.is_none()
-            && p.status == crate::domain::PlanStatus::Done
-            && p.scenario == plan.scenario
-    }) else {
+    let Some(live) = super::newest_live(store, Some(plan.scenario)).await? else {
         return Ok(Vec::new());
     };
     let detail = store.get_plan(live.id, None).await?;

@@ -9,10 +9,10 @@ use super::svg::{bars_and_line, gantt, heatmap, Bar, BarKind, GanttRow};
 use super::{user_page, PageError, PageUser};
 use crate::app::AppState;
 use crate::domain::{
-    program_demand, Booking, BookingStatus, Month, PlanDetail, PlanStatus, PoolMonthRow, Program,
-    Scenario, Suite,
+    program_demand, Booking, BookingStatus, Month, PlanDetail, PoolMonthRow, Program, Scenario,
+    Suite,
 };
-use crate::store::{all_pages, BookingFilter, Calendar, DynStore, Page, StoreError};
+use crate::store::{all_pages, BookingFilter, Calendar, DynStore, StoreError};
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
@@ -140,17 +140,7 @@ async fn newest_plan(
     store: &DynStore,
     scope: Option<Uuid>,
 ) -> Result<Option<PlanDetail>, StoreError> {
-    let plans = store
-        .list_plans(Page {
-            limit: 50,
-            after: None,
-        })
-        .await?;
-    match plans
-        .items
-        .iter()
-        .find(|p| p.status == PlanStatus::Done && p.sandbox_id.is_none())
-    {
+    match crate::planning::newest_live(store, None).await? {
         Some(p) => Ok(Some(store.get_plan(p.id, scope).await?)),
         None => Ok(None),
     }

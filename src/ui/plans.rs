@@ -213,18 +213,8 @@ pub async fn page(
     let running = matches!(r.status, PlanStatus::Queued | PlanStatus::Running);
     // For a what-if: the newest done live plan of its scenario, to compare with.
     let live_base = if r.sandbox_id.is_some() && r.status == PlanStatus::Done {
-        state
-            .store
-            .list_plans(Page {
-                limit: 100,
-                after: None,
-            })
+        crate::planning::newest_live(&state.store, Some(r.scenario))
             .await?
-            .items
-            .into_iter()
-            .find(|p| {
-                p.sandbox_id.is_none() && p.status == PlanStatus::Done && p.scenario == r.scenario
-            })
             .map(|p| p.id)
     } else {
         None

@@ -574,7 +574,7 @@ pub async fn compare(
     Query(q): Query<CompareQuery>,
 ) -> Result<Response, PageError> {
     user.staff_only()?;
-    let c = crate::http::comparison(&state, q.base, q.other).await?;
+    let (c, details) = crate::http::comparison(&state, q.base, q.other).await?;
     let w = World::load(&state).await?;
     // Hypothetical suites and programs are named by the sandboxes' changes.
     let mut suite_names: HashMap<Uuid, String> =
@@ -582,13 +582,12 @@ pub async fn compare(
     let mut program_names: HashMap<Uuid, String> =
         w.programs.iter().map(|p| (p.id, p.name.clone())).collect();
     let mut sandbox_names: HashMap<Uuid, String> = HashMap::new();
-    for plan in [&c.base, &c.other] {
-        if let Some(sid) = plan.sandbox_id {
+    for detail in &details {
+        if let Some(sid) = detail.record.sandbox_id {
             if let Ok(s) = state.store.get_sandbox(sid).await {
                 sandbox_names.insert(sid, s.name.clone());
             }
         }
-        let detail = state.store.get_plan(plan.id, None).await?;
         for change in detail.record.sandbox_changes.iter().flatten() {
             match change {
                 SandboxChange::AddSuite {

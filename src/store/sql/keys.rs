@@ -197,21 +197,27 @@ impl KeyStore for Backend {
 
     #[tracing::instrument(skip_all)]
     async fn take_session_flash(&self, token_hash: &str) -> Result<Option<String>, StoreError> {
+        // Most page views have no flash: a read, and a write only when there is one to clear.
+        let waiting: Option<Option<String>> =
+            sqlx::query_scalar("SELECT flash FROM sessions WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        if waiting.flatten().is_none() {
+            return Ok(None);
+        }
         let mut tx = self.write_tx().await?;
         let flash: Option<Option<String>> =
             sqlx::query_scalar("SELECT flash FROM sessions WHERE token_hash = $1")
                 .bind(token_hash)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let flash = flash.flatten();
-        if flash.is_some() {
-            sqlx::query("UPDATE sessions SET flash = NULL WHERE token_hash = $1")
-                .bind(token_hash)
-                .execute(&mut *tx)
-                .await?;
-        }
+        sqlx::query("UPDATE sessions SET flash = NULL WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(flash)
+        Ok(flash.flatten())
     }
 
     #[tracing::instrument(skip_all)]
