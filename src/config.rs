@@ -12,6 +12,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub bookings: BookingSettings,
+    pub quotes: QuoteSettings,
     pub planning: PlanningSettings,
     pub phase_success: PhaseSuccess,
     pub alerts: AlertSettings,
@@ -67,6 +68,12 @@ impl BookingSettings {
             now,
         }
     }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct QuoteSettings {
+    /// How long a quote can be accepted as holds after it was made.
+    pub valid_hours: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -216,6 +223,9 @@ impl Settings {
             return Err(
                 "planning.lease_s must be from 3 (it is renewed every third) to 86400".into(),
             );
+        }
+        if !(1..=24 * 366).contains(&self.quotes.valid_hours) {
+            return Err("quotes.valid_hours must be from 1 to 8784 (a year)".into());
         }
         if self.bookings.hold_ttl_days < 1 {
             return Err("bookings.hold_ttl_days must be at least 1".into());

@@ -246,6 +246,7 @@ async fn seed_data(
             lines,
             available_from: from,
             available_to: to,
+            segregation: Default::default(),
         }
         .validate()
         .map_err(invalid)?;

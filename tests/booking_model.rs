@@ -184,6 +184,7 @@ async fn run(backend: Backend, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 lines: LINES as i64,
                 available_from: day(0) - Days::new(30),
                 available_to: None,
+                segregation: Default::default(),
             },
         )
         .await

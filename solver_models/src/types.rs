@@ -547,16 +547,19 @@ pub enum BookingKind {
     Ppq,
     MediaFill,
     Maintenance,
+    /// A line of a suite rented whole by a client: occupied, no demand served.
+    Rental,
 }
 
 impl BookingKind {
-    pub const ALL: [BookingKind; 6] = [
+    pub const ALL: [BookingKind; 7] = [
         BookingKind::GmpBatch,
         BookingKind::EngineeringRun,
         BookingKind::TechTransfer,
         BookingKind::Ppq,
         BookingKind::MediaFill,
         BookingKind::Maintenance,
+        BookingKind::Rental,
     ];
 
     /// Does a booking of this kind serve one batch of its program's demand?
@@ -572,6 +575,7 @@ impl BookingKind {
             BookingKind::Ppq => "ppq",
             BookingKind::MediaFill => "media_fill",
             BookingKind::Maintenance => "maintenance",
+            BookingKind::Rental => "rental",
         }
     }
 
@@ -585,9 +589,13 @@ impl BookingKind {
         )
     }
 
-    /// The CDMO's own activities (media fills, maintenance): booked by planners, not clients.
+    /// Booked by planners, not clients: the CDMO's own activities (media fills, maintenance)
+    /// and rentals (a whole suite, `POST /v1/rentals`).
     pub fn cdmo_only(self) -> bool {
-        matches!(self, BookingKind::MediaFill | BookingKind::Maintenance)
+        matches!(
+            self,
+            BookingKind::MediaFill | BookingKind::Maintenance | BookingKind::Rental
+        )
     }
 
     pub fn parse(s: &str) -> Option<BookingKind> {
@@ -603,6 +611,7 @@ impl BookingKind {
             BookingKind::Ppq => "PPQ batch",
             BookingKind::MediaFill => "media fill",
             BookingKind::Maintenance => "maintenance",
+            BookingKind::Rental => "rental",
         }
     }
 }

@@ -49,6 +49,7 @@ pub enum BookingKindName {
     Ppq,
     MediaFill,
     Maintenance,
+    Rental,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]

@@ -14,7 +14,8 @@ use uuid::Uuid;
 /// Something already on a line's calendar that a write would collide with.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ConflictItem {
-    /// `booking`, `closure` or `qualification`.
+    /// `booking`, `closure`, `qualification`, `segregation` (another party's booking in a
+    /// segregated suite, on any line) or `dedication` (a line dedicated to another client).
     pub kind: String,
     pub line: i32,
     pub start: NaiveDate,
@@ -33,6 +34,9 @@ pub struct Taken {
     pub line: i32,
     pub start: NaiveDate,
     pub end: NaiveDate,
+    /// Its party under the suite's segregation (`bookings.seg_key`): `None` in an unsegregated
+    /// suite.
+    pub party: Option<Uuid>,
 }
 
 impl Taken {
@@ -159,6 +163,8 @@ pub struct LineSpan {
     pub line: i32,
     pub start: NaiveDate,
     pub end: NaiveDate,
+    /// Its party under the suite's segregation (never shown: only compared).
+    pub party: Option<Uuid>,
 }
 
 /// What availability is asked for: suites that offer `capabilities` at `min_grade` or cleaner,
@@ -175,6 +181,30 @@ pub struct AvailabilityQuery {
     /// Per site: days on which the program's pools have too little left for its process; no
     /// line of the site is free on them (a free line with no operators is not free).
     pub pool_blocked: std::collections::HashMap<Uuid, Vec<(NaiveDate, NaiveDate)>>,
+    /// Whose availability it is: lines dedicated to other clients are closed to a client, and
+    /// a segregated suite is closed on the days another party occupies it. `None` (staff, no
+    /// program): every line as the bookings leave it.
+    pub client: Option<Uuid>,
+    /// The program asked for: its party in `same_program` suites. A client asking without a
+    /// program sees a `same_program` suite free only on days no booking occupies it.
+    pub program: Option<Uuid>,
+}
+
+impl AvailabilityQuery {
+    /// The party the asker is in a suite segregated `seg` (see [`super::Segregation::party`]).
+    pub fn party_in(&self, seg: super::Segregation) -> Option<Uuid> {
+        let client = self.client?;
+        seg.party(self.program.unwrap_or(Uuid::nil()), client)
+    }
+}
+
+/// What the calendar holds over a window, as availability reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct CalendarView<'a> {
+    pub suites: &'a [Suite],
+    pub closures: &'a [Closure],
+    pub taken: &'a [LineSpan],
+    pub dedications: &'a [super::Dedication],
 }
 
 /// Maximal free windows per line of every matching suite, in suite order then line order.
@@ -183,6 +213,7 @@ pub fn availability(
     suites: &[Suite],
     closures: &[Closure],
     taken: &[LineSpan],
+    dedications: &[super::Dedication],
 ) -> Vec<super::Window> {
     use std::collections::HashMap;
     let needs = rules::ProgramNeeds::<Uuid> {
@@ -205,14 +236,38 @@ pub fn availability(
             continue;
         }
         let blocked = q.pool_blocked.get(&suite.site_id).into_iter().flatten();
+        let dedicated = match q.client {
+            Some(client) => super::closed_to(
+                Some(client),
+                &dedications
+                    .iter()
+                    .filter(|d| d.suite_id == suite.id)
+                    .cloned()
+                    .collect::<Vec<_>>(),
+                q.from,
+                q.to,
+            ),
+            None => Vec::new(),
+        };
+        let spans = taken_of.get(&suite.id).map(Vec::as_slice).unwrap_or(&[]);
+        // Another party's booking in a segregated suite takes every line over its days.
+        let party = q.party_in(suite.segregation);
+        let segregated = spans
+            .iter()
+            .filter(|t| party.is_some() && t.party != party)
+            .flat_map(|t| (1..=suite.lines).map(move |line| (line, t.start, t.end)));
         let calendar = suite_calendar(
             suite,
-            closures_of.get(&suite.id).into_iter().flatten().copied(),
-            taken_of
+            closures_of
                 .get(&suite.id)
                 .into_iter()
                 .flatten()
+                .copied()
+                .chain(&dedicated),
+            spans
+                .iter()
                 .map(|t| (t.line, t.start, t.end))
+                .chain(segregated)
                 .chain(blocked.flat_map(|&(start, end)| {
                     (1..=suite.lines).map(move |line| (line, start, end))
                 }))
@@ -222,6 +277,7 @@ pub fn availability(
                     line,
                     start,
                     end,
+                    party: None,
                 }),
         );
         for line in 1..=calendar.lines() {

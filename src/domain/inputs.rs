@@ -15,7 +15,7 @@ const MAX_NAME: usize = 200;
 const MAX_LINES: i64 = 1000;
 pub(super) const MAX_DAYS: i64 = 3650;
 
-pub(super) fn check_name(name: &str, field: &str, errors: &mut ValidationErrors) {
+pub(crate) fn check_name(name: &str, field: &str, errors: &mut ValidationErrors) {
     if name.trim().is_empty() {
         errors.push(field, "must not be empty");
     } else if name.chars().count() > MAX_NAME {
@@ -28,7 +28,7 @@ pub(super) fn check_name(name: &str, field: &str, errors: &mut ValidationErrors)
 /// Names and notes end up in calendar files, page titles and logs, where a carriage return, a
 /// NUL or another control character can end a line, forge one or hide text. Names take none;
 /// notes and reasons (`multiline`) may hold tabs and line feeds, nothing else.
-pub(super) fn check_text(text: &str, field: &str, multiline: bool, errors: &mut ValidationErrors) {
+pub(crate) fn check_text(text: &str, field: &str, multiline: bool, errors: &mut ValidationErrors) {
     let allowed = |c: char| multiline && (c == '\t' || c == '\n');
     if let Some(c) = text.chars().find(|c| c.is_control() && !allowed(*c)) {
         errors.push(
@@ -47,7 +47,7 @@ pub(super) fn check_text(text: &str, field: &str, multiline: bool, errors: &mut 
 }
 
 /// Trimmed, de-duplicated, sorted tags; each must be a short identifier.
-pub(super) fn normalise_tags(tags: &mut Vec<String>, field: &str, errors: &mut ValidationErrors) {
+pub(crate) fn normalise_tags(tags: &mut Vec<String>, field: &str, errors: &mut ValidationErrors) {
     for (i, t) in tags.iter_mut().enumerate() {
         normalise_tag(t, &format!("{field}/{i}"), errors);
     }
@@ -127,6 +127,9 @@ pub struct NewSuite {
     #[serde(default, deserialize_with = "super::dates::opt_date")]
     #[schema(value_type = Option<schema::Day>)]
     pub available_to: Option<NaiveDate>,
+    /// Who may occupy the suite's lines on the same day; default `any`.
+    #[serde(default)]
+    pub segregation: super::Segregation,
 }
 
 impl NewSuite {

@@ -13,9 +13,12 @@ mod objects;
 mod plan_input;
 mod plans;
 mod pools;
+mod pricing;
 mod process;
+mod quote;
 mod sandbox;
 pub mod schema;
+mod selling;
 mod webhooks;
 
 pub use bookings::*;
@@ -27,8 +30,11 @@ pub use keys::{generate_api_key, generate_token, hash_key, key_prefix, Role};
 pub use plan_input::*;
 pub use plans::*;
 pub use pools::*;
+pub use pricing::*;
 pub use process::*;
+pub use quote::*;
 pub use sandbox::*;
+pub use selling::*;
 pub use solver_models::{Grade, Month, Phase, PhaseSuccess, Scenario};
 pub use webhooks::*;
 
@@ -55,6 +61,8 @@ pub struct Suite {
     pub lines: i32,
     pub available_from: NaiveDate,
     pub available_to: Option<NaiveDate>,
+    /// Who may occupy its lines on the same day.
+    pub segregation: Segregation,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]

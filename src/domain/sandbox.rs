@@ -210,6 +210,7 @@ pub fn apply(snapshot: &mut PlanSnapshot, changes: &[SandboxChange]) -> Vec<Uuid
                 lines: i32::try_from(suite.lines).unwrap_or(1),
                 available_from: suite.available_from,
                 available_to: suite.available_to,
+                segregation: suite.segregation,
             }),
             SandboxChange::CloseSuite { suite_id, from, to } => {
                 match to {

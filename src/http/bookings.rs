@@ -237,8 +237,8 @@ pub(crate) fn filter_of(
         Some(k) => Some(crate::domain::BookingKind::parse(k).ok_or_else(|| {
             ApiError::invalid(
                 "kind",
-                "must be gmp_batch, ppq, engineering_run, tech_transfer, media_fill or \
-                 maintenance",
+                "must be gmp_batch, ppq, engineering_run, tech_transfer, media_fill, \
+                 maintenance or rental",
             )
         })?),
     };
@@ -509,6 +509,8 @@ pub(crate) async fn windows(
         min_grade,
         allowed_suites: None,
         pool_blocked: Default::default(),
+        client: actor.scope(),
+        program: None,
     };
     let occupancy = state.store.occupancy(q.from, q.to).await?;
     if let Some(id) = q.program_id {
@@ -525,18 +527,19 @@ pub(crate) async fn windows(
         &occupancy.suites,
         &occupancy.closures,
         &occupancy.taken,
+        &occupancy.dedications,
     );
     Ok(items)
 }
 
 /// Narrows availability to what `program` may use: its capabilities and grade, its filed suites,
 /// and the days its sites' pools leave room for its process.
-async fn for_program(
+pub(crate) async fn for_program(
     state: &AppState,
     query: &mut cal::AvailabilityQuery,
     program: &crate::domain::Program,
     suites: &[crate::domain::Suite],
-) -> Result<(), ApiError> {
+) -> Result<SitePools, ApiError> {
     query
         .capabilities
         .extend(program.required_capabilities.iter().cloned());
@@ -547,27 +550,93 @@ async fn for_program(
         None => program.min_grade,
     });
     query.allowed_suites = program.allowed_suite_ids.clone();
-    let profile = &program.resource_profile;
-    if profile.is_empty() {
-        return Ok(());
-    }
-    // Every pool serving the profile, by site: one read, then the users of those sites only.
-    let pools = crate::store::all_pages(|page| state.store.list_pools(None, page)).await?;
-    let mut by_site: std::collections::BTreeMap<Uuid, Vec<crate::domain::Pool>> =
-        Default::default();
-    for pool in pools.into_iter().filter(|p| p.serves(profile)) {
-        by_site.entry(pool.site_id).or_default().push(pool);
-    }
-    for (site, pools) in by_site {
-        if !suites.iter().any(|s| s.site_id == site) {
-            continue;
+    query.client = Some(program.client_id);
+    query.program = Some(program.id);
+    let pools = SitePools::read(
+        state,
+        &program.resource_profile,
+        suites,
+        query.from,
+        query.to,
+    )
+    .await?;
+    query.pool_blocked = pools.blocked(&[]);
+    Ok(pools)
+}
+
+/// The pools of the sites of `suites` that serve a profile, with their users over a window:
+/// what availability and quotes read once and then ask "which days are blocked?" of, with
+/// batches of their own added.
+pub(crate) struct SitePools {
+    profile: Vec<crate::domain::ResourceNeed>,
+    from: NaiveDate,
+    to: NaiveDate,
+    by_site:
+        std::collections::BTreeMap<Uuid, (Vec<crate::domain::Pool>, Vec<crate::domain::PoolUser>)>,
+}
+
+impl SitePools {
+    pub(crate) async fn read(
+        state: &AppState,
+        profile: &[crate::domain::ResourceNeed],
+        suites: &[crate::domain::Suite],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<SitePools, ApiError> {
+        let mut out = SitePools {
+            profile: profile.to_vec(),
+            from,
+            to,
+            by_site: Default::default(),
+        };
+        if profile.is_empty() {
+            return Ok(out);
         }
-        let users = state.store.pool_users(site, query.from, query.to).await?;
-        let blocked =
-            crate::domain::pool_blocked_days(&pools, profile, query.from, query.to, &users);
-        query.pool_blocked.insert(site, blocked);
+        // Every pool serving the profile, by site: one read, then the users of those sites only.
+        let pools = crate::store::all_pages(|page| state.store.list_pools(None, page)).await?;
+        let mut by_site: std::collections::BTreeMap<Uuid, Vec<crate::domain::Pool>> =
+            Default::default();
+        for pool in pools.into_iter().filter(|p| p.serves(profile)) {
+            by_site.entry(pool.site_id).or_default().push(pool);
+        }
+        for (site, pools) in by_site {
+            if !suites.iter().any(|s| s.site_id == site) {
+                continue;
+            }
+            let users = state.store.pool_users(site, from, to).await?;
+            out.by_site.insert(site, (pools, users));
+        }
+        Ok(out)
     }
-    Ok(())
+
+    /// Per site, the days on which the pools have too little left for one more batch, with
+    /// `extra` batches (site, start) counted as users too.
+    pub(crate) fn blocked(
+        &self,
+        extra: &[(Uuid, NaiveDate)],
+    ) -> std::collections::HashMap<Uuid, Vec<(NaiveDate, NaiveDate)>> {
+        self.by_site
+            .iter()
+            .map(|(site, (pools, users))| {
+                let mut users = users.clone();
+                users.extend(extra.iter().filter(|(s, _)| s == site).map(|(_, start)| {
+                    crate::domain::PoolUser {
+                        booking_id: Uuid::nil(),
+                        start: *start,
+                        profile: self.profile.clone(),
+                    }
+                }));
+                let blocked = crate::domain::pool_blocked_days(
+                    pools,
+                    &self.profile,
+                    self.from,
+                    self.to,
+                    &users,
+                );
+                (*site, blocked)
+            })
+            .collect()
+    }
 }
 
 /// What the feed shows: the creator's bookings, narrowed to a suite and/or a program.

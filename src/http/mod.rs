@@ -17,6 +17,7 @@ mod plans;
 mod pools;
 mod programs;
 mod sandboxes;
+mod selling;
 mod sites;
 mod suites;
 mod webhooks;
@@ -80,6 +81,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(audit::router())
         .merge(plans::router())
         .merge(sandboxes::router())
+        .merge(selling::router())
         .merge(bookings::router())
         .merge(webhooks::router())
         .merge(imports::router())

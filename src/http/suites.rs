@@ -1,6 +1,6 @@
 use super::{list::*, merge_patch, ApiError, ApiJson, ApiPath, ApiQuery, Auth, Staff};
 use crate::app::AppState;
-use crate::domain::{schema, Closure, NewClosure, NewSuite, Suite};
+use crate::domain::{schema, Closure, Dedication, NewClosure, NewDedication, NewSuite, Suite};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -15,6 +15,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_suite, patch_suite))
         .routes(routes!(create_closure, list_closures))
         .routes(routes!(delete_closure))
+        .routes(routes!(create_dedication, list_dedications))
+        .routes(routes!(delete_dedication))
 }
 
 #[utoipa::path(post, path = "/v1/suites", tag = "suites", request_body = NewSuite,
@@ -78,6 +80,10 @@ struct SuitePatch {
     /// After `available_from`; null: no end.
     #[schema(value_type = Option<schema::Day>)]
     available_to: Option<String>,
+    /// Changing it is refused (409, `conflicts` of kind `segregation`) while live bookings of
+    /// two parties under the new rule share a day; `force` does not override it.
+    #[schema(value_type = crate::domain::Segregation, required = false)]
+    segregation: String,
     /// Keep the change even when held or confirmed bookings fall outside the suite's new
     /// lines or dates (they are flagged `at_risk`).
     #[schema(required = false)]
@@ -187,5 +193,79 @@ async fn delete_closure(
 ) -> Result<StatusCode, ApiError> {
     let actor = &actor;
     state.write(|store| store.delete_closure(actor, id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Dedicate a line to one client from a date (client-owned equipment hosted at the site, or a
+/// line sold outright): only that client's programs may use it in bookings, availability,
+/// quotes and plans; other clients see it as unavailable. 409 while other clients' live
+/// bookings stand on the line over the period, or another dedication covers any of its days.
+#[utoipa::path(post, path = "/v1/suites/{id}/dedications", tag = "suites",
+    params(("id" = Uuid, Path)), request_body = NewDedication,
+    responses((status = 201, body = Dedication),
+        (status = 409, description = "Other clients' live bookings on the line, or another \
+            dedication of it, over the period (`/problems/overlap`, with `conflicts`).",
+            body = super::error::Problem)))]
+async fn create_dedication(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<NewDedication>,
+) -> Result<(StatusCode, Json<Dedication>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(dedicate(&state, &actor, id, input).await?),
+    ))
+}
+
+/// A dedication of a line of suite `id` with the rules of `POST /v1/suites/{id}/dedications`
+/// (staff; the caller checks the role).
+pub(crate) async fn dedicate(
+    state: &AppState,
+    actor: &crate::domain::Actor,
+    id: Uuid,
+    input: NewDedication,
+) -> Result<Dedication, ApiError> {
+    let suite = state.store.get_suite(id).await?;
+    let input = input.validate(suite.lines)?;
+    Ok(state
+        .write(|store| store.create_dedication(actor, id, &input))
+        .await?)
+}
+
+/// A suite's dedicated lines. A client sees only its own (and no notes).
+#[utoipa::path(get, path = "/v1/suites/{id}/dedications", tag = "suites",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = ListOf<Dedication>), (status = 404, body = super::error::Problem)))]
+async fn list_dedications(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<ListOf<Dedication>>, ApiError> {
+    state.store.get_suite(id).await?;
+    let mut items = state.store.list_dedications(Some(id)).await?;
+    if let Some(client) = actor.scope() {
+        items.retain(|d| d.client_id == client);
+        for d in &mut items {
+            d.note = None;
+        }
+    }
+    Ok(Json(ListOf {
+        items,
+        next_cursor: None,
+    }))
+}
+
+#[utoipa::path(delete, path = "/v1/dedications/{id}", tag = "suites", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = super::error::Problem)))]
+async fn delete_dedication(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    let actor = &actor;
+    state
+        .write(|store| store.delete_dedication(actor, id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -187,8 +187,8 @@ pub fn parse(
                 match kind {
                     None => fail(
                         at("kind"),
-                        "must be gmp_batch, ppq, engineering_run, tech_transfer, media_fill or \
-                         maintenance",
+                        "must be gmp_batch, ppq, engineering_run, tech_transfer, media_fill, \
+                         maintenance or rental",
                         &mut e,
                     ),
                     Some(k) if client && k.cdmo_only() => fail(

@@ -64,7 +64,9 @@ impl From<sqlx::Error> for StoreError {
             }
             // The database refused an overlap that the application's own check did not see
             // (a concurrent booking on PostgreSQL): still a clean 409.
-            if code.as_ref() == PG_EXCLUSION {
+            // SQLite's `bookings_segregation` trigger (migration 0016) refused another party
+            // in a segregated suite.
+            if code.as_ref() == PG_EXCLUSION || d.message().contains("bookings_segregation") {
                 return StoreError::Conflict(Vec::new());
             }
         }

@@ -59,6 +59,7 @@ pub trait Store:
     + AuditStore
     + PlanStore
     + WebhookStore
+    + SellingStore
     + Send
     + Sync
     + 'static
@@ -125,6 +126,58 @@ pub trait CatalogStore: Send + Sync + 'static {
         page: Page,
     ) -> Result<Listed<Closure>, StoreError>;
     async fn delete_closure(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError>;
+    /// Dedicates a line to a client. Live bookings of other clients on it over the period, or
+    /// another dedication of the line over any of its days → `Conflict`.
+    async fn create_dedication(
+        &self,
+        actor: &Actor,
+        suite_id: Uuid,
+        input: &NewDedication,
+    ) -> Result<Dedication, StoreError>;
+    /// Dedications of one suite (`Some`) or of every suite, in id order.
+    async fn list_dedications(&self, suite_id: Option<Uuid>)
+        -> Result<Vec<Dedication>, StoreError>;
+    async fn delete_dedication(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError>;
+}
+
+/// Selling capacity: rate cards per site and earliest-date quotes.
+#[async_trait]
+pub trait SellingStore: Send + Sync + 'static {
+    /// The site's rate card, if it has one (unknown site → `NotFound`).
+    async fn get_rate_card(&self, site_id: Uuid) -> Result<Option<SiteRateCard>, StoreError>;
+    /// Replaces the site's rate card (the version goes up by one). Quotes made before keep the
+    /// prices they were made with.
+    async fn put_rate_card(
+        &self,
+        actor: &Actor,
+        site_id: Uuid,
+        card: &RateCard,
+    ) -> Result<SiteRateCard, StoreError>;
+    async fn create_quote(&self, actor: &Actor, quote: &Quote) -> Result<(), StoreError>;
+    /// A quote in the caller's scope (a client's own only).
+    async fn get_quote(&self, id: Uuid, scope: Option<Uuid>) -> Result<Quote, StoreError>;
+    async fn list_quotes(
+        &self,
+        scope: Option<Uuid>,
+        page: Page,
+    ) -> Result<Listed<Quote>, StoreError>;
+    /// Books the quote's `rows` as one, all or none, and marks the quote accepted in the same
+    /// transaction: `Ok(Err(_))` names the row refused and why (nothing is written); an
+    /// accepted or expired quote is `Conflict` / `Gone` answered by the caller from `get_quote`.
+    async fn accept_quote(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        rows: &[NewBooking],
+        rules: &BookingRules,
+    ) -> Result<Result<Vec<Booking>, RowRefused>, StoreError>;
+    /// A suite rented whole: one booking per line over the same days, all or none.
+    async fn book_all(
+        &self,
+        actor: &Actor,
+        rows: &[NewBooking],
+        rules: &BookingRules,
+    ) -> Result<Result<Vec<Booking>, RowRefused>, StoreError>;
 }
 
 /// Capacity pools (staff, QC, equipment) of sites, and the live bookings that draw on them.

@@ -75,6 +75,9 @@ mod pools;
 #[path = "sql/programs.rs"]
 #[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
 mod programs;
+#[path = "sql/selling.rs"]
+#[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
+mod selling;
 #[path = "sql/webhooks.rs"]
 #[allow(clippy::duplicate_mod)] // compiled once per backend, on purpose
 mod webhooks;

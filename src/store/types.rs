@@ -146,4 +146,17 @@ pub struct Occupancy {
     pub suites: Vec<Suite>,
     pub closures: Vec<Closure>,
     pub taken: Vec<crate::domain::calendar::LineSpan>,
+    /// Dedicated lines over the window.
+    pub dedications: Vec<crate::domain::Dedication>,
+}
+
+impl Occupancy {
+    pub fn view(&self) -> crate::domain::calendar::CalendarView<'_> {
+        crate::domain::calendar::CalendarView {
+            suites: &self.suites,
+            closures: &self.closures,
+            taken: &self.taken,
+            dedications: &self.dedications,
+        }
+    }
 }

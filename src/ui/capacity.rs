@@ -219,6 +219,7 @@ mod tests {
             lines,
             available_from: d(from),
             available_to: to.map(d),
+            segregation: Default::default(),
         }
     }
     fn closure(start: &str, end: &str, lines: Option<Vec<i32>>) -> Closure {

@@ -26,6 +26,7 @@ mod replicas;
 mod resources;
 mod roles;
 mod sandboxes;
+mod selling;
 mod spreadsheets;
 mod webhooks;
 mod workspace;

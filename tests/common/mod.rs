@@ -143,6 +143,22 @@ impl TestDb {
             .await
     }
 
+    /// Runs one statement; the database's refusal is returned, not a panic.
+    #[allow(dead_code)] // not every test binary asks the database directly
+    pub async fn try_execute(&self, sql: &str, params: &[Param]) -> Result<u64, String> {
+        match self.pool().await {
+            Pool::Sqlite(p) => sqlx::query_with(sql, arguments::<Sqlite>(params))
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected()),
+            Pool::Postgres(p) => sqlx::query_with(sql, arguments::<Postgres>(params))
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected()),
+        }
+        .map_err(|e| e.to_string())
+    }
+
     /// Runs one statement; returns the number of rows it touched.
     pub async fn execute(&self, sql: &str, params: &[Param]) -> u64 {
         let done = match self.pool().await {

@@ -33,6 +33,7 @@ pub struct SuiteRow {
     pub lines: i32,
     pub available_from: NaiveDate,
     pub available_to: Option<NaiveDate>,
+    pub segregation: String,
 }
 
 impl TryFrom<SuiteRow> for Suite {
@@ -48,6 +49,8 @@ impl TryFrom<SuiteRow> for Suite {
             lines: r.lines,
             available_from: r.available_from,
             available_to: r.available_to,
+            segregation: Segregation::parse(&r.segregation)
+                .ok_or_else(|| StoreError::unknown_value("suites.segregation", &r.segregation))?,
         })
     }
 }
@@ -228,6 +231,7 @@ pub struct LiveBookingRow {
     pub line: i32,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
+    pub seg_key: Option<Uuid>,
 }
 
 impl From<LiveBookingRow> for Taken {
@@ -238,6 +242,7 @@ impl From<LiveBookingRow> for Taken {
             line: r.line,
             start: r.starts_on,
             end: r.ends_on,
+            party: r.seg_key,
         }
     }
 }
@@ -256,7 +261,37 @@ pub struct AuditRow {
 }
 
 pub const SUITE_COLS: &str =
-    "id, site_id, name, grade, capabilities, lines, available_from, available_to";
+    "id, site_id, name, grade, capabilities, lines, available_from, available_to, segregation";
+pub const DEDICATION_COLS: &str =
+    "id, suite_id, line, client_id, starts_on, ends_on, note, created_at";
+
+#[derive(sqlx::FromRow)]
+pub struct DedicationRow {
+    pub id: Uuid,
+    pub suite_id: Uuid,
+    pub line: i32,
+    pub client_id: Uuid,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<DedicationRow> for Dedication {
+    fn from(r: DedicationRow) -> Dedication {
+        Dedication {
+            id: r.id,
+            suite_id: r.suite_id,
+            line: r.line,
+            client_id: r.client_id,
+            start: r.starts_on,
+            end: r.ends_on,
+            note: r.note,
+            created_at: r.created_at,
+        }
+    }
+}
+
 pub const CLOSURE_COLS: &str = "id, suite_id, starts_on, ends_on, reason, lines";
 pub const PROGRAM_COLS: &str = "id, client_id, name, modality, storage, atmp, phase, \
     required_capabilities, min_grade, batch_days, changeover_days, earliest_start, phase_success, \
@@ -381,6 +416,8 @@ pub struct SceneRow {
     pub taken: Option<String>,
     /// The tags of the pools of the suite's site, `;`-separated.
     pub pool_tags: Option<String>,
+    /// The suite's dedications in the window, aggregated.
+    pub dedicated: Option<String>,
 }
 
 impl SceneRow {

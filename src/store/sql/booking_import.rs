@@ -93,7 +93,29 @@ impl Backend {
         dry_run: bool,
     ) -> Result<Option<Outcome>, StoreError> {
         let mut tx = self.locking_tx().await?;
-        expire_due(&mut tx, None).await?;
+        let outcome = self.book_rows_in(&mut tx, actor, rows, rules, true).await?;
+        if dry_run || !matches!(outcome, Some(Ok(_))) {
+            tx.rollback().await?;
+        } else {
+            tx.commit().await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Books `rows` in the caller's locking transaction, all or none: a refused row answers
+    /// which and why (the caller rolls back); `None` when a write found the calendar changed
+    /// since its read (roll back and try again). With `reuse`, a row equal to a live booking
+    /// already there is that booking (re-importing a file books nothing twice); without it,
+    /// every row is a new booking (accepting a quote).
+    pub(super) async fn book_rows_in(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        rows: &[NewBooking],
+        rules: &BookingRules,
+        reuse: bool,
+    ) -> Result<Option<Outcome>, StoreError> {
+        expire_due(tx, None).await?;
         let mut claimed = HashSet::new();
         let mut out = Vec::with_capacity(rows.len());
         for (index, input) in rows.iter().enumerate() {
@@ -108,7 +130,12 @@ impl Backend {
                     Err(error)
                 }
             };
-            if let Some(existing) = same_live(&mut tx, actor.scope(), input, &claimed).await? {
+            let existing = if reuse {
+                same_live(tx, actor.scope(), input, &claimed).await?
+            } else {
+                None
+            };
+            if let Some(existing) = existing {
                 claimed.insert(existing.id);
                 out.push(ImportedBooking {
                     booking: existing,
@@ -123,7 +150,7 @@ impl Backend {
                 _ => None,
             };
             if let Some((client, quota)) = quota {
-                let held = client_held_line_days(&mut *tx, client, now()).await?;
+                let held = client_held_line_days(&mut **tx, client, now()).await?;
                 let asked = (input.end - input.start).num_days();
                 if held + asked > quota {
                     return refused(StoreError::invalid(
@@ -136,14 +163,14 @@ impl Backend {
                     ));
                 }
             }
-            let mut scene = match read_scene(&mut *tx, input, actor.scope(), now()).await {
+            let mut scene = match read_scene(&mut **tx, input, actor.scope(), now()).await {
                 Ok(scene) => scene,
                 Err(e) => return refused(e),
             };
             if scene.due_holds {
                 // A hold expired since the transaction began.
-                expire_due(&mut tx, Some(input.suite_id)).await?;
-                scene = match read_scene(&mut *tx, input, actor.scope(), now()).await {
+                expire_due(tx, Some(input.suite_id)).await?;
+                scene = match read_scene(&mut **tx, input, actor.scope(), now()).await {
                     Ok(scene) => scene,
                     Err(e) => return refused(e),
                 };
@@ -164,7 +191,7 @@ impl Backend {
                 .iter()
                 .any(|tag| crate::domain::site_pool_serves(tag, profile));
             if pooled {
-                if let Err(e) = check_pools(&mut tx, &booking, &scene.suite, profile).await {
+                if let Err(e) = check_pools(tx, &booking, &scene.suite, profile).await {
                     return refused(e);
                 }
             }
@@ -177,7 +204,7 @@ impl Backend {
                 longest: scene.longest,
                 hold_quota: quota.map(|(_, q)| q),
             };
-            if !self.write_booking_in(&mut tx, &write).await? {
+            if !self.write_booking_in(tx, &write).await? {
                 // Dropped: the transaction rolls back, and the file is decided again.
                 return Ok(None);
             }
@@ -185,11 +212,6 @@ impl Backend {
                 booking,
                 created: true,
             });
-        }
-        if dry_run {
-            tx.rollback().await?;
-        } else {
-            tx.commit().await?;
         }
         Ok(Some(Ok(out)))
     }

@@ -67,7 +67,8 @@ static SCENE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let uuid = |col: &str| format!("{uuid_open}{col}{uuid_close}");
     format!(
         "SELECT s.id, s.site_id, s.name, s.grade, s.capabilities, s.lines, \
-         s.available_from, s.available_to, s.max_booking_days, s.calendar_version, \
+         s.available_from, s.available_to, s.segregation, s.max_booking_days, \
+         s.calendar_version, \
          p.id AS program_id, p.client_id, p.name AS program_name, p.modality, p.storage, \
          p.atmp, p.phase, p.required_capabilities, p.min_grade, p.batch_days, \
          p.changeover_days, p.earliest_start, p.phase_success, p.priority, \
@@ -80,18 +81,27 @@ static SCENE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
          (SELECT string_agg({b_id} || '|' || {b_program} || '|' || b.line || '|' \
                             || b.starts_on || '|' || b.ends_on || '|' \
                             || (CASE WHEN b.status = 'held' AND b.hold_expires_at <= $6 \
-                                THEN 'due' ELSE 'live' END), ';') \
+                                THEN 'due' ELSE 'live' END) || '|' \
+                            || COALESCE({b_party}, ''), ';') \
           FROM bookings b WHERE b.suite_id = s.id AND b.starts_on >= {scan} \
           AND b.starts_on < $5 AND b.ends_on > $4 \
           AND (CASE WHEN b.status = 'confirmed' THEN 1 WHEN b.status = 'held' THEN 1 \
                ELSE 0 END) = 1) \
          AS taken, \
          (SELECT string_agg(pl.tag, ';') FROM pools pl WHERE pl.site_id = s.site_id) \
-         AS pool_tags \
+         AS pool_tags, \
+         (SELECT string_agg({d_id} || '|' || d.line || '|' || {d_client} || '|' \
+                            || d.starts_on || '|' || COALESCE(CAST(d.ends_on AS text), ''), ';') \
+          FROM dedications d WHERE d.suite_id = s.id AND d.starts_on < $5 \
+          AND (d.ends_on IS NULL OR d.ends_on > $4)) \
+         AS dedicated \
          FROM suites s LEFT JOIN programs p ON p.id = $2 AND ($3 IS NULL OR p.client_id = $3) \
          WHERE s.id = $1",
         b_id = uuid("b.id"),
         b_program = uuid("b.program_id"),
+        b_party = uuid("b.seg_key"),
+        d_id = uuid("d.id"),
+        d_client = uuid("d.client_id"),
         scan = DIALECT.scan_from,
     )
 });
@@ -108,6 +118,8 @@ pub(super) struct Scene {
     pub(super) due_holds: bool,
     /// Tags of the pools of the suite's site.
     pub(super) pool_tags: Vec<String>,
+    /// Dedications of the suite's lines over the booking's days.
+    pub(super) dedications: Vec<Dedication>,
 }
 
 /// Reads the scene through `db`: the pool, or a transaction (which sees its own bookings).
@@ -132,6 +144,7 @@ pub(super) async fn read_scene<'e, E: sqlx::Executor<'e, Database = Db>>(
     let closed = row.closed.take().unwrap_or_default();
     let taken = row.taken.take().unwrap_or_default();
     let pool_tags = row.pool_tags.take().unwrap_or_default();
+    let dedicated = row.dedicated.take().unwrap_or_default();
     let (suite, program) = row.split()?;
     let program = program.ok_or_else(|| StoreError::invalid("/program_id", "unknown program"))?;
     let mut scene = Scene {
@@ -147,6 +160,7 @@ pub(super) async fn read_scene<'e, E: sqlx::Executor<'e, Database = Db>>(
             .filter(|t| !t.is_empty())
             .map(str::to_string)
             .collect(),
+        dedications: Vec::new(),
     };
     let bad = |what: &str| StoreError::unknown_value("the suite's calendar", what);
     for c in closed.split(';').filter(|c| !c.is_empty()) {
@@ -168,7 +182,7 @@ pub(super) async fn read_scene<'e, E: sqlx::Executor<'e, Database = Db>>(
     }
     for b in taken.split(';').filter(|b| !b.is_empty()) {
         let f: Vec<&str> = b.split('|').collect();
-        let [id, program_id, line, start, end, due] = f[..] else {
+        let [id, program_id, line, start, end, due, party] = f[..] else {
             return Err(bad(b));
         };
         if due == "due" {
@@ -181,6 +195,29 @@ pub(super) async fn read_scene<'e, E: sqlx::Executor<'e, Database = Db>>(
             line: line.parse().map_err(|_| bad(b))?,
             start: start.parse().map_err(|_| bad(b))?,
             end: end.parse().map_err(|_| bad(b))?,
+            party: match party {
+                "" => None,
+                p => Some(Uuid::parse_str(p).map_err(|_| bad(b))?),
+            },
+        });
+    }
+    for d in dedicated.split(';').filter(|d| !d.is_empty()) {
+        let f: Vec<&str> = d.split('|').collect();
+        let [id, line, client, start, end] = f[..] else {
+            return Err(bad(d));
+        };
+        scene.dedications.push(Dedication {
+            id: Uuid::parse_str(id).map_err(|_| bad(d))?,
+            suite_id: input.suite_id,
+            line: line.parse().map_err(|_| bad(d))?,
+            client_id: Uuid::parse_str(client).map_err(|_| bad(d))?,
+            start: start.parse().map_err(|_| bad(d))?,
+            end: match end {
+                "" => None,
+                e => Some(e.parse().map_err(|_| bad(d))?),
+            },
+            note: None,
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
         });
     }
     // Conflicts list bookings by start, then id (both databases order UUIDs bytewise too).
@@ -201,7 +238,27 @@ pub(super) fn decide(
     };
     cal::may_use(transfer.as_ref().unwrap_or(&scene.program), &scene.suite)
         .map_err(|why| StoreError::invalid("/suite_id", &why.to_string()))?;
-    let calendar = cal::suite_calendar(&scene.suite, &scene.closures, scene.taken.iter().copied());
+    // Another party in a segregated suite keeps every line.
+    let party = scene
+        .suite
+        .segregation
+        .party(scene.program.id, scene.program.client_id);
+    let segregated = segregated_from(party, input.start, input.end, &scene.taken);
+    if !segregated.is_empty() {
+        return Err(StoreError::Conflict(segregated));
+    }
+    // Lines dedicated to another client are closed to this one.
+    let dedicated = closed_to(
+        Some(scene.program.client_id),
+        &scene.dedications,
+        input.start,
+        input.end,
+    );
+    let calendar = cal::suite_calendar(
+        &scene.suite,
+        scene.closures.iter().chain(&dedicated),
+        scene.taken.iter().copied(),
+    );
     let line = cal::place(
         &calendar,
         input.line.map(|l| i32::try_from(l).unwrap_or(i32::MAX)),
@@ -212,7 +269,20 @@ pub(super) fn decide(
         PlaceError::NoSuchLine { lines } => {
             StoreError::invalid("/line", &format!("the suite has lines 1..={lines}"))
         }
-        PlaceError::Conflicts(items) => StoreError::Conflict(items),
+        PlaceError::Conflicts(mut items) => {
+            for item in &mut items {
+                let by_dedication = item.kind == "closure"
+                    && dedicated.iter().any(|d| {
+                        d.lines.as_deref() == Some(&[item.line][..])
+                            && d.start == item.start
+                            && d.end == item.end
+                    });
+                if by_dedication {
+                    item.kind = "dedication".into();
+                }
+            }
+            StoreError::Conflict(items)
+        }
     })?;
     Ok(Booking {
         id: Uuid::now_v7(),

@@ -77,10 +77,15 @@ pub(super) async fn occupancy(
 ) -> Result<Occupancy, StoreError> {
     let (suites, closures, longest) = suites_and_closures(pool, from, to).await?;
     let sql = format!(
-        "SELECT suite_id, string_agg(line || ' ' || starts_on || ' ' || ends_on, ',') \
+        "SELECT suite_id, string_agg(line || ' ' || starts_on || ' ' || ends_on || ' ' \
+         || COALESCE({party}, '-'), ',') \
          FROM bookings WHERE starts_on >= $4 AND starts_on < $2 AND ends_on > $1 AND {live} \
          GROUP BY suite_id",
-        live = live_at("$3")
+        live = live_at("$3"),
+        party = {
+            let (open, close) = DIALECT.uuid_text;
+            format!("{open}seg_key{close}")
+        },
     );
     let rows = sqlx::query_as::<_, (Uuid, String)>(&sql)
         .bind(from)
@@ -95,10 +100,23 @@ pub(super) async fn occupancy(
             taken.push(parse_span(suite_id, span)?);
         }
     }
+    let sql = format!(
+        "SELECT {DEDICATION_COLS} FROM dedications WHERE starts_on < $2 \
+         AND (ends_on IS NULL OR ends_on > $1) ORDER BY id"
+    );
+    let dedications = sqlx::query_as::<_, DedicationRow>(&sql)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(Dedication::from)
+        .collect();
     Ok(Occupancy {
         suites,
         closures,
         taken,
+        dedications,
     })
 }
 
@@ -109,10 +127,16 @@ fn parse_span(suite_id: Uuid, span: &str) -> Result<LineSpan, StoreError> {
     let line = next()?.parse().map_err(|_| bad())?;
     let start = next()?.parse().map_err(|_| bad())?;
     let end = next()?.parse().map_err(|_| bad())?;
+    let party = match next()? {
+        // SQLite's hex() of NULL is '', not NULL.
+        "-" | "" => None,
+        p => Some(Uuid::parse_str(p).map_err(|_| bad())?),
+    };
     Ok(LineSpan {
         suite_id,
         line,
         start,
         end,
+        party,
     })
 }

@@ -87,8 +87,8 @@ impl CatalogStore for Backend {
         let t = now();
         let sql = format!(
             "INSERT INTO suites (id, site_id, name, grade, capabilities, lines, available_from, \
-             available_to, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {SUITE_COLS}"
+             available_to, created_at, updated_at, segregation) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING {SUITE_COLS}"
         );
         let suite: Suite = sqlx::query_as::<_, SuiteRow>(&sql)
             .bind(Uuid::now_v7())
@@ -100,6 +100,7 @@ impl CatalogStore for Backend {
             .bind(input.available_from)
             .bind(input.available_to)
             .bind(t)
+            .bind(input.segregation.as_str())
             .fetch_one(&mut *tx)
             .await?
             .try_into()?;
@@ -177,11 +178,16 @@ impl CatalogStore for Backend {
             )
             .await?;
         }
+        let resegregated = input.segregation != locked.suite.segregation;
+        if resegregated {
+            segregate(&mut tx, &locked, input.segregation).await?;
+        }
         let sql = format!(
             "UPDATE suites SET name = $2, grade = $3, capabilities = $4, lines = $5, \
              available_from = $6, \
              calendar_version = calendar_version + 1, \
-             available_to = $7, updated_at = $8 WHERE id = $1 RETURNING {SUITE_COLS}"
+             available_to = $7, updated_at = $8, segregation = $9 WHERE id = $1 \
+             RETURNING {SUITE_COLS}"
         );
         let suite: Suite = sqlx::query_as::<_, SuiteRow>(&sql)
             .bind(id)
@@ -192,6 +198,7 @@ impl CatalogStore for Backend {
             .bind(input.available_from)
             .bind(input.available_to)
             .bind(now())
+            .bind(input.segregation.as_str())
             .fetch_one(&mut *tx)
             .await?
             .try_into()?;
@@ -349,4 +356,216 @@ impl CatalogStore for Backend {
         tx.commit().await?;
         Ok(())
     }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_dedication(
+        &self,
+        actor: &Actor,
+        suite_id: Uuid,
+        input: &NewDedication,
+    ) -> Result<Dedication, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let locked = lock_suite(&mut tx, suite_id).await?;
+        let client = sqlx::query_scalar::<_, Uuid>("SELECT id FROM clients WHERE id = $1")
+            .bind(input.client_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if client.is_none() {
+            return Err(StoreError::invalid("/client_id", "unknown client"));
+        }
+        calendar_changed(&mut tx, suite_id).await?;
+        let line = i32::try_from(input.line).unwrap_or(i32::MAX);
+        let new = Dedication {
+            id: Uuid::now_v7(),
+            suite_id,
+            line,
+            client_id: input.client_id,
+            start: input.start,
+            end: input.end,
+            note: input.note.clone(),
+            created_at: now(),
+        };
+        let until = input
+            .end
+            .unwrap_or_else(|| chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default());
+        // One owner per line and day.
+        let mut conflicts: Vec<ConflictItem> = list_dedications_in(&mut tx, Some(suite_id))
+            .await?
+            .into_iter()
+            .filter(|d| d.line == line && d.overlaps(input.start, until))
+            .map(|d| ConflictItem {
+                kind: "dedication".into(),
+                line,
+                start: d.start,
+                end: d.end.unwrap_or(until),
+                booking_id: None,
+                program_id: None,
+            })
+            .collect();
+        // Other clients' live bookings on the line over its days stay where they are: the
+        // planner moves them first.
+        for t in live_bookings(&mut tx, &locked, input.start, until).await? {
+            if t.line == line
+                && program_client(&mut tx, t.program_id).await? != Some(input.client_id)
+            {
+                conflicts.push(t.conflict());
+            }
+        }
+        if !conflicts.is_empty() {
+            return Err(StoreError::Conflict(conflicts));
+        }
+        let sql = format!(
+            "INSERT INTO dedications ({DEDICATION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             RETURNING {DEDICATION_COLS}"
+        );
+        let dedication: Dedication = sqlx::query_as::<_, DedicationRow>(&sql)
+            .bind(new.id)
+            .bind(suite_id)
+            .bind(line)
+            .bind(new.client_id)
+            .bind(new.start)
+            .bind(new.end)
+            .bind(&new.note)
+            .bind(new.created_at)
+            .fetch_one(&mut *tx)
+            .await?
+            .into();
+        audit(
+            &mut tx,
+            actor,
+            "create",
+            "dedication",
+            Some(dedication.id),
+            serde_json::to_value(&dedication).unwrap_or_default(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(dedication)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_dedications(
+        &self,
+        suite_id: Option<Uuid>,
+    ) -> Result<Vec<Dedication>, StoreError> {
+        let sql = format!(
+            "SELECT {DEDICATION_COLS} FROM dedications WHERE ($1 IS NULL OR suite_id = $1) \
+             ORDER BY id"
+        );
+        Ok(sqlx::query_as::<_, DedicationRow>(&sql)
+            .bind(suite_id)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(Dedication::from)
+            .collect())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_dedication(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let suite_id =
+            sqlx::query_scalar::<_, Uuid>("SELECT suite_id FROM dedications WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        lock_suite(&mut tx, suite_id).await?;
+        calendar_changed(&mut tx, suite_id).await?;
+        sqlx::query("DELETE FROM dedications WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        audit(
+            &mut tx,
+            actor,
+            "delete",
+            "dedication",
+            Some(id),
+            serde_json::json!({"suite_id": suite_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Dedications of one suite or of all, read in the caller's transaction.
+async fn list_dedications_in(
+    tx: &mut Tx,
+    suite_id: Option<Uuid>,
+) -> Result<Vec<Dedication>, StoreError> {
+    let sql = format!(
+        "SELECT {DEDICATION_COLS} FROM dedications WHERE ($1 IS NULL OR suite_id = $1) ORDER BY id"
+    );
+    Ok(sqlx::query_as::<_, DedicationRow>(&sql)
+        .bind(suite_id)
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .map(Dedication::from)
+        .collect())
+}
+
+/// Gives the live bookings of a suite their parties under `segregation` (`bookings.seg_key`),
+/// in the caller's transaction, which holds the suite's lock. Refused (409 naming them) while
+/// live bookings of two parties share a day: the change would break the rule at once. Keys are
+/// cleared first and then set, so that the database's check (PostgreSQL's exclusion constraint,
+/// SQLite's trigger) compares new keys with new keys only.
+async fn segregate(
+    tx: &mut Tx,
+    locked: &LockedSuite,
+    segregation: Segregation,
+) -> Result<(), StoreError> {
+    let first = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default();
+    let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+    super::booking_path::expire_due(tx, Some(locked.suite.id)).await?;
+    let live = live_bookings(tx, locked, first, last).await?;
+    let mut parties = Vec::with_capacity(live.len());
+    for t in live {
+        let client = program_client(tx, t.program_id)
+            .await?
+            .unwrap_or(t.program_id);
+        let party = segregation.party(t.program_id, client);
+        parties.push(Taken { party, ..t });
+    }
+    let mut clashes: Vec<Taken> = Vec::new();
+    for (i, a) in parties.iter().enumerate() {
+        for b in &parties[i + 1..] {
+            if a.party.is_some() && a.party != b.party && a.start < b.end && b.start < a.end {
+                for t in [a, b] {
+                    if !clashes.iter().any(|c| c.booking_id == t.booking_id) {
+                        clashes.push(*t);
+                    }
+                }
+            }
+        }
+    }
+    if !clashes.is_empty() {
+        clashes.sort_by_key(|t| (t.start, t.booking_id));
+        return Err(StoreError::Conflict(
+            clashes
+                .iter()
+                .map(|t| {
+                    let mut c = t.conflict();
+                    c.kind = "segregation".into();
+                    c
+                })
+                .collect(),
+        ));
+    }
+    sqlx::query("UPDATE bookings SET seg_key = NULL WHERE suite_id = $1")
+        .bind(locked.suite.id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE bookings SET seg_key = (SELECT CASE $2 WHEN 'same_client' THEN p.client_id \
+         WHEN 'same_program' THEN p.id END FROM programs p WHERE p.id = bookings.program_id) \
+         WHERE suite_id = $1",
+    )
+    .bind(locked.suite.id)
+    .bind(segregation.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -105,7 +105,7 @@ pub(super) async fn live_bookings(
     to: chrono::NaiveDate,
 ) -> Result<Vec<Taken>, StoreError> {
     let sql = format!(
-        "SELECT id, program_id, line, starts_on, ends_on FROM bookings \
+        "SELECT id, program_id, line, starts_on, ends_on, seg_key FROM bookings \
          WHERE suite_id = $1 AND starts_on >= $5 AND starts_on < $3 AND ends_on > $2 AND {} \
          ORDER BY starts_on, id",
         live_at("$4")

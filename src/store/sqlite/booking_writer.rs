@@ -20,7 +20,9 @@ use super::booking_path::BookingWrite;
 /// `BEGIN IMMEDIATE` (the one writer): the booking is inserted only if the suite's calendar is as
 /// it was read (same version, no longer booking since), no live booking overlaps on its line
 /// — SQLite has no exclusion constraint, so this check under the only write lock is what keeps
-/// two bookings apart — and a client's hold keeps within its quota; and the event, audit row, idempotent answer and scan bound follow only
+/// two bookings apart — nor, in a segregated suite, a live booking of another party on any line
+/// (the `bookings_segregation` trigger refuses it too), and a client's hold keeps within its
+/// quota; and the event, audit row, idempotent answer and scan bound follow only
 /// if it was. One call instead of five: on SQLite each statement is a round trip to the
 /// connection's worker thread, and those hand-offs, not SQL, were most of a booking's cost.
 static BOOK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -33,6 +35,11 @@ static BOOK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
      AND NOT EXISTS (SELECT 1 FROM bookings WHERE suite_id = $3 AND line = $4 \
          AND starts_on >= $14 AND starts_on < $6 AND ends_on > $5 \
          AND {live}) \
+     AND NOT EXISTS (SELECT 1 FROM bookings o, suites s2, programs p2 \
+         WHERE s2.id = $3 AND p2.id = $2 AND s2.segregation <> 'any' AND o.suite_id = $3 \
+         AND o.starts_on >= $14 AND o.starts_on < $6 AND o.ends_on > $5 AND {live_o} \
+         AND o.seg_key IS NOT NULL AND o.seg_key <> CASE s2.segregation \
+             WHEN 'same_client' THEN p2.client_id ELSE p2.id END) \
      AND ($28 IS NULL OR {held} + $27 <= $28); \
      INSERT INTO events (id, type, client_id, payload, created_at) \
      SELECT $16, $17, $18, $19, $11 WHERE EXISTS (SELECT 1 FROM bookings WHERE id = $1); \
@@ -45,6 +52,7 @@ static BOOK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
      UPDATE suites SET max_booking_days = $27 \
      WHERE id = $3 AND max_booking_days < $27 AND EXISTS (SELECT 1 FROM bookings WHERE id = $1)",
         live = crate::store::live_at("$15"),
+        live_o = crate::store::live_of("o.", "$15"),
         held = super::booking_path::client_held_sql("$18", "$15"),
     )
 });
