@@ -29,7 +29,10 @@ pub(crate) use imports::forecast_sheet;
 pub(crate) use plans::{accept, queue, AcceptInput};
 pub(crate) use programs::{forecast, patch as patch_program};
 pub(crate) use sandboxes::{checked as checked_sandbox, comparison, save as save_sandbox};
-pub(crate) use suites::close;
+pub(crate) use selling::{
+    accept as accept_quote, queue as next_dates, quote, rent, set_rate_card, NewRental,
+};
+pub(crate) use suites::{close, dedicate, patch_suite_with as patch_suite};
 pub(crate) use webhooks::{subscribe, WebhookInput};
 
 use crate::app::AppState;

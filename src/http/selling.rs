@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_quote))
         .routes(routes!(accept_quote))
         .routes(routes!(create_rental))
-        .routes(routes!(next_dates))
+        .routes(routes!(list_next_dates))
 }
 
 /// A site's rate card (staff). 404 when the site has none yet.
@@ -602,7 +602,7 @@ struct NextDatesQuery {
 /// one-batch quote would find it (not stored).
 #[utoipa::path(get, path = "/v1/next-dates", tag = "selling", params(NextDatesQuery),
     responses((status = 200, body = ListOf<NextDate>)))]
-async fn next_dates(
+async fn list_next_dates(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ApiQuery(q): ApiQuery<NextDatesQuery>,

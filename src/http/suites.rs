@@ -102,9 +102,18 @@ async fn patch_suite(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(mut patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
+    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<Json<Suite>, ApiError> {
-    let actor = &actor;
+    Ok(Json(patch_suite_with(&state, &actor, id, patch).await?))
+}
+
+/// A suite changed with the rules of `PATCH /v1/suites/{id}` (staff; the caller checks).
+pub(crate) async fn patch_suite_with(
+    state: &AppState,
+    actor: &crate::domain::Actor,
+    id: Uuid,
+    mut patch: serde_json::Map<String, serde_json::Value>,
+) -> Result<Suite, ApiError> {
     let current = state.store.get_suite(id).await?;
     let force = match patch.remove("force") {
         None => false,
@@ -125,11 +134,9 @@ async fn patch_suite(
     }
     let input: NewSuite = merge_patch(base, patch)?;
     let input = input.validate()?;
-    Ok(Json(
-        state
-            .write(|store| store.update_suite(actor, id, &input, force))
-            .await?,
-    ))
+    Ok(state
+        .write(|store| store.update_suite(actor, id, &input, force))
+        .await?)
 }
 
 /// Close some or all lines of a suite. 409 with the conflicting bookings unless `force`.

@@ -13,7 +13,9 @@ mod forms;
 mod pages;
 mod plans;
 mod programs;
+mod quotes;
 mod sandboxes;
+mod selling;
 mod suites;
 mod svg;
 
@@ -88,6 +90,34 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(sandboxes::remove_change),
         )
         .route("/ui/compare", get(sandboxes::compare))
+        .route("/ui/quotes", get(quotes::list).post(quotes::create))
+        .route("/ui/quotes/{id}", get(quotes::page))
+        .route(
+            "/ui/quotes/{id}/accept",
+            axum::routing::post(quotes::accept),
+        )
+        .route("/ui/queue", get(quotes::queue))
+        .route("/ui/selling", get(selling::page))
+        .route(
+            "/ui/sites/{id}/rate-card",
+            axum::routing::post(selling::save_rate_card),
+        )
+        .route(
+            "/ui/suites/{id}/segregation",
+            axum::routing::post(selling::set_segregation),
+        )
+        .route(
+            "/ui/suites/{id}/dedications",
+            axum::routing::post(selling::add_dedication),
+        )
+        .route(
+            "/ui/dedications/{id}/delete",
+            axum::routing::post(selling::remove_dedication),
+        )
+        .route(
+            "/ui/suites/{id}/rentals",
+            axum::routing::post(selling::rent),
+        )
         .route("/ui/feeds", axum::routing::post(actions::new_feed))
         .route("/ui/webhooks", axum::routing::post(actions::new_webhook))
         .route(
@@ -195,12 +225,16 @@ pub fn user_page(user: &PageUser, title: &str, refresh_s: Option<u32>, body: Mar
             ("/ui/sandboxes", "What-if"),
             ("/ui/programs", "Programs"),
             ("/ui/suites", "Suites and closures"),
+            ("/ui/selling", "Prices and lines"),
+            ("/ui/queue", "Queue"),
+            ("/ui/quotes", "Quotes"),
             ("/ui/bookings/new", "Book a slot"),
         ]
     } else {
         &[
             ("/ui/client", "Home"),
             ("/ui/programs", "Programs and forecasts"),
+            ("/ui/quotes", "Dates and prices"),
             ("/ui/bookings/new", "Request a hold"),
         ]
     };

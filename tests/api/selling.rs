@@ -788,3 +788,202 @@ both_backends!(
         .invalid("/line_day/0/price");
     }
 );
+
+both_backends!(
+    dates_prices_and_lines_from_the_pages,
+    |app: TestApp| async move {
+        use crate::workspace::Session;
+        let s = shop(&app, 2).await;
+        let site = s.site["id"].as_str().unwrap().to_string();
+        let planner = Session::of(&app, &s.planner).await;
+        let client = Session::of(&app, &s.client_key).await;
+
+        // The planner prices the site: every suite 1000.00 a line-day.
+        let (status, location, html) = planner
+            .post(
+                &app,
+                &format!("/ui/sites/{site}/rate-card"),
+                &[
+                    ("currency", "EUR"),
+                    ("rate_suite0", ""),
+                    ("rate_caps0", ""),
+                    ("rate_grade0", ""),
+                    ("rate_kind0", ""),
+                    ("rate_price0", "1000"),
+                    ("rate_price1", ""),
+                    ("cons_program0", ""),
+                    ("cons_price0", ""),
+                ],
+                false,
+            )
+            .await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, format!("/ui/selling#rates-{site}").as_str()),
+            "{html}"
+        );
+        let card = app
+            .get(&format!("/v1/sites/{site}/rate-card"), &s.planner)
+            .await
+            .expect(200);
+        assert_eq!(card["line_day"], json!([{"price": "1000"}]));
+        // A price with three decimals: refused at its cell, nothing saved.
+        let (status, _, html) = planner
+            .post(
+                &app,
+                &format!("/ui/sites/{site}/rate-card"),
+                &[("currency", "EUR"), ("rate_price0", "10.005")],
+                false,
+            )
+            .await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("at most 2 decimals"), "{html}");
+        assert_eq!(
+            app.get(&format!("/v1/sites/{site}/rate-card"), &s.planner)
+                .await
+                .expect(200)["version"],
+            1
+        );
+
+        // Segregation and a dedicated line from the pages.
+        let (status, _, _) = planner
+            .post(
+                &app,
+                &format!("/ui/suites/{}/segregation", s.suite),
+                &[("segregation", "same_client")],
+                false,
+            )
+            .await;
+        assert_eq!(status, 303);
+        let suite = app
+            .get(&format!("/v1/suites/{}", s.suite), &s.planner)
+            .await
+            .expect(200);
+        assert_eq!(suite["segregation"], "same_client");
+        let client_id = s.client["id"].as_str().unwrap();
+        let (status, _, html) = planner
+            .post(
+                &app,
+                &format!("/ui/suites/{}/dedications", s.suite),
+                &[
+                    ("line", "9"),
+                    ("client_id", client_id),
+                    ("start", "2031-01-01"),
+                ],
+                false,
+            )
+            .await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("the suite has lines 1..=2"), "{html}");
+        let (status, _, _) = planner
+            .post(
+                &app,
+                &format!("/ui/suites/{}/dedications", s.suite),
+                &[
+                    ("line", "2"),
+                    ("client_id", client_id),
+                    ("start", "2031-01-01"),
+                ],
+                false,
+            )
+            .await;
+        assert_eq!(status, 303);
+        let (_, html) = planner.get(&app, "/ui/selling").await;
+        assert!(html.contains("open-ended"), "{html}");
+
+        // The client asks for two batches and sees dates and price: 2 × 16 × 1000.00.
+        let (status, _, html) = client
+            .post(
+                &app,
+                "/ui/quotes",
+                &[
+                    ("program_id", &s.program),
+                    ("batches", "0"),
+                    ("from", "2031-01-01"),
+                ],
+                false,
+            )
+            .await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("must be between 1 and 50"), "{html}");
+        let (status, location, _) = client
+            .post(
+                &app,
+                "/ui/quotes",
+                &[
+                    ("program_id", &s.program),
+                    ("batches", "2"),
+                    ("from", "2031-01-01"),
+                    ("by", "2031-02-01"),
+                ],
+                false,
+            )
+            .await;
+        assert_eq!(status, 303);
+        assert!(location.starts_with("/ui/quotes/"), "{location}");
+        let (_, html) = client.get(&app, &location).await;
+        assert!(html.contains("2 GMP batches"), "{html}");
+        assert!(html.contains("EUR 32000.00"), "{html}");
+        assert!(
+            html.contains("the last finishes on <strong>2031-01-17</strong>"),
+            "{html}"
+        );
+        assert!(html.contains("Hold all 2 slots"), "{html}");
+        // Held in one step.
+        let (status, back, _) = client
+            .post(&app, &format!("{location}/accept"), &[], false)
+            .await;
+        assert_eq!((status, back.as_str()), (303, location.as_str()));
+        let (_, html) = client.get(&app, &location).await;
+        assert!(html.contains("Held: 2 slots of HLX"), "{html}");
+        let held = app
+            .get(&format!("/v1/bookings?suite_id={}", s.suite), &s.planner)
+            .await
+            .expect(200);
+        let items = held["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2);
+        assert!(items.iter().all(|b| b["status"] == "held"));
+        // Again: refused on the page, nothing more held.
+        let (status, _, html) = client
+            .post(&app, &format!("{location}/accept"), &[], false)
+            .await;
+        assert_eq!(status, 409, "{html}");
+        assert!(html.contains("accepted already"), "{html}");
+
+        // The planner's queue shows the program's next free date; a client may not see it.
+        let (status, html) = planner.get(&app, "/ui/queue").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("HLX") && html.contains("CT-1"), "{html}");
+        let (status, _) = client.get(&app, "/ui/queue").await;
+        assert_eq!(status, 403);
+
+        // Renting the suite over the holds: refused with the conflicts named.
+        let (status, _, html) = planner
+            .post(
+                &app,
+                &format!("/ui/suites/{}/rentals", s.suite),
+                &[
+                    ("program_id", &s.program),
+                    ("start", "2031-01-01"),
+                    ("end", "2031-03-01"),
+                ],
+                false,
+            )
+            .await;
+        assert_eq!(status, 409, "{html}");
+        assert!(html.contains("cannot be rented whole"), "{html}");
+        let (status, _, _) = planner
+            .post(
+                &app,
+                &format!("/ui/suites/{}/rentals", s.suite),
+                &[
+                    ("program_id", &s.program),
+                    ("start", "2031-03-01"),
+                    ("end", "2031-04-01"),
+                ],
+                false,
+            )
+            .await;
+        assert_eq!(status, 303);
+    }
+);
