@@ -13,6 +13,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub bookings: BookingSettings,
     pub quotes: QuoteSettings,
+    pub expansion: ExpansionCosts,
     pub planning: PlanningSettings,
     pub phase_success: PhaseSuccess,
     pub alerts: AlertSettings,
@@ -74,6 +75,38 @@ impl BookingSettings {
 pub struct QuoteSettings {
     /// How long a quote can be accepted as holds after it was made.
     pub valid_hours: i64,
+}
+
+/// What added capacity costs, by capability class: expansion advice is priced with it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExpansionCosts {
+    pub currency: String,
+    #[serde(default)]
+    pub classes: Vec<ExpansionClass>,
+}
+
+/// A capability class's costs: it prices advice for lines offering all of `capabilities` (the
+/// class naming the most of them applies; an empty list is the default).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExpansionClass {
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    /// Running one more line for a month (staff, gowning, environmental monitoring, lease).
+    #[serde(deserialize_with = "crate::domain::money")]
+    pub line_cost_per_month: rust_decimal::Decimal,
+    /// Building and qualifying one more line, once.
+    #[serde(deserialize_with = "crate::domain::money")]
+    pub setup_cost: rust_decimal::Decimal,
+}
+
+impl ExpansionCosts {
+    /// The class that prices lines offering `capabilities`.
+    pub fn class_of(&self, capabilities: &[String]) -> Option<&ExpansionClass> {
+        self.classes
+            .iter()
+            .filter(|c| c.capabilities.iter().all(|x| capabilities.contains(x)))
+            .max_by_key(|c| c.capabilities.len())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

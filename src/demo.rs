@@ -444,6 +444,15 @@ async fn seed_data(
         &program_ids,
     )
     .await?;
+    seed_selling(
+        store,
+        actor,
+        (leiden.id, boston.id),
+        &suite_ids,
+        &clients,
+        &program_ids,
+    )
+    .await?;
     // A plan of the next 30 months if every program succeeds (the planner's question "when do
     // we run out?"): made by the plan worker as soon as the service runs, it finds the
     // autologous shortfall and advises lines.
@@ -457,6 +466,81 @@ async fn seed_data(
     };
     store.create_plan(actor, &plan).await?;
     Ok(clients)
+}
+
+/// What the CDMO sells and how: rate cards for both sites (Leiden in euros, Boston in dollars:
+/// a line-day by suite class, activities at their own rate, consumables passed through per
+/// batch), the viral-vector suite L-VV-1 kept to one product at a time, and line 3 of B-AUTO-1
+/// dedicated to Helix Bio from month 6 (its own isolator, hosted in Boston).
+async fn seed_selling(
+    store: &DynStore,
+    actor: &Actor,
+    (leiden, boston): (uuid::Uuid, uuid::Uuid),
+    suites: &[uuid::Uuid],
+    clients: &[Client],
+    programs: &[uuid::Uuid],
+) -> Result<(), StoreError> {
+    let card = |json: serde_json::Value| -> Result<RateCard, StoreError> {
+        serde_json::from_value::<RateCard>(json)
+            .map_err(|e| StoreError::invalid("/rate_card", &e.to_string()))?
+            .validate()
+            .map_err(StoreError::Validation)
+    };
+    let leiden_card = card(serde_json::json!({
+        "currency": "EUR",
+        "line_day": [
+            {"price": "3200.00"},
+            {"capabilities": ["viral_vector"], "grade": "B", "price": "4100.00"},
+            {"capabilities": ["fill_finish"], "price": "5200.00"},
+            {"kind": "tech_transfer", "price": "2500.00"},
+            {"kind": "engineering_run", "price": "2800.00"},
+        ],
+        "consumables": [
+            {"program_id": programs[0], "per_batch": "18500.00"},
+            {"program_id": programs[1], "per_batch": "21000.00"},
+            {"program_id": programs[2], "per_batch": "16400.00"},
+            {"program_id": programs[4], "per_batch": "62000.00"},
+            {"program_id": programs[6], "per_batch": "14800.00"},
+        ],
+    }))?;
+    store.put_rate_card(actor, leiden, &leiden_card).await?;
+    let boston_card = card(serde_json::json!({
+        "currency": "USD",
+        "line_day": [
+            {"price": "3650.00"},
+            {"capabilities": ["viral_vector"], "price": "4700.00"},
+        ],
+        "consumables": [
+            {"program_id": programs[0], "per_batch": "21000.00"},
+            {"program_id": programs[3], "per_batch": "9800.00"},
+        ],
+    }))?;
+    store.put_rate_card(actor, boston, &boston_card).await?;
+    // L-VV-1 (index 3) makes one vector at a time.
+    let vv = store.get_suite(suites[3]).await?;
+    let input = NewSuite {
+        site_id: vv.site_id,
+        name: vv.name.clone(),
+        grade: vv.grade,
+        capabilities: vv.capabilities.clone(),
+        lines: i64::from(vv.lines),
+        available_from: vv.available_from,
+        available_to: vv.available_to,
+        segregation: Segregation::SameProgram,
+    };
+    store.update_suite(actor, vv.id, &input, false).await?;
+    // Helix Bio's own isolator on B-AUTO-1 (index 6) line 3.
+    let dedication = NewDedication {
+        line: 3,
+        client_id: clients[0].id,
+        start: month_start(6).first_day(),
+        end: None,
+        note: Some("Helix Bio's own closed-system isolator, hosted in Boston".into()),
+    };
+    store
+        .create_dedication(actor, suites[6], &dedication)
+        .await?;
+    Ok(())
 }
 
 /// Lumen's road to its first GMP batch at Leiden, a new client in tech transfer: 30 days of

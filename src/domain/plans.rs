@@ -175,6 +175,33 @@ pub struct PlanSummary {
     /// Demand and served per month over every planned program (plans made before it have none).
     #[serde(default)]
     pub months: Vec<PlanMonthRow>,
+    /// The plan in money under the rate cards when it was made (plans made before have none).
+    #[serde(default)]
+    pub money: Option<PlanMoney>,
+}
+
+/// A plan's revenue: of the demand it serves (live bookings that serve demand and the
+/// suggestions, each priced in its suite) and at risk in its shortfalls (each batch at its
+/// program's reference price), by month and currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlanMoney {
+    pub months: Vec<MoneyMonth>,
+    /// Per currency over the horizon (`month` is `total`).
+    pub totals: Vec<MoneyMonth>,
+    /// Batches (booked, suggested or short) that no rate card prices: left out of the sums.
+    pub unpriced_batches: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MoneyMonth {
+    pub month: String,
+    pub currency: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = super::Money)]
+    pub served: rust_decimal::Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = super::Money)]
+    pub at_risk: rust_decimal::Decimal,
 }
 
 /// A month of a plan: demand and served batches (and weighted) over every planned program.
@@ -222,6 +249,24 @@ pub struct ExpansionRow {
     pub from_month: String,
     pub extra_lines: u32,
     pub serves_batches: u32,
+    /// The currency of `cost` and `revenue` (`expansion.currency`); null without an
+    /// `expansion.classes` entry for its capabilities.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// `extra_lines` × (setup cost + cost per line-month × months from `from_month` to the
+    /// horizon's end), by capability class (`expansion.classes`).
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[schema(value_type = Option<super::Money>)]
+    pub cost: Option<rust_decimal::Decimal>,
+    /// What the batches it serves bring, each at the lowest reference price (batch and
+    /// changeover line-days in the cheapest suite the program may use, plus its consumables)
+    /// among the programs short in its class; null when none is priced.
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[schema(value_type = Option<super::Money>)]
+    pub revenue: Option<rust_decimal::Decimal>,
+    /// Whether `revenue` covers `cost`: advice that does not pay is kept, flagged false.
+    #[serde(default)]
+    pub pays: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

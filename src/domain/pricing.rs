@@ -240,14 +240,15 @@ pub struct Price {
     pub total: Decimal,
 }
 
+/// An amount rounded to the cent and always shown with cents: "0.00", "19752.96".
+pub fn cents(d: Decimal) -> Decimal {
+    let mut c = d.round_dp(2);
+    c.rescale(2);
+    c
+}
+
 impl Price {
     pub fn new(currency: &str, suite_time: Decimal, consumables: Decimal, other: Decimal) -> Price {
-        // Always shown with cents: "0.00", "19752.96".
-        let cents = |d: Decimal| {
-            let mut c = d.round_dp(2);
-            c.rescale(2);
-            c
-        };
         let (suite_time, consumables, other) =
             (cents(suite_time), cents(consumables), cents(other));
         Price {

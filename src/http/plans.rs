@@ -67,6 +67,19 @@ pub struct ExpansionView {
     pub from_month: String,
     pub extra_lines: u32,
     pub serves_batches: u32,
+    /// The currency of `cost` and `revenue`; null when no `expansion.classes` entry prices it.
+    pub currency: Option<String>,
+    /// What the extra lines cost to the horizon's end (setup and running).
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[schema(value_type = Option<crate::domain::Money>)]
+    pub cost: Option<rust_decimal::Decimal>,
+    /// What the batches they serve bring (at the lowest reference price of the short programs
+    /// they could make); null when none is priced.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[schema(value_type = Option<crate::domain::Money>)]
+    pub revenue: Option<rust_decimal::Decimal>,
+    /// False: the advice does not pay for itself within the horizon (kept, flagged).
+    pub pays: Option<bool>,
 }
 
 impl From<ExpansionRow> for ExpansionView {
@@ -78,6 +91,10 @@ impl From<ExpansionRow> for ExpansionView {
             from_month: e.from_month,
             extra_lines: e.extra_lines,
             serves_batches: e.serves_batches,
+            currency: e.currency,
+            cost: e.cost,
+            revenue: e.revenue,
+            pays: e.pays,
         }
     }
 }
@@ -114,6 +131,9 @@ pub struct Plan {
     pub pools: Vec<crate::domain::PoolMonthRow>,
     /// Staff only: capacity to add to pools (people, analysts, units per working day).
     pub pool_expansion: Vec<crate::domain::PoolExpansionRow>,
+    /// Staff only: revenue served and at risk by month and currency, under the rate cards when
+    /// the plan was made (null before then, or for plans made before prices existed).
+    pub money: Option<crate::domain::PlanMoney>,
 }
 
 fn header(r: &PlanRecord, client: bool) -> Plan {
@@ -151,6 +171,7 @@ fn header(r: &PlanRecord, client: bool) -> Plan {
         binding: vec![],
         pools: vec![],
         pool_expansion: vec![],
+        money: None,
     }
 }
 
@@ -184,6 +205,7 @@ fn view(d: PlanDetail, client: bool) -> Plan {
         plan.binding = summary.binding;
         plan.pools = summary.pools;
         plan.pool_expansion = summary.pool_expansion;
+        plan.money = summary.money;
     }
     plan
 }

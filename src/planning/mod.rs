@@ -4,11 +4,13 @@
 //! - [`instance`]: a store snapshot → `solver_models::Instance`.
 //! - [`worker`]: the job loop (claim with a lease, solve off the runtime, write results in chunks).
 //! - [`results`]: a solver plan → the rows the store keeps.
+//! - [`money`]: the plan's revenue, served and at risk, and its expansion advice's cost.
 //! - [`cli`]: `suiteplan plan --instance FILE`.
 //! - [`replan`]: `planning.auto_replan`, debounced on the audit log.
 
 pub mod cli;
 pub mod instance;
+pub mod money;
 pub mod replan;
 pub mod results;
 pub mod worker;

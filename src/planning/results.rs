@@ -48,6 +48,10 @@ pub fn summary(plan: &Plan) -> PlanSummary {
                 from_month: e.from_month.to_string(),
                 extra_lines: e.extra_lines,
                 serves_batches: e.serves_batches,
+                currency: None,
+                cost: None,
+                revenue: None,
+                pays: None,
             })
             .collect(),
         binding: plan
@@ -93,6 +97,7 @@ pub fn summary(plan: &Plan) -> PlanSummary {
             })
             .collect(),
         months: Vec::new(),
+        money: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! with a lease that the worker renews while it solves, so a killed worker's plan is picked up
 //! again once its lease expires instead of staying `running` for ever.
 
+use super::money;
 use super::{instance, results};
 use crate::config::Settings;
 use crate::domain::{PlanProgress, PlanRecord, PlanRowsChunk};
@@ -157,6 +158,36 @@ async fn execute(
     let rows = results::rows(&inst, &solved).map_err(RunError::Plan)?;
     let mut summary = results::summary(&solved);
     summary.months = rows.months.clone();
+    let mut cards = std::collections::HashMap::new();
+    for site in snapshot
+        .suites
+        .iter()
+        .map(|s| s.site_id)
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        if let Some(card) = store.get_rate_card(site).await? {
+            cards.insert(site, card.card);
+        }
+    }
+    let planned: Vec<uuid::Uuid> = inst
+        .programs
+        .iter()
+        .filter_map(|p| {
+            p.id.as_deref()
+                .and_then(|id| uuid::Uuid::parse_str(id).ok())
+        })
+        .collect();
+    summary.money = Some(money::plan_money(
+        &money::Prices {
+            snapshot: &snapshot,
+            cards: &cards,
+        },
+        (inst.from, inst.to),
+        &planned,
+        &rows,
+        &mut summary.expansion,
+        &settings.expansion,
+    ));
     write_rows(store, settings, owner, plan, rows).await?;
     match store
         .finish_plan(

@@ -987,3 +987,102 @@ both_backends!(
         assert_eq!(status, 303);
     }
 );
+
+/// One line, a 30-day month, three batches of 16 line-days asked for: two are served (starting on
+/// days 0 and 16), one is short. Prices hand-computed to the cent.
+async fn priced_plan(app: &TestApp) -> Value {
+    let s = shop(app, 1).await;
+    app.put(
+        &format!("/v1/sites/{}/rate-card", s.site["id"].as_str().unwrap()),
+        &s.planner,
+        json!({"currency": "EUR", "line_day": [{"price": "1000.50"}],
+               "consumables": [{"program_id": s.program, "per_batch": "99.99"}]}),
+    )
+    .await
+    .expect(200);
+    app.put(
+        &format!("/v1/programs/{}/forecast", s.program),
+        &s.planner,
+        json!({"entries": [{"month": "2031-06", "phase": "phase1", "batches": 3}]}),
+    )
+    .await
+    .expect(200);
+    let queued = app
+        .post(
+            "/v1/plans",
+            &s.planner,
+            json!({"from": "2031-06-01", "to": "2031-07-01", "scenario": "maximum",
+                   "program_ids": null, "time_limit_s": 20}),
+        )
+        .await
+        .expect(202);
+    crate::plans::wait_done(app, queued["id"].as_str().unwrap()).await
+}
+
+fn with_costs(setup: &'static str) -> impl FnOnce(&mut suiteplan::config::Settings) {
+    move |settings| {
+        settings.planning.expansion_lead_months = 0;
+        settings.expansion = suiteplan::config::ExpansionCosts {
+            currency: "EUR".into(),
+            classes: vec![suiteplan::config::ExpansionClass {
+                capabilities: vec![],
+                line_cost_per_month: "1000".parse().unwrap(),
+                setup_cost: setup.parse().unwrap(),
+            }],
+        };
+    }
+}
+
+#[tokio::test]
+async fn a_plan_speaks_in_money_and_prices_its_expansion_advice_sqlite() {
+    plan_money_case(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn a_plan_speaks_in_money_and_prices_its_expansion_advice_postgres() {
+    plan_money_case(Backend::Postgres).await
+}
+
+async fn plan_money_case(backend: Backend) {
+    // Advice that pays: one line from June costs 5000.00 + 1 month × 1000.00 = 6000.00; the
+    // batch it serves brings 16 × 1000.50 + 99.99 = 16107.99.
+    let app = TestApp::spawn_with(backend, with_costs("5000")).await;
+    let plan = priced_plan(&app).await;
+    let money = &plan["money"];
+    // Served: two batches of 16107.99 = 32215.98; at risk: the short one, 16107.99.
+    assert_eq!(
+        money["months"],
+        json!([{"month": "2031-06", "currency": "EUR", "served": "32215.98",
+                "at_risk": "16107.99"}]),
+        "{plan}"
+    );
+    assert_eq!(money["totals"][0]["served"], "32215.98");
+    assert_eq!(money["unpriced_batches"], 0);
+    assert_eq!(plan["suggestions"].as_array().unwrap().len(), 2, "{plan}");
+    let advice = &plan["expansion"][0];
+    assert_eq!(advice["extra_lines"], 1, "{plan}");
+    assert_eq!(advice["serves_batches"], 1);
+    assert_eq!(
+        (&advice["cost"], &advice["revenue"], &advice["pays"]),
+        (&json!("6000.00"), &json!("16107.99"), &json!(true)),
+        "{advice}"
+    );
+
+    // Advice that does not pay: a line costing 20000.00 to set up is kept, flagged.
+    let app = TestApp::spawn_with(backend, with_costs("20000")).await;
+    let plan = priced_plan(&app).await;
+    let advice = &plan["expansion"][0];
+    assert_eq!(
+        (&advice["cost"], &advice["pays"]),
+        (&json!("21000.00"), &json!(false)),
+        "{advice}"
+    );
+    // A client's view of a plan carries no money.
+    let c = app.client("Any").await;
+    let key = app.key("client", c["id"].as_str()).await;
+    let mine = app
+        .get(&format!("/v1/plans/{}", plan["id"].as_str().unwrap()), &key)
+        .await
+        .expect(200);
+    assert_eq!(mine["money"], Value::Null);
+}
