@@ -135,7 +135,7 @@ both_backends!(kinds_are_validated_and_shown, |app: TestApp| async move {
         .map(|b| &b["id"])
         .collect();
     assert_eq!(ids, vec![&tt["id"]], "{listed}");
-    app.get("/v1/bookings?kind=rental", &app.admin_key)
+    app.get("/v1/bookings?kind=lease", &app.admin_key)
         .await
         .invalid("kind");
     // The calendar says what each booking is.
