@@ -592,3 +592,107 @@ fn an_instance_without_the_new_fields_reads_and_writes_as_before() {
     bad.suites[0].dedications[0].line = 3;
     assert!(solve(&bad, &opts(), &mut |_| {}).is_err());
 }
+
+// ---- The rules themselves, as the service's booking path calls them ----
+
+#[test]
+fn the_dedication_rule_opens_a_line_to_its_client_only() {
+    use solver_models::calendar::{dedication_conflicts, may_use_line, Dedicated};
+    // The service's way: clients by id (here integers), a dedication with an end and one
+    // without, on different lines.
+    let rules = [
+        Dedicated {
+            line: 2,
+            client: 7u32,
+            start: d("2027-01-01"),
+            end: Some(d("2027-02-01")),
+        },
+        Dedicated {
+            line: 3,
+            client: 8u32,
+            start: d("2027-01-15"),
+            end: None,
+        },
+    ];
+    // Line 1 is nobody's; line 2 is client 7's in January only; line 3 client 8's from the 15th.
+    assert!(may_use_line(&rules, 1, None, d("2027-01-10")));
+    assert!(may_use_line(&rules, 2, Some(&7), d("2027-01-10")));
+    assert!(!may_use_line(&rules, 2, Some(&8), d("2027-01-10")));
+    assert!(!may_use_line(&rules, 2, None, d("2027-01-31")));
+    assert!(may_use_line(&rules, 2, Some(&8), d("2027-02-01")));
+    assert!(may_use_line(&rules, 3, None, d("2027-01-14")));
+    assert!(!may_use_line(&rules, 3, Some(&7), d("2099-01-01")));
+    // A booking over [10 Jan, 20 Jan) on line 3 by client 7 meets the second dedication only.
+    let hit = dedication_conflicts(&rules, 3, Some(&7), d("2027-01-10"), d("2027-01-20"));
+    assert_eq!(hit, vec![&rules[1]]);
+    assert!(dedication_conflicts(&rules, 3, Some(&7), d("2027-01-10"), d("2027-01-15")).is_empty());
+    // Two dedications of one line to different clients over one day: nobody may use it.
+    let both = [
+        rules[0],
+        Dedicated {
+            client: 9,
+            ..rules[0]
+        },
+    ];
+    for c in [None, Some(&7), Some(&9)] {
+        assert!(!may_use_line(&both, 2, c, d("2027-01-10")));
+    }
+}
+
+#[test]
+fn the_segregation_rule_keeps_one_party_per_day() {
+    use solver_models::calendar::{may_share, party_of, segregation_conflicts, Occupant, Party};
+    // Programs by name, clients by name (the service: both by id).
+    let p =
+        |g, program: &'static str, client: Option<&'static str>| party_of(g, Some(program), client);
+    let (same_client, same_program) = (Segregation::SameClient, Segregation::SameProgram);
+    assert_eq!(p(Segregation::Any, "P", Some("C")), None);
+    assert_eq!(p(same_client, "P", Some("C")), Some(Party::Client("C")));
+    assert_eq!(p(same_client, "P", None), Some(Party::Program("P")));
+    assert_eq!(p(same_program, "P", Some("C")), Some(Party::Program("P")));
+    assert_eq!(
+        party_of::<&str, &str>(same_program, None, None),
+        Some(Party::Nobody)
+    );
+    let share = |a: Option<Party<&str, &str>>, b: Option<Party<&str, &str>>| {
+        may_share(&a.unwrap(), &b.unwrap())
+    };
+    // One client's two programs share under same_client, not under same_program.
+    assert!(share(
+        p(same_client, "P", Some("C")),
+        p(same_client, "Q", Some("C"))
+    ));
+    assert!(!share(
+        p(same_program, "P", Some("C")),
+        p(same_program, "Q", Some("C"))
+    ));
+    // A program without a client is a client of its own.
+    assert!(!share(p(same_client, "P", None), p(same_client, "Q", None)));
+    assert!(!share(
+        p(same_client, "P", None),
+        p(same_client, "Q", Some("P"))
+    ));
+    // Nobody's occupant keeps every program out.
+    assert!(!share(Some(Party::Nobody), p(same_client, "P", Some("C"))));
+    // The booking path: who keeps a booking of P (client C) out of the suite over 10-20 Jan.
+    let occ = |line, start: &str, end: &str| Occupant {
+        line,
+        start: d(start),
+        end: d(end),
+        tag: (),
+    };
+    // Another client's, overlapping on the 10th; the same client's; nobody's from the 20th (no
+    // overlap).
+    let occupants: Vec<(Occupant<()>, Party<&str, &str>)> = vec![
+        (occ(1, "2027-01-01", "2027-01-11"), Party::Client("D")),
+        (occ(2, "2027-01-05", "2027-01-25"), Party::Client("C")),
+        (occ(3, "2027-01-20", "2027-01-30"), Party::Nobody),
+    ];
+    let hit = segregation_conflicts(
+        &Party::Client("C"),
+        &occupants,
+        d("2027-01-10"),
+        d("2027-01-20"),
+    );
+    assert_eq!(hit, vec![&occupants[0]]);
+}
