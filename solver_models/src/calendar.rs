@@ -139,8 +139,11 @@ pub fn line_open(suite: &SuiteRules<'_>, closures: &[Closure], line: u32, day: N
 /// client is a type parameter, a `Uuid` in the service, a `&str` key in the planner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dedicated<C> {
+    /// The line (1-based).
     pub line: u32,
+    /// The client whose programs alone may occupy the line over the dates.
     pub client: C,
+    /// First day dedicated.
     pub start: NaiveDate,
     /// Exclusive; `None` = open-ended.
     pub end: Option<NaiveDate>,
