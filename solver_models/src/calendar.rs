@@ -19,8 +19,15 @@
 //! takes on which days ([`needs_of`]) and whether a batch still fits a pool's day calendar
 //! ([`PoolCalendar::short_days`]). The planner's model, the booking path and availability use
 //! them; the checker again does not.
+//!
+//! Dedicated lines and segregation are two more: who may occupy a line that hosts a client's
+//! own equipment ([`dedication_conflicts`], [`may_use_line`]) and who may share a segregated
+//! suite on a day ([`party_of`], [`may_share`], [`segregation_conflicts`]). Programs and clients
+//! are type parameters here too.
 
-use crate::types::{Closure, Grade, Pool, PoolException, ResourceNeed, Suite, WeekDay};
+use crate::types::{
+    Closure, Dedication, Grade, Pool, PoolException, ResourceNeed, Segregation, Suite, WeekDay,
+};
 use chrono::{Days, NaiveDate};
 
 /// What the rules need to know about a suite.
@@ -124,6 +131,126 @@ pub fn line_open(suite: &SuiteRules<'_>, closures: &[Closure], line: u32, day: N
         && !closures
             .iter()
             .any(|c| c.start <= day && day < c.end && closes(c, line))
+}
+
+// ---- Dedicated lines and segregation ----
+
+/// A line's dedication to a client as the rules see it ([`crate::types::Dedication`]): the
+/// client is a type parameter, a `Uuid` in the service, a `&str` key in the planner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dedicated<C> {
+    /// The line (1-based).
+    pub line: u32,
+    /// The client whose programs alone may occupy the line over the dates.
+    pub client: C,
+    /// First day dedicated.
+    pub start: NaiveDate,
+    /// Exclusive; `None` = open-ended.
+    pub end: Option<NaiveDate>,
+}
+
+impl<'a> From<&'a Dedication> for Dedicated<&'a str> {
+    fn from(d: &'a Dedication) -> Self {
+        Dedicated {
+            line: d.line,
+            client: d.client.as_str(),
+            start: d.start,
+            end: d.end,
+        }
+    }
+}
+
+impl<C> Dedicated<C> {
+    /// Does the dedication cover some day of `[from, to)`?
+    pub fn overlaps(&self, from: NaiveDate, to: NaiveDate) -> bool {
+        self.start < to && self.end.is_none_or(|e| from < e)
+    }
+}
+
+/// The dedications that keep a program of `client` (`None`: a program without a client) off
+/// `line` over `[from, to)`: those of the line covering some day of it and naming another
+/// client, in the order given. Empty when the program may occupy the line on every day of the
+/// interval. The one home of the rule "over a dedication's dates only its client's programs may
+/// use the line": the planner's calendars, its road steps and the service's booking path all
+/// ask it (a day is `[day, day + 1)`).
+pub fn dedication_conflicts<'d, C: PartialEq>(
+    dedications: &'d [Dedicated<C>],
+    line: u32,
+    client: Option<&C>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<&'d Dedicated<C>> {
+    dedications
+        .iter()
+        .filter(|d| d.line == line && d.overlaps(from, to) && client != Some(&d.client))
+        .collect()
+}
+
+/// May a program of `client` occupy `line` on `day` under the suite's dedications?
+pub fn may_use_line<C: PartialEq>(
+    dedications: &[Dedicated<C>],
+    line: u32,
+    client: Option<&C>,
+    day: NaiveDate,
+) -> bool {
+    let next = plus_days(day, 1);
+    dedication_conflicts(dedications, line, client, day, next).is_empty()
+}
+
+/// Whom an occupant of a segregated suite occupies it for; under the suite's [`Segregation`]
+/// two occupants may share a day of it only when they are the same party ([`may_share`]).
+/// `P` identifies programs and `C` clients (`Uuid`s in the service, string keys in the planner).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Party<P, C> {
+    /// Under `same_client`: the programs of this client.
+    Client(C),
+    /// Under `same_program`: this program; under `same_client`, a program without a client
+    /// (its own client).
+    Program(P),
+    /// An occupant without a program (a booking of a program outside the instance, a CDMO
+    /// activity): nobody in particular, so no program may share the suite with it. Two such
+    /// occupants are the same party: the rule is about programs' material, and neither has a
+    /// program to keep apart.
+    Nobody,
+}
+
+/// The party an occupant of a suite with `segregation` counts as: `program` with its `client`
+/// (`program: None` for an occupant without a program). `None` under `any`: no rule applies.
+pub fn party_of<P, C>(
+    segregation: Segregation,
+    program: Option<P>,
+    client: Option<C>,
+) -> Option<Party<P, C>> {
+    Some(match (segregation, program) {
+        (Segregation::Any, _) => return None,
+        (_, None) => Party::Nobody,
+        (Segregation::SameProgram, Some(p)) => Party::Program(p),
+        (Segregation::SameClient, Some(p)) => match client {
+            Some(c) => Party::Client(c),
+            None => Party::Program(p),
+        },
+    })
+}
+
+/// May occupants of parties `a` and `b` share a segregated suite on a day? Only one party
+/// occupies a segregated suite on a day: they may when they are the same party.
+pub fn may_share<P: PartialEq, C: PartialEq>(a: &Party<P, C>, b: &Party<P, C>) -> bool {
+    a == b
+}
+
+/// The occupants of a segregated suite (any line) that keep an occupant of `party` out of it
+/// over `[from, to)`: those overlapping the interval whose party it may not share a day with
+/// ([`may_share`]), in the order given. Empty when it may join.
+pub fn segregation_conflicts<'o, T, P: PartialEq, C: PartialEq>(
+    party: &Party<P, C>,
+    occupants: &'o [(Occupant<T>, Party<P, C>)],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<&'o (Occupant<T>, Party<P, C>)> {
+    occupants
+        .iter()
+        .filter(|(o, q)| o.start < to && from < o.end && !may_share(party, q))
+        .collect()
 }
 
 /// A held or confirmed booking (or anything else) occupying a line over `[start, end)`.

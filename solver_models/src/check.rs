@@ -8,12 +8,20 @@
 //! bookings take (their own profile, else their program's when their kind runs the process) and
 //! what the suggestions add. A pool-day where the bookings alone exceed the capacity is not the
 //! plan's fault; a suggestion taking anything on such a day, or pushing a day over, is.
+//!
+//! Dedicated lines and segregation too, from the suites as written: a suggestion on a line over
+//! a day a dedication to another client covers (a program without a client has none), and a day
+//! of a segregated suite on which a suggestion shares the suite with an occupant (another
+//! suggestion or a booking, on any line) of another party: under `same_client` another client
+//! (a program without a client is its own), under `same_program` another program, and a booking
+//! without a program is nobody's, so every program is another party to it. Bookings sharing a
+//! day among themselves are not the plan's fault.
 
 use crate::demand::integer_demand;
 use crate::plan::Plan;
 use crate::types::{
-    BookingKind, Instance, PhaseSuccess, Pool, Process, Program, ResourceNeed, Suite, TechTransfer,
-    WeekDay,
+    BookingKind, Instance, PhaseSuccess, Pool, Process, Program, ResourceNeed, Segregation, Suite,
+    TechTransfer, WeekDay,
 };
 use crate::Month;
 use chrono::{Datelike, Days, NaiveDate, Weekday};
@@ -464,7 +472,163 @@ pub fn check_plan(inst: &Instance, plan: &Plan) -> Vec<Violation> {
     }
     check_pools(inst, plan, &mut out);
     check_roads(inst, plan, &mut out);
+    check_dedications(inst, plan, &mut out);
+    check_segregation(inst, plan, &mut out);
     out
+}
+
+/// Dedicated lines: every suggestion on a line over a day that a dedication to a client other
+/// than its program's covers.
+fn check_dedications(inst: &Instance, plan: &Plan, out: &mut Vec<Violation>) {
+    for (i, s) in plan.suggestions.iter().enumerate() {
+        let (Some((_, p)), Some((_, suite))) =
+            (program_by(inst, &s.program), suite_by(inst, &s.suite))
+        else {
+            continue; // already reported
+        };
+        for d in &suite.dedications {
+            let overlaps = d.line == s.line && d.start < s.end && d.end.is_none_or(|e| s.start < e);
+            if !overlaps || p.client.as_deref() == Some(d.client.as_str()) {
+                continue;
+            }
+            let until = d.end.map(|e| format!(" until {e}")).unwrap_or_default();
+            let whose = match &p.client {
+                Some(c) => format!("client {c}"),
+                None => "no client".to_string(),
+            };
+            out.push(Violation {
+                suggestion: Some(i),
+                message: format!(
+                    "line {} of suite {} is dedicated to client {} from {}{until}; program {} ({whose}) is planned on it",
+                    d.line, suite.name, d.client, d.start, p.name
+                ),
+            });
+        }
+    }
+}
+
+/// Whom an occupant of a segregated suite is there for, as the checker reads it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Side {
+    /// A booking without a program: shares a suite with no program.
+    Nobody,
+    /// Under `same_program` every program, under `same_client` one without a client.
+    Program(usize),
+    Client(String),
+}
+
+/// Segregated suites: per suite, every pair of parties that a suggestion makes share it on some
+/// day, reported once with its first day.
+fn check_segregation(inst: &Instance, plan: &Plan, out: &mut Vec<Violation>) {
+    for (si, suite) in inst.suites.iter().enumerate() {
+        if suite.segregation == Segregation::Any {
+            continue;
+        }
+        let side = |program: Option<usize>| match (program, suite.segregation) {
+            (None, _) => Side::Nobody,
+            (Some(pi), Segregation::SameClient) => match &inst.programs[pi].client {
+                Some(c) => Side::Client(c.clone()),
+                None => Side::Program(pi),
+            },
+            (Some(pi), _) => Side::Program(pi),
+        };
+        // Occupants: (start, end, side, program, suggestion index).
+        type Occ = (NaiveDate, NaiveDate, Side, Option<usize>, Option<usize>);
+        let mut occupants: Vec<Occ> = Vec::new();
+        for (i, s) in plan.suggestions.iter().enumerate() {
+            let Some((pi, _)) = program_by(inst, &s.program) else {
+                continue;
+            };
+            if suite_by(inst, &s.suite).is_some_and(|(x, _)| x == si) {
+                occupants.push((s.start, s.end, side(Some(pi)), Some(pi), Some(i)));
+            }
+        }
+        if occupants.is_empty() {
+            continue;
+        }
+        for b in &inst.bookings {
+            if suite_by(inst, &b.suite).is_some_and(|(x, _)| x == si) {
+                let pi = b
+                    .program
+                    .as_deref()
+                    .and_then(|r| program_by(inst, r))
+                    .map(|(i, _)| i);
+                occupants.push((b.start, b.end, side(pi), pi, None));
+            }
+        }
+        // The days suggestions occupy, and who is there on each.
+        let mut days: BTreeMap<NaiveDate, Vec<usize>> = BTreeMap::new();
+        for (k, o) in occupants.iter().enumerate().filter(|(_, o)| o.4.is_some()) {
+            let mut d = o.0;
+            while d < o.1 {
+                days.entry(d).or_default().push(k);
+                match d.succ_opt() {
+                    Some(n) => d = n,
+                    None => break,
+                }
+            }
+        }
+        for (k, o) in occupants.iter().enumerate().filter(|(_, o)| o.4.is_none()) {
+            if o.0 < o.1 {
+                for (_, here) in days.range_mut(o.0..o.1) {
+                    here.push(k);
+                }
+            }
+        }
+        // Per pair of sides a suggestion is part of: its first day, the days it shares, the two
+        // occupants seen first and the last day counted.
+        type Seen = (NaiveDate, usize, usize, usize, NaiveDate);
+        let mut pairs: BTreeMap<(Side, Side), Seen> = BTreeMap::new();
+        for (day, here) in &days {
+            for (x, a) in here.iter().enumerate() {
+                for b in &here[x + 1..] {
+                    let (oa, ob) = (&occupants[*a], &occupants[*b]);
+                    if oa.2 == ob.2 || (oa.4.is_none() && ob.4.is_none()) {
+                        continue;
+                    }
+                    let (a, b) = if oa.2 <= ob.2 { (*a, *b) } else { (*b, *a) };
+                    let key = (occupants[a].2.clone(), occupants[b].2.clone());
+                    let entry = pairs.entry(key).or_insert((*day, 0, a, b, *day));
+                    if entry.1 == 0 || entry.4 != *day {
+                        entry.1 += 1;
+                        entry.4 = *day;
+                    }
+                }
+            }
+        }
+        for (first, n, a, b, _) in pairs.into_values() {
+            let (oa, ob) = (&occupants[a], &occupants[b]);
+            let label = |o: &Occ| match o.3 {
+                None => format!("a booking without a program ({}..{})", o.0, o.1),
+                Some(pi) => {
+                    let p = &inst.programs[pi];
+                    match (suite.segregation, &p.client) {
+                        (Segregation::SameClient, Some(c)) => format!("{} (client {c})", p.name),
+                        (Segregation::SameClient, None) => format!("{} (no client)", p.name),
+                        _ => p.name.clone(),
+                    }
+                }
+            };
+            let who = match (oa.3, ob.3) {
+                (Some(_), Some(_)) => format!("programs {} and {}", label(oa), label(ob)),
+                (Some(_), None) => format!("program {} and {}", label(oa), label(ob)),
+                (None, _) => format!("program {} and {}", label(ob), label(oa)),
+            };
+            let more = if n > 1 {
+                format!(" (and {} more days)", n - 1)
+            } else {
+                String::new()
+            };
+            out.push(Violation {
+                suggestion: oa.4.or(ob.4),
+                message: format!(
+                    "suite {} is segregated {}: {who} share it on {first}{more}",
+                    suite.name,
+                    suite.segregation.as_str()
+                ),
+            });
+        }
+    }
 }
 
 /// The program's road to first batch at `suite`'s site, when it has one not completed.

@@ -30,6 +30,14 @@
 //! pools of its class's site (site-less pools only when the class spans sites), and roads to
 //! first batch hold on the new suites as on the others.
 //!
+//! Dedicated lines and segregation: a new line is advised in a suite of its own, dedicated to
+//! nobody and unsegregated (`any`), whatever the suites of its class are: the advice is capacity
+//! for the class, and whether a new suite is given over to one client or kept to one party at a
+//! time is a commercial decision the advice does not presume. The existing suites keep their
+//! rules in the joint step (the augmented instance is prepared with them, its columns filtered
+//! and its segregation rows added as in [`crate::timeidx`], every result checked by
+//! [`Occupancy::fits_batch`]), so the advice stays achievable as stated.
+//!
 //! Pool advice ([`advise_pools`]): for each pool that blocks shortfalls (reason `staff`, `qc` or
 //! `equipment`, the pool being the first short one of the unit's first free-line slot), the
 //! fewest extra units of capacity on each of the pool's working days, from `from_month` to the
@@ -222,6 +230,9 @@ fn fewest_lines(
             available_from: from_month.first_day(),
             available_to: None,
             closures: Vec::new(),
+            // A new suite is advised unsegregated and dedicated to nobody (see the module).
+            segregation: crate::types::Segregation::Any,
+            dedications: Vec::new(),
         });
         // Programs of the class restricted to some suites may use the new one (as the witness
         // did).
@@ -416,15 +427,19 @@ fn fewest_in(
             cost[open_index(k, m)] = line_cost + (months.end - m) as f64 - versatile;
         }
     }
+    // The segregation rows' party binaries come last and cost nothing.
+    let n_z = cs.n_party_vars();
+    cost.extend(std::iter::repeat_n(0.0, n_z));
     let make = || {
         let mut vars = ProblemVariables::new();
         let xs: Vec<Variable> = (0..n_vars).map(|_| vars.add(variable().binary())).collect();
+        let zs: Vec<Variable> = (0..n_z).map(|_| vars.add(variable().binary())).collect();
         let objective: Expression = xs.iter().zip(&cost).map(|(x, c)| -*c * *x).sum();
         let mut problem: good_lp::solvers::highs::HighsProblem =
             vars.maximise(objective).using(highs);
         // The window's own rows, the closed new lines' cliques apart; each unit at least what
         // it needs.
-        cs.add_rows(q, &mut problem, &xs, &|l| k_of.contains_key(&l));
+        cs.add_rows(q, &mut problem, &xs, &zs, &|l| k_of.contains_key(&l));
         for (u, ix) in &cs.by_unit {
             if need[*u] > 0 {
                 let sum: Expression = ix.iter().map(|i| xs[*i]).sum();
@@ -470,6 +485,8 @@ fn fewest_in(
             initial[open_index(k, *m)] = 1.0;
         }
     }
+    let parties_on = cs.party_start(&initial[..n_cols]);
+    initial.extend(parties_on);
     let limits = Limits {
         time_limit_s: secs.max(0.05),
         mip_rel_gap: 0.0,

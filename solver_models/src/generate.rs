@@ -281,6 +281,8 @@ pub fn generate(spec: &GenSpec) -> Instance {
             available_from,
             available_to,
             closures,
+            segregation: Default::default(),
+            dedications: Vec::new(),
         });
         suite_profile.push(prof);
     }

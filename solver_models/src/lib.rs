@@ -45,6 +45,16 @@
 //! whose process changes by phase ([`types::Program::process`]) is planned as one entry per
 //! process, each demand month with its phase's.
 //!
+//! Dedicated lines (a client's own equipment: over a [`types::Dedication`]'s dates only that
+//! client's programs may use the line) and segregated suites ([`types::Segregation`]: one client,
+//! or one program, in the suite on a day) hold in every stage too, their rules in [`calendar`]:
+//! greedy, LNS and every heuristic placement test them in [`model::Occupancy::fits_batch`], road
+//! steps when they are scheduled; the time-indexed MILP drops columns on lines dedicated to
+//! another client or sharing a day with another party's booking, and keeps one party per day of a
+//! segregated suite with a binary per (day, party); expansion advice adds unsegregated,
+//! undedicated suites. The bounds (rough-cut, Lagrangian, pooled LP) relax both rules and stay
+//! valid; a unit the rules keep out is short for `capacity`.
+//!
 //! Every returned plan is feasible to the day (checked independently by [`check`] in the tests
 //! and benchmarks) and never worse than greedy; capacity problems are shortfalls, never errors.
 

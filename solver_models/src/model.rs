@@ -4,14 +4,14 @@
 //! instance on its own so that a bug here cannot hide behind itself).
 
 use crate::calendar::{
-    may_use, needs_of, pool_capacity, pool_serves, profile_reach, Occupant, PoolCalendar,
-    PoolRules, ProgramNeeds, SuiteCalendar, SuiteRules,
+    may_use, may_use_line, needs_of, party_of, pool_capacity, pool_serves, profile_reach,
+    Dedicated, Occupant, Party, PoolCalendar, PoolRules, ProgramNeeds, SuiteCalendar, SuiteRules,
 };
 use crate::demand;
 use crate::road::{self, RoadStep};
 use crate::types::{
     phase_override_index, Instance, Phase, PhaseSuccess, PoolException, PoolKind, Process,
-    ResourceNeed,
+    ResourceNeed, Segregation,
 };
 use crate::Month;
 use chrono::{Datelike, NaiveDate};
@@ -48,6 +48,12 @@ pub enum PlanError {
         first: String,
         second: String,
     },
+    /// A dedication names a line its suite does not have (a typo would silently dedicate
+    /// nothing).
+    #[error("dedication on suite `{suite}` names line {line}, which does not exist")]
+    UnknownDedicatedLine { suite: String, line: u32 },
+    #[error("dedication on suite `{suite}` ends on or before its start ({start})")]
+    EmptyDedication { suite: String, start: NaiveDate },
     /// A resource need falls more than ten years after its batch's start (a typo, not a process).
     #[error("{owner}: resource need `{tag}` on day {offset} after the start (at most {MAX_NEED_OFFSET})")]
     NeedTooLate {
@@ -179,6 +185,52 @@ pub struct Prepared<'a> {
     /// Road-to-first-batch steps (tech transfers, engineering runs) the planner scheduled
     /// before any batch; they stand in `free` and the pools' `left` like bookings.
     pub road_steps: Vec<RoadStep>,
+    /// Dedicated lines: per line and day, who may occupy it ([`ANYONE`], [`NOBODY`] or a
+    /// client's index, as [`client_of`](Self::client_of) numbers them), from
+    /// [`may_use_line`]. An empty list for a line without dedications; empty when no suite
+    /// has any, so that such instances pay nothing.
+    pub line_clients: Vec<Vec<u32>>,
+    /// Per program (instance index): its client's index among the clients dedications name;
+    /// `None` when it has no client or one no dedication names (it may use only days open to
+    /// anyone).
+    pub client_of: Vec<Option<u32>>,
+    /// Per suite: its segregation ([`Segregation`]).
+    pub segregation: Vec<Segregation>,
+    /// Per program (instance index): its party ([`party_of`]) under `same_client` and under
+    /// `same_program`, as party indices.
+    pub parties: Vec<[u32; 2]>,
+    /// Per suite and day (over `ext_days`), for segregated suites: the parties the bookings and
+    /// road steps occupy it for, with how many line-occupants each has there (an empty list
+    /// per day for a suite without segregation; empty when no suite is segregated).
+    pub seg_booked: Vec<SegDays>,
+}
+
+/// Anyone may occupy the line that day (no dedication covers it).
+pub const ANYONE: u32 = u32::MAX;
+/// Nobody may: dedications to different clients cover the day.
+pub const NOBODY: u32 = u32::MAX - 1;
+
+/// A segregated suite's days: per day, the parties occupying it and their occupant counts.
+pub type SegDays = Vec<Vec<(u32, u32)>>;
+
+/// Does a suite-day's list of parties leave room for `party`: nobody there, or only `party`?
+fn seg_room(day: &[(u32, u32)], party: u32) -> bool {
+    day.iter().all(|(q, _)| *q == party)
+}
+
+/// Counts one more (`add`) or one fewer occupant of `party` on a suite-day.
+fn seg_count(day: &mut Vec<(u32, u32)>, party: u32, add: bool) {
+    match day.iter().position(|(q, _)| *q == party) {
+        Some(i) if add => day[i].1 += 1,
+        Some(i) => {
+            day[i].1 = day[i].1.saturating_sub(1);
+            if day[i].1 == 0 {
+                day.swap_remove(i);
+            }
+        }
+        None if add => day.push((party, 1)),
+        None => {}
+    }
 }
 
 fn key_of(id: &Option<String>, name: &str) -> String {
@@ -218,6 +270,20 @@ impl<'a> Prepared<'a> {
                     kind: "suite",
                     key: key_of(&s.id, &s.name),
                 });
+            }
+            for d in &s.dedications {
+                if d.line == 0 || d.line > s.lines {
+                    return Err(PlanError::UnknownDedicatedLine {
+                        suite: s.name.clone(),
+                        line: d.line,
+                    });
+                }
+                if d.end.is_some_and(|e| e <= d.start) {
+                    return Err(PlanError::EmptyDedication {
+                        suite: s.name.clone(),
+                        start: d.start,
+                    });
+                }
             }
         }
         let mut seen = HashMap::new();
@@ -475,6 +541,8 @@ impl<'a> Prepared<'a> {
         } else {
             prepare_pools(inst, from, ext_days, &booking_at, &progs)
         };
+        let (line_clients, client_of) = dedicated_days(inst, from, ext_days);
+        let (segregation, parties, seg_booked) = segregated_days(inst, from, ext_days, &booking_at);
         let mut prepared = Prepared {
             inst,
             from,
@@ -495,6 +563,11 @@ impl<'a> Prepared<'a> {
             pool_uses,
             booking_at,
             road_steps: Vec::new(),
+            line_clients,
+            client_of,
+            segregation,
+            parties,
+            seg_booked,
         };
         road::schedule(&mut prepared, &variants);
         Ok(prepared)
@@ -532,10 +605,13 @@ impl<'a> Prepared<'a> {
         lo..r.end.max(lo)
     }
 
-    /// Is `line` free over `[start, start + len)` and have the pools room for `uses` there, on
-    /// the calendar as bookings and road steps leave it?
+    /// Is `line` free over `[start, start + len)` for a step of `program` (instance index): open,
+    /// unoccupied, not dedicated to another client, its suite not segregated for another party
+    /// on those days, and have the pools room for `uses` there, on the calendar as bookings
+    /// and road steps leave it?
     pub(crate) fn step_fits(
         &self,
+        program: usize,
         line: usize,
         start: usize,
         len: usize,
@@ -544,6 +620,14 @@ impl<'a> Prepared<'a> {
         let cal = &self.free[line];
         start + len <= cal.len()
             && cal[start..start + len].iter().all(|f| *f)
+            && self.dedication_allows(program, line, start, len)
+            && self
+                .party_in(program, self.lines[line].suite)
+                .is_none_or(|q| {
+                    self.seg_booked[self.lines[line].suite][start..start + len]
+                        .iter()
+                        .all(|day| seg_room(day, q))
+                })
             && uses.iter().all(|u| {
                 self.pools[u.pool]
                     .left
@@ -558,12 +642,52 @@ impl<'a> Prepared<'a> {
         for f in &mut self.free[step.line][step.start..end] {
             *f = false;
         }
+        if let Some(q) = self.party_in(step.program, self.lines[step.line].suite) {
+            let suite = self.lines[step.line].suite;
+            for day in &mut self.seg_booked[suite][step.start..end] {
+                seg_count(day, q, true);
+            }
+        }
         for u in &step.uses {
             if let Some(left) = self.pools[u.pool].left.get_mut(step.start + u.offset) {
                 *left = left.saturating_sub(u.amount);
             }
         }
         self.road_steps.push(step);
+    }
+
+    /// Does the instance dedicate no line at all (then no dedication check runs)?
+    pub fn no_dedications(&self) -> bool {
+        self.line_clients.is_empty()
+    }
+
+    /// May `program` (instance index) occupy `line` on every day of `[start, start + len)`
+    /// under the dedications ([`line_clients`](Self::line_clients))? Days past the calendar
+    /// are not the dedications' to refuse.
+    pub fn dedication_allows(&self, program: usize, line: usize, start: usize, len: usize) -> bool {
+        let Some(days) = self.line_clients.get(line).filter(|d| !d.is_empty()) else {
+            return true;
+        };
+        let mine = self.client_of[program];
+        let end = (start + len).min(days.len());
+        days[start.min(end)..end]
+            .iter()
+            .all(|c| *c == ANYONE || Some(*c) == mine)
+    }
+
+    /// The party `program` (instance index) occupies `suite` for ([`party_of`]); `None` when
+    /// the suite is not segregated.
+    pub fn party_in(&self, program: usize, suite: usize) -> Option<u32> {
+        match self.segregation[suite] {
+            Segregation::Any => None,
+            Segregation::SameClient => Some(self.parties[program][0]),
+            Segregation::SameProgram => Some(self.parties[program][1]),
+        }
+    }
+
+    /// Is some suite segregated (else no segregation check runs)?
+    pub fn has_segregation(&self) -> bool {
+        !self.seg_booked.is_empty()
     }
 
     /// A program's key (id if given, else name), as plans name it.
@@ -634,6 +758,117 @@ impl<'a> Prepared<'a> {
                 .map(|(u, c)| u.weight * (*c).min(u.remaining) as f64)
                 .sum::<f64>()
     }
+}
+
+/// Dedicated lines' day calendars ([`Prepared::line_clients`]) and each program's client index
+/// ([`Prepared::client_of`]); both empty when no suite dedicates a line.
+fn dedicated_days(
+    inst: &Instance,
+    from: NaiveDate,
+    ext_days: usize,
+) -> (Vec<Vec<u32>>, Vec<Option<u32>>) {
+    if inst.suites.iter().all(|s| s.dedications.is_empty()) {
+        return (Vec::new(), Vec::new());
+    }
+    // Clients in order of first mention; the programs' indices point into them.
+    let mut clients: Vec<&str> = Vec::new();
+    for d in inst.suites.iter().flat_map(|s| &s.dedications) {
+        if !clients.contains(&d.client.as_str()) {
+            clients.push(&d.client);
+        }
+    }
+    let index = |c: &str| clients.iter().position(|x| *x == c).map(|i| i as u32);
+    let client_of = inst
+        .programs
+        .iter()
+        .map(|p| p.client.as_deref().and_then(index))
+        .collect();
+    let mut line_clients = Vec::new();
+    for s in &inst.suites {
+        let rules: Vec<Dedicated<&str>> = s.dedications.iter().map(Dedicated::from).collect();
+        for number in 1..=s.lines {
+            let mine: Vec<Dedicated<&str>> =
+                rules.iter().copied().filter(|d| d.line == number).collect();
+            if mine.is_empty() {
+                line_clients.push(Vec::new());
+                continue;
+            }
+            // Per day, the rule's answer: open to anyone, to the one client whose programs
+            // may use it, or to nobody.
+            let days = (0..ext_days)
+                .map(|t| {
+                    let day = from + chrono::Days::new(t as u64);
+                    if may_use_line(&mine, number, None, day) {
+                        return ANYONE;
+                    }
+                    mine.iter()
+                        .find(|d| may_use_line(&mine, number, Some(&d.client), day))
+                        .and_then(|d| index(d.client))
+                        .unwrap_or(NOBODY)
+                })
+                .collect();
+            line_clients.push(days);
+        }
+    }
+    (line_clients, client_of)
+}
+
+/// Per suite its segregation, per program its parties under `same_client` and `same_program`
+/// ([`party_of`], interned), and per segregated suite and day the parties its bookings occupy it
+/// for ([`Prepared::seg_booked`]; empty when no suite is segregated).
+fn segregated_days(
+    inst: &Instance,
+    from: NaiveDate,
+    ext_days: usize,
+    booking_at: &[(usize, Option<usize>)],
+) -> (Vec<Segregation>, Vec<[u32; 2]>, Vec<SegDays>) {
+    let segregation: Vec<Segregation> = inst.suites.iter().map(|s| s.segregation).collect();
+    if segregation.iter().all(|g| *g == Segregation::Any) {
+        return (segregation, vec![[0, 0]; inst.programs.len()], Vec::new());
+    }
+    let mut interned: HashMap<Party<String, String>, u32> = HashMap::new();
+    let mut intern = |party: Option<Party<String, String>>| {
+        // Never `None`: the segregations asked for are not `any`.
+        let party = party.unwrap_or(Party::Nobody);
+        let next = interned.len() as u32;
+        *interned.entry(party).or_insert(next)
+    };
+    let party = |g: Segregation, program: Option<usize>| {
+        let p = program.map(|pi| &inst.programs[pi]);
+        party_of(
+            g,
+            p.map(|p| key_of(&p.id, &p.name)),
+            p.and_then(|p| p.client.clone()),
+        )
+    };
+    let parties: Vec<[u32; 2]> = (0..inst.programs.len())
+        .map(|pi| {
+            [
+                intern(party(Segregation::SameClient, Some(pi))),
+                intern(party(Segregation::SameProgram, Some(pi))),
+            ]
+        })
+        .collect();
+    let mut days: Vec<SegDays> = segregation
+        .iter()
+        .map(|g| match g {
+            Segregation::Any => Vec::new(),
+            _ => vec![Vec::new(); ext_days],
+        })
+        .collect();
+    for (b, (si, program)) in inst.bookings.iter().zip(booking_at) {
+        let g = segregation[*si];
+        if g == Segregation::Any {
+            continue;
+        }
+        let q = intern(party(g, *program));
+        let lo = day_index(from, b.start).clamp(0, ext_days as i64) as usize;
+        let hi = day_index(from, b.end).clamp(0, ext_days as i64) as usize;
+        for day in &mut days[*si][lo..hi.max(lo)] {
+            seg_count(day, q, true);
+        }
+    }
+    (segregation, parties, days)
 }
 
 /// The pool serving need `tag` in a suite of `site` ([`pool_serves`]); validation made it unique.
@@ -781,6 +1016,10 @@ pub struct Occupancy {
     pub busy: Vec<Vec<bool>>,
     /// Per pool and day: capacity left for planned batches (empty without pools).
     pub pool_left: Vec<Vec<u32>>,
+    /// Per segregated suite and day: the parties occupying it (bookings, road steps and placed
+    /// batches) with their counts ([`Prepared::seg_booked`] plus the batches; empty when no
+    /// suite is segregated).
+    pub seg: Vec<SegDays>,
 }
 
 impl Occupancy {
@@ -793,6 +1032,7 @@ impl Occupancy {
                 .map(|l| l.iter().map(|f| !*f).collect())
                 .collect(),
             pool_left: p.pools.iter().map(|pool| pool.left.clone()).collect(),
+            seg: p.seg_booked.clone(),
         }
     }
 
@@ -822,17 +1062,60 @@ impl Occupancy {
     }
 
     /// Does a batch of `prog` fit `line` from `start`: the program's road to the suite's site
-    /// done, the line free for its whole length and every pool with room on its days?
+    /// done, the line free for its whole length, open to the program under its dedications,
+    /// its suite shared with nobody the segregation keeps apart from the program, and every
+    /// pool with room on its days? The one place heuristics test a placement.
     pub fn fits_batch(&self, p: &Prepared, prog: usize, line: usize, start: usize) -> bool {
         start >= p.ready_in(prog, p.lines[line].suite)
-            && self.fits(line, start, p.progs[prog].len)
+            && self.room(p, prog, line, start)
             && self.pools_fit(p.batch_uses(prog, line), start)
+    }
+
+    /// The line part of [`fits_batch`](Self::fits_batch): free for the whole batch, open to
+    /// the program under the dedications and the suite's segregation.
+    pub fn room(&self, p: &Prepared, prog: usize, line: usize, start: usize) -> bool {
+        let len = p.progs[prog].len;
+        self.fits(line, start, len)
+            && p.dedication_allows(p.progs[prog].program, line, start, len)
+            && self.segregation_allows(p, prog, line, start)
+    }
+
+    /// May a batch of `prog` on `line` from `start` share its suite with what occupies it on
+    /// those days (true where the suite is not segregated)?
+    pub fn segregation_allows(&self, p: &Prepared, prog: usize, line: usize, start: usize) -> bool {
+        if self.seg.is_empty() {
+            return true;
+        }
+        let suite = p.lines[line].suite;
+        let Some(q) = p.party_in(p.progs[prog].program, suite) else {
+            return true;
+        };
+        let days = &self.seg[suite];
+        let end = (start + p.progs[prog].len).min(days.len());
+        days[start.min(end)..end].iter().all(|day| seg_room(day, q))
+    }
+
+    /// Counts batch `b`'s party on its suite's days (`add`), or takes it off.
+    fn count_party(&mut self, p: &Prepared, b: &Batch, add: bool) {
+        if self.seg.is_empty() {
+            return;
+        }
+        let prog = p.units[b.unit].prog;
+        let suite = p.lines[b.line].suite;
+        if let Some(q) = p.party_in(p.progs[prog].program, suite) {
+            let days = &mut self.seg[suite];
+            let end = (b.start + p.progs[prog].len).min(days.len());
+            for day in &mut days[b.start.min(end)..end] {
+                seg_count(day, q, add);
+            }
+        }
     }
 
     /// Takes the line and the pools for batch `b` (which must fit).
     pub fn place(&mut self, p: &Prepared, b: &Batch) {
         let prog = p.units[b.unit].prog;
         self.set(b.line, b.start, p.progs[prog].len, true);
+        self.count_party(p, b, true);
         for u in p.batch_uses(prog, b.line) {
             if let Some(left) = self.pool_left[u.pool].get_mut(b.start + u.offset) {
                 *left = left.saturating_sub(u.amount);
@@ -844,6 +1127,7 @@ impl Occupancy {
     pub fn remove(&mut self, p: &Prepared, b: &Batch) {
         let prog = p.units[b.unit].prog;
         self.set(b.line, b.start, p.progs[prog].len, false);
+        self.count_party(p, b, false);
         for u in p.batch_uses(prog, b.line) {
             if let Some(left) = self.pool_left[u.pool].get_mut(b.start + u.offset) {
                 *left = left.saturating_add(u.amount);
@@ -854,11 +1138,10 @@ impl Occupancy {
     /// What keeps one more batch of unit `u` out (see [`Blocker`]).
     pub fn blocker(&self, p: &Prepared, u: usize) -> Blocker {
         let prog = p.units[u].prog;
-        let len = p.progs[prog].len;
         let mut first = Blocker::Lines;
         for start in p.start_range(u) {
             for &line in &p.progs[prog].lines {
-                if !self.fits(line, start, len) {
+                if !self.room(p, prog, line, start) {
                     continue;
                 }
                 if start < p.ready_in(prog, p.lines[line].suite) {

@@ -9,7 +9,8 @@
 //!   in order of program priority (highest first), then program key; each step at its earliest
 //!   start on the site's lines (suite name, line number), after the step before it, after the
 //!   road's booked steps and not before the program's earliest start, with its line free and
-//!   every pool it draws on having room. A tech transfer takes a line of a suite at the site with
+//!   every pool it draws on having room, the line not dedicated to another client and its suite
+//!   not segregated for another party on those days (`Prepared::step_fits`). A tech transfer takes a line of a suite at the site with
 //!   its capabilities (the process's when not given) and the process's grade, for `days`; an
 //!   engineering run is a batch of the process of its month's phase in a suite the process may
 //!   use at the site. The steps then stand in the calendar like bookings, and batches that serve
@@ -193,7 +194,7 @@ fn schedule_road(
         let (line, start) = (at..p.n_days).find_map(|start| {
             lines
                 .iter()
-                .find(|(l, uses)| p.step_fits(*l, start, len, uses))
+                .find(|(l, uses)| p.step_fits(pi, *l, start, len, uses))
                 .map(|(l, _)| (*l, start))
         })?;
         let uses = lines.iter().find(|(l, _)| *l == line)?.1.clone();
@@ -217,7 +218,7 @@ fn schedule_road(
                 .iter()
                 .copied()
                 .filter(|l| at_site.contains(&p.lines[*l].suite))
-                .find(|l| p.step_fits(*l, start, info.len, p.batch_uses(v, *l)))
+                .find(|l| p.step_fits(pi, *l, start, info.len, p.batch_uses(v, *l)))
                 .map(|l| (l, start, v))
         })?;
         let len = p.progs[v].len;

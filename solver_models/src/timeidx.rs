@@ -7,6 +7,14 @@
 //! each of its days (after the bookings and the fixed batches outside the window); for each pool
 //! and day that the window's columns could together overload, a cumulative row
 //! `Σ amount · x ≤ capacity left` keeps them within it.
+//!
+//! Dedicated lines filter columns: a column exists only where the line is open to the program's
+//! client on every day of the batch. Segregated suites filter too (no column shares a day with
+//! a booking, road step or fixed batch of another party), and where columns of several parties
+//! cover a day of a segregated suite, binaries `z[q]` per party with
+//! `Σ_{q's columns covering the day} x ≤ lines · z[q]` (lines: those the party's columns there
+//! use) and `Σ_q z[q] ≤ 1` keep one party on the day. Rows are needed only at days where some
+//! column ends: every column covering a day also covers the first such day after it.
 
 use crate::milp::{solve_mip_from, Limits, Outcome};
 use crate::model::{Batch, Occupancy, Prepared};
@@ -116,6 +124,10 @@ pub(crate) struct Columns {
     /// Pool-day rows, only where the columns could together take more than is left:
     /// (column, amount) and what is left.
     pub pool_rows: Vec<(Vec<(usize, f64)>, f64)>,
+    /// Segregation rows, one per (segregated suite, day) that columns of several parties cover:
+    /// per party, its covering columns and the lines they use. Each party gets a binary `z`
+    /// (in this order, see [`n_party_vars`](Self::n_party_vars)).
+    pub seg_rows: Vec<Vec<(Vec<usize>, f64)>>,
 }
 
 impl Columns {
@@ -131,6 +143,7 @@ impl Columns {
         let mut by_unit: Vec<(usize, Vec<usize>)> = Vec::new();
         let mut by_line: HashMap<usize, Vec<(usize, usize, usize)>> = HashMap::new();
         let mut by_pool_day: HashMap<(usize, usize), Vec<(usize, u32)>> = HashMap::new();
+        let mut by_suite: HashMap<usize, Vec<SegCol>> = HashMap::new();
         for (u, unit) in p.units.iter().enumerate() {
             if !w.units[u] || unit.remaining.saturating_sub(fixed_count[u]) == 0 {
                 continue;
@@ -139,8 +152,10 @@ impl Columns {
             let mut mine = Vec::new();
             for &l in prog.lines.iter().filter(|l| w.lines[**l]) {
                 let uses = p.batch_uses(unit.prog, l);
-                for s in p.suite_starts(u, p.lines[l].suite) {
-                    if !occ.fits(l, s, prog.len) || !occ.pools_fit(uses, s) {
+                let suite = p.lines[l].suite;
+                let party = p.party_in(prog.program, suite);
+                for s in p.suite_starts(u, suite) {
+                    if !occ.room(p, unit.prog, l, s) || !occ.pools_fit(uses, s) {
                         continue;
                     }
                     let c = cols.len();
@@ -157,6 +172,12 @@ impl Columns {
                     });
                     mine.push(c);
                     by_line.entry(l).or_default().push((s, s + prog.len, c));
+                    if let Some(q) = party {
+                        by_suite
+                            .entry(suite)
+                            .or_default()
+                            .push((s, s + prog.len, q, l, c));
+                    }
                 }
             }
             if !mine.is_empty() {
@@ -201,17 +222,42 @@ impl Columns {
             by_unit,
             cliques,
             pool_rows,
+            seg_rows: seg_rows(by_suite),
         }
+    }
+
+    /// Party binaries the segregation rows need (callers add them after their own variables).
+    pub fn n_party_vars(&self) -> usize {
+        self.seg_rows.iter().map(Vec::len).sum()
+    }
+
+    /// The party binaries' values for column values `x` (a party is on where one of its
+    /// covering columns is).
+    pub fn party_start(&self, x: &[f64]) -> Vec<f64> {
+        self.seg_rows
+            .iter()
+            .flatten()
+            .map(|(ix, _)| {
+                let on = ix.iter().any(|i| x.get(*i).is_some_and(|v| *v > 0.5));
+                if on {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect()
     }
 
     /// The window's rows over the columns `xs` (in `cols` order): each unit at most what it
     /// may still take, each line's clique rows (but for the lines `own` says the caller rows
-    /// itself), and the pool-day rows.
+    /// itself), the pool-day rows and the segregation rows over the party binaries `zs`
+    /// ([`n_party_vars`](Self::n_party_vars) of them, in `seg_rows` order).
     pub fn add_rows(
         &self,
         p: &Prepared,
         problem: &mut good_lp::solvers::highs::HighsProblem,
         xs: &[Variable],
+        zs: &[Variable],
         own: &dyn Fn(usize) -> bool,
     ) {
         for (u, ix) in &self.by_unit {
@@ -231,12 +277,68 @@ impl Columns {
             let sum: Expression = ix.iter().map(|(i, a)| *a * xs[*i]).sum();
             problem.add_constraint(sum.leq(*ub));
         }
+        let mut z = zs.iter();
+        for row in &self.seg_rows {
+            let mut one = Expression::default();
+            for (ix, lines) in row {
+                let Some(zq) = z.next() else { return };
+                let sum: Expression = ix.iter().map(|i| xs[*i]).sum();
+                problem.add_constraint((sum - *lines * *zq).leq(0.0));
+                one += *zq;
+            }
+            problem.add_constraint(one.leq(1.0));
+        }
     }
 
     /// What unit `u` may still take inside the window.
     pub fn cap(&self, p: &Prepared, u: usize) -> u32 {
         p.units[u].remaining.saturating_sub(self.fixed_count[u])
     }
+}
+
+/// A column in a segregated suite: (start, end, party, line, column index).
+type SegCol = (usize, usize, u32, usize, usize);
+
+/// The segregation rows of [`Columns`] from each segregated suite's columns
+/// `(start, end, party, line, column)`: at each day where some column ends, the covering
+/// columns by party, when there are several parties. Suites in index order, days ascending.
+fn seg_rows(by_suite: HashMap<usize, Vec<SegCol>>) -> Vec<Vec<(Vec<usize>, f64)>> {
+    let mut suites: Vec<_> = by_suite.into_iter().collect();
+    suites.sort_unstable_by_key(|(s, _)| *s);
+    let mut rows = Vec::new();
+    for (_, items) in suites {
+        let mut ends: Vec<usize> = items.iter().map(|(_, e, ..)| e - 1).collect();
+        ends.sort_unstable();
+        ends.dedup();
+        for t in ends {
+            // Party → (columns, lines), parties in first-seen order.
+            let mut parties: Vec<(u32, Vec<usize>, Vec<usize>)> = Vec::new();
+            for &(s, e, q, l, c) in &items {
+                if s <= t && t < e {
+                    let i = match parties.iter().position(|x| x.0 == q) {
+                        Some(i) => i,
+                        None => {
+                            parties.push((q, Vec::new(), Vec::new()));
+                            parties.len() - 1
+                        }
+                    };
+                    parties[i].1.push(c);
+                    if !parties[i].2.contains(&l) {
+                        parties[i].2.push(l);
+                    }
+                }
+            }
+            if parties.len() >= 2 {
+                rows.push(
+                    parties
+                        .into_iter()
+                        .map(|(_, cols, lines)| (cols, lines.len() as f64))
+                        .collect(),
+                );
+            }
+        }
+    }
+    rows
 }
 
 fn solve_window_as(
@@ -271,14 +373,17 @@ fn solve_window_as(
         0.5 * min_weight / (32.0 * f64::from(slots.max(1)))
     };
     let cols = &cs.cols;
+    let n_vars = cols.len();
+    let n_z = cs.n_party_vars();
+    // The party binaries follow the columns and carry no objective.
     let coef: Vec<f64> = cols
         .iter()
         .map(|b| {
             let unit = &p.units[b.unit];
             unit.weight - tiebreak * (b.start - p.month_start[unit.month]) as f64
         })
+        .chain(std::iter::repeat_n(0.0, n_z))
         .collect();
-    let n_vars = cols.len();
     let old_window: Vec<Batch> = current.iter().filter(|b| movable(w, b)).copied().collect();
     let window_value: f64 = old_window.iter().map(|b| p.units[b.unit].weight).sum();
     let fixed: Vec<Batch> = current.iter().filter(|b| !movable(w, b)).copied().collect();
@@ -308,10 +413,19 @@ fn solve_window_as(
                 }
             })
             .collect();
+        let zs: Vec<Variable> = (0..n_z)
+            .map(|_| {
+                if relax {
+                    vars.add(variable().clamp(0.0, 1.0))
+                } else {
+                    vars.add(variable().binary())
+                }
+            })
+            .collect();
         let objective: Expression = xs.iter().zip(&coef).map(|(x, c)| *c * *x).sum();
         let mut problem: good_lp::solvers::highs::HighsProblem =
             vars.maximise(objective).using(highs);
-        cs.add_rows(p, &mut problem, &xs, &|_| false);
+        cs.add_rows(p, &mut problem, &xs, &zs, &|_| false);
         problem
     };
     let index: HashMap<Batch, usize> = cols.iter().enumerate().map(|(i, b)| (*b, i)).collect();
@@ -321,6 +435,8 @@ fn solve_window_as(
             start[*i] = 1.0;
         }
     }
+    let parties_on = cs.party_start(&start);
+    start.extend(parties_on);
     let outcome = solve_mip_from(make, &start, &coef, limits);
     let mut batches = current.to_vec();
     let mut gain = 0.0;

@@ -212,6 +212,72 @@ pub struct Suite {
     pub available_to: Option<NaiveDate>,
     #[serde(default)]
     pub closures: Vec<Closure>,
+    /// Who may share the suite on a day ([`Segregation`]); `any` when not given.
+    #[serde(default, skip_serializing_if = "Segregation::is_any")]
+    pub segregation: Segregation,
+    /// Lines hosting a client's own equipment: over each dedication's dates only that client's
+    /// programs may occupy the line ([`crate::calendar::dedication_conflicts`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dedications: Vec<Dedication>,
+}
+
+/// A line of a suite given over to one client (client-owned equipment hosted at the CDMO): over
+/// `[start, end)` only batches and road steps of programs whose `client` is `client` may occupy
+/// it; to every other program, one without a client included, the line is closed on those
+/// days. Where dedications to different clients cover the same day, nobody may use the line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dedication {
+    /// The line (1-based).
+    pub line: u32,
+    /// The client, as programs give theirs ([`Program::client`]).
+    pub client: String,
+    pub start: NaiveDate,
+    /// Exclusive; `None` = open-ended.
+    #[serde(default)]
+    pub end: Option<NaiveDate>,
+}
+
+/// Who may share a suite on a day (cross-contamination and client confidentiality: some clients
+/// pay for a suite that holds nobody else's material while their batch runs). On every day, the
+/// suite's occupied lines (bookings, road steps, planned batches, each over the line-days it
+/// takes: batch + changeover) belong to one party: under `same_client` programs of one client
+/// (a program without a client is a client of its own), under `same_program` one program. A
+/// booking without a program occupies its line for nobody in particular and so keeps every
+/// program out of the suite on its days ([`crate::calendar::Party`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Segregation {
+    /// Anyone may share the suite (the default).
+    #[default]
+    Any,
+    /// Only programs of one client on a day.
+    SameClient,
+    /// Only one program on a day.
+    SameProgram,
+}
+
+impl Segregation {
+    pub const ALL: [Segregation; 3] = [
+        Segregation::Any,
+        Segregation::SameClient,
+        Segregation::SameProgram,
+    ];
+    /// The instance format's (and the API's) name: `any`, `same_client`, `same_program`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Segregation::Any => "any",
+            Segregation::SameClient => "same_client",
+            Segregation::SameProgram => "same_program",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Segregation> {
+        Segregation::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+    /// No rule (so that an instance without segregation serialises as before).
+    pub fn is_any(&self) -> bool {
+        *self == Segregation::Any
+    }
 }
 
 /// What a capacity pool is made of; a shortfall a pool causes is reported by this kind

@@ -35,6 +35,8 @@ fn built(inst: &Instance, plan: &Plan) -> Instance {
             available_from: e.from_month.first_day(),
             available_to: None,
             closures: Vec::new(),
+            segregation: Default::default(),
+            dedications: Vec::new(),
         });
     }
     out
