@@ -194,7 +194,7 @@ impl AvailabilityQuery {
     /// The party the asker is in a suite segregated `seg` (see [`super::Segregation::party`]).
     pub fn party_in(&self, seg: super::Segregation) -> Option<Uuid> {
         let client = self.client?;
-        seg.party(self.program.unwrap_or(Uuid::nil()), client)
+        super::party_key(seg, self.program.unwrap_or(Uuid::nil()), client)
     }
 }
 

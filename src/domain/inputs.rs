@@ -129,6 +129,7 @@ pub struct NewSuite {
     pub available_to: Option<NaiveDate>,
     /// Who may occupy the suite's lines on the same day; default `any`.
     #[serde(default)]
+    #[schema(value_type = super::SegregationName)]
     pub segregation: super::Segregation,
 }
 

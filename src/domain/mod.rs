@@ -62,6 +62,7 @@ pub struct Suite {
     pub available_from: NaiveDate,
     pub available_to: Option<NaiveDate>,
     /// Who may occupy its lines on the same day.
+    #[schema(value_type = SegregationName)]
     pub segregation: Segregation,
 }
 

@@ -454,6 +454,8 @@ pub struct PlanSnapshot {
     pub forecasts: Vec<(Uuid, Vec<ForecastEntry>)>,
     pub bookings: Vec<SnapshotBooking>,
     pub pools: Vec<super::Pool>,
+    /// Lines dedicated to a client (the planner keeps other clients off them).
+    pub dedications: Vec<super::Dedication>,
 }
 
 /// An event for the outbox: type, client scope (None = staff only), `data`.

@@ -362,6 +362,7 @@ mod tests {
             )],
             bookings: vec![],
             pools: vec![],
+            dedications: vec![],
         }
     }
 

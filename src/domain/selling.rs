@@ -7,63 +7,67 @@ use super::calendar::{ConflictItem, Taken};
 use super::{Closure, ValidationErrors};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use solver_models::calendar::{dedication_conflicts, may_share, party_of, Dedicated, Party};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// Who may occupy a suite's lines on the same day: anyone (`any`), the programs of one client
-/// (`same_client`, e.g. autologous products of different sponsors kept apart) or one program
-/// (`same_program`, a viral vector line kept to one product).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
+pub use solver_models::Segregation;
+
+/// [`Segregation`] as the OpenAPI document shows it (the solver crate knows no OpenAPI): who may
+/// occupy a suite's lines on the same day — anyone (`any`), the programs of one client
+/// (`same_client`) or one program (`same_program`).
+#[derive(ToSchema, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Segregation {
-    #[default]
+#[allow(dead_code)]
+pub enum SegregationName {
     Any,
     SameClient,
     SameProgram,
 }
 
-impl Segregation {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Segregation::Any => "any",
-            Segregation::SameClient => "same_client",
-            Segregation::SameProgram => "same_program",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Segregation> {
-        match s {
-            "any" => Some(Segregation::Any),
-            "same_client" => Some(Segregation::SameClient),
-            "same_program" => Some(Segregation::SameProgram),
-            _ => None,
-        }
-    }
-    /// The party a booking of `program` (of `client`) belongs to in a suite segregated so: two
-    /// live bookings of different parties never share a day in the suite. `None` under `any`.
-    /// The database computes the same key (`bookings.seg_key`, migration 0016).
-    pub fn party(self, program: Uuid, client: Uuid) -> Option<Uuid> {
-        match self {
-            Segregation::Any => None,
-            Segregation::SameClient => Some(client),
-            Segregation::SameProgram => Some(program),
-        }
+/// The party a booking of `program` (of `client`) belongs to in a suite segregated `seg`, as a
+/// key: the client under `same_client`, the program under `same_program`, `None` under `any`
+/// (the rule is the planner's, [`solver_models::calendar::party_of`]). The database keeps the
+/// same key (`bookings.seg_key`, migration 0016).
+pub fn party_key(seg: Segregation, program: Uuid, client: Uuid) -> Option<Uuid> {
+    match party_of(seg, Some(program), Some(client))? {
+        Party::Client(c) => Some(c),
+        Party::Program(p) => Some(p),
+        Party::Nobody => None,
     }
 }
 
-/// The live bookings of a segregated suite that keep a booking of `party` out of `[start, end)`:
-/// those of another party sharing a day with it, on any line. Empty under `any` (`party` None).
+/// A stored party key back as the party it stands for in a suite segregated `seg`.
+fn party_of_key(seg: Segregation, key: Uuid) -> Option<Party<Uuid, Uuid>> {
+    match seg {
+        Segregation::Any => None,
+        Segregation::SameClient => Some(Party::Client(key)),
+        Segregation::SameProgram => Some(Party::Program(key)),
+    }
+}
+
+/// The live bookings of a suite segregated `seg` that keep a booking of `program` (of `client`)
+/// out of `[start, end)`: those of a party it may not share a day with
+/// ([`solver_models::calendar::may_share`]) on any line. Empty under `any`.
 pub fn segregated_from(
-    party: Option<Uuid>,
+    seg: Segregation,
+    program: Uuid,
+    client: Uuid,
     start: NaiveDate,
     end: NaiveDate,
     taken: &[Taken],
 ) -> Vec<ConflictItem> {
-    let Some(party) = party else {
+    let Some(mine) = party_of(seg, Some(program), Some(client)) else {
         return Vec::new();
     };
     taken
         .iter()
-        .filter(|t| t.start < end && start < t.end && t.party != Some(party))
+        .filter(|t| t.start < end && start < t.end)
+        .filter(|t| {
+            t.party
+                .and_then(|k| party_of_key(seg, k))
+                .is_some_and(|theirs| !may_share(&mine, &theirs))
+        })
         .map(|t| {
             let mut c = t.conflict();
             c.kind = "segregation".into();
@@ -117,7 +121,15 @@ pub fn closed_to(
 ) -> Vec<Closure> {
     dedications
         .iter()
-        .filter(|d| Some(d.client_id) != client && d.overlaps(from, to))
+        .filter(|d| {
+            let rule = [Dedicated {
+                line: u32::try_from(d.line).unwrap_or(0),
+                client: d.client_id,
+                start: d.start,
+                end: d.end,
+            }];
+            !dedication_conflicts(&rule, rule[0].line, client.as_ref(), from, to).is_empty()
+        })
         .map(|d| d.as_closure(from, to))
         .collect()
 }
@@ -183,19 +195,31 @@ mod tests {
 
     #[test]
     fn another_party_on_any_line_keeps_a_booking_out_of_a_segregated_suite() {
-        let (mine, theirs) = (Uuid::now_v7(), Uuid::now_v7());
+        let (program, mine, theirs) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
         let t = [
             taken(1, "2027-01-01", "2027-01-10", Some(theirs)),
             taken(2, "2027-01-10", "2027-01-20", Some(mine)),
         ];
+        let seg = Segregation::SameClient;
         // Shares 2027-01-09 with the other party's booking on line 1.
-        let c = segregated_from(Some(mine), d("2027-01-09"), d("2027-01-12"), &t);
+        let c = segregated_from(seg, program, mine, d("2027-01-09"), d("2027-01-12"), &t);
         assert_eq!(c.len(), 1);
         assert_eq!((c[0].kind.as_str(), c[0].line), ("segregation", 1));
         // Touching (half-open) is not sharing a day; the own party never blocks.
-        assert!(segregated_from(Some(mine), d("2027-01-10"), d("2027-01-30"), &t).is_empty());
+        assert!(
+            segregated_from(seg, program, mine, d("2027-01-10"), d("2027-01-30"), &t).is_empty()
+        );
         // Unsegregated: nothing.
-        assert!(segregated_from(None, d("2027-01-01"), d("2027-01-30"), &t).is_empty());
+        let any = Segregation::Any;
+        assert!(
+            segregated_from(any, program, mine, d("2027-01-01"), d("2027-01-30"), &t).is_empty()
+        );
+        assert_eq!(party_key(seg, program, mine), Some(mine));
+        assert_eq!(
+            party_key(Segregation::SameProgram, program, mine),
+            Some(program)
+        );
+        assert_eq!(party_key(any, program, mine), None);
     }
 
     #[test]

@@ -82,7 +82,7 @@ struct SuitePatch {
     available_to: Option<String>,
     /// Changing it is refused (409, `conflicts` of kind `segregation`) while live bookings of
     /// two parties under the new rule share a day; `force` does not override it.
-    #[schema(value_type = crate::domain::Segregation, required = false)]
+    #[schema(value_type = crate::domain::SegregationName, required = false)]
     segregation: String,
     /// Keep the change even when held or confirmed bookings fall outside the suite's new
     /// lines or dates (they are flagged `at_risk`).

@@ -49,6 +49,20 @@ pub fn build(
                 available_from: s.available_from,
                 available_to: s.available_to,
                 closures: closures.remove(&s.id).unwrap_or_default(),
+                segregation: s.segregation,
+                dedications: snapshot
+                    .dedications
+                    .iter()
+                    // A line removed since it was dedicated no longer exists to keep.
+                    .filter(|d| d.suite_id == s.id && (1..=s.lines).contains(&d.line))
+                    .map(|d| sm::Dedication {
+                        line: u32::try_from(d.line).unwrap_or(0),
+                        // Programs name their client by its UUID (below).
+                        client: d.client_id.to_string(),
+                        start: d.start,
+                        end: d.end,
+                    })
+                    .collect(),
             }
         })
         .collect();

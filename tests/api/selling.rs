@@ -1086,3 +1086,94 @@ async fn plan_money_case(backend: Backend) {
         .expect(200);
     assert_eq!(mine["money"], Value::Null);
 }
+
+both_backends!(
+    plans_keep_dedicated_lines_and_segregated_suites,
+    |app: TestApp| async move {
+        // CT-1: 2 lines, line 2 Helix's own. VV-1: 2 lines, one program at a time. June 2031
+        // (30 days) fits one 16-day batch start per line and a second from day 16.
+        let s = shop(&app, 2).await;
+        let vv = app.suite(&s.site["id"], "VV-1", &["autologous"], 2).await;
+        let vv_id = vv["id"].as_str().unwrap().to_string();
+        app.patch(
+            &format!("/v1/suites/{vv_id}"),
+            &s.planner,
+            json!({"segregation": "same_program"}),
+        )
+        .await
+        .expect(200);
+        app.post(
+            &format!("/v1/suites/{}/dedications", s.suite),
+            &s.planner,
+            json!({"line": 2, "client_id": s.client["id"], "start": "2031-01-01"}),
+        )
+        .await
+        .expect(201);
+        let rival = app.client("Rival").await;
+        let rvl = app.program(&rival["id"], "RVL").await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let rvl2 = app.program(&rival["id"], "RVL-2").await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for p in [&rvl, &rvl2] {
+            app.put(
+                &format!("/v1/programs/{p}/forecast"),
+                &s.planner,
+                json!({"entries": [{"month": "2031-06", "phase": "phase1", "batches": 4}]}),
+            )
+            .await
+            .expect(200);
+        }
+        let queued = app
+            .post(
+                "/v1/plans",
+                &s.planner,
+                json!({"from": "2031-06-01", "to": "2031-07-01", "scenario": "maximum",
+                       "program_ids": [rvl, rvl2], "time_limit_s": 20}),
+            )
+            .await
+            .expect(202);
+        let plan = crate::plans::wait_done(&app, queued["id"].as_str().unwrap()).await;
+        let suggestions = plan["suggestions"].as_array().unwrap();
+        // Rival's 8 batches: CT-1 line 1 takes 2 (line 2 is Helix's: 2 fewer than without the
+        // dedication); VV-1 takes 4 — one program on both lines for days 0–16, the other on
+        // both from day 16, never the two side by side. 6 served, 2 short.
+        assert_eq!(suggestions.len(), 6, "{plan}");
+        assert_eq!(plan["objective"]["served_batches"], 6);
+        for g in suggestions {
+            assert!(
+                !(g["suite_id"] == s.suite.as_str() && g["line"] == 2),
+                "a rival batch on Helix's line: {g}"
+            );
+        }
+        for (i, a) in suggestions.iter().enumerate() {
+            for b in &suggestions[i + 1..] {
+                let share = a["suite_id"] == vv_id.as_str()
+                    && b["suite_id"] == vv_id.as_str()
+                    && a["start"].as_str().unwrap() < b["end"].as_str().unwrap()
+                    && b["start"].as_str().unwrap() < a["end"].as_str().unwrap();
+                assert!(
+                    !share || a["program_id"] == b["program_id"],
+                    "two programs in VV-1 on one day: {a} {b}"
+                );
+            }
+        }
+        // Every suggestion books as it stands (the booking path applies the same rules).
+        for g in suggestions {
+            app.post(
+                &format!(
+                    "/v1/plans/{}/suggestions/{}/accept",
+                    plan["id"].as_str().unwrap(),
+                    g["id"].as_str().unwrap()
+                ),
+                &s.planner,
+                json!({"status": "held"}),
+            )
+            .await
+            .expect(201);
+        }
+    }
+);

@@ -239,11 +239,14 @@ pub(super) fn decide(
     cal::may_use(transfer.as_ref().unwrap_or(&scene.program), &scene.suite)
         .map_err(|why| StoreError::invalid("/suite_id", &why.to_string()))?;
     // Another party in a segregated suite keeps every line.
-    let party = scene
-        .suite
-        .segregation
-        .party(scene.program.id, scene.program.client_id);
-    let segregated = segregated_from(party, input.start, input.end, &scene.taken);
+    let segregated = segregated_from(
+        scene.suite.segregation,
+        scene.program.id,
+        scene.program.client_id,
+        input.start,
+        input.end,
+        &scene.taken,
+    );
     if !segregated.is_empty() {
         return Err(StoreError::Conflict(segregated));
     }

@@ -522,25 +522,32 @@ async fn segregate(
     super::booking_path::expire_due(tx, Some(locked.suite.id)).await?;
     let live = live_bookings(tx, locked, first, last).await?;
     let mut parties = Vec::with_capacity(live.len());
+    let mut clients = Vec::with_capacity(live.len());
     for t in live {
         let client = program_client(tx, t.program_id)
             .await?
             .unwrap_or(t.program_id);
-        let party = segregation.party(t.program_id, client);
+        let party = party_key(segregation, t.program_id, client);
         parties.push(Taken { party, ..t });
+        clients.push(client);
     }
-    let mut clashes: Vec<Taken> = Vec::new();
-    for (i, a) in parties.iter().enumerate() {
-        for b in &parties[i + 1..] {
-            if a.party.is_some() && a.party != b.party && a.start < b.end && b.start < a.end {
-                for t in [a, b] {
-                    if !clashes.iter().any(|c| c.booking_id == t.booking_id) {
-                        clashes.push(*t);
-                    }
-                }
-            }
-        }
-    }
+    // Each booking that another, under the new rule, keeps out of the suite.
+    let mut clashes: Vec<Taken> = parties
+        .iter()
+        .zip(&clients)
+        .filter(|(t, client)| {
+            !segregated_from(
+                segregation,
+                t.program_id,
+                **client,
+                t.start,
+                t.end,
+                &parties,
+            )
+            .is_empty()
+        })
+        .map(|(t, _)| *t)
+        .collect();
     if !clashes.is_empty() {
         clashes.sort_by_key(|t| (t.start, t.booking_id));
         return Err(StoreError::Conflict(

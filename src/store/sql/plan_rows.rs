@@ -151,6 +151,17 @@ pub(super) async fn snapshot(
             })
         })
         .collect::<Result<_, StoreError>>()?;
+    let sql = format!(
+        "SELECT {DEDICATION_COLS} FROM dedications WHERE ends_on IS NULL OR ends_on > $1 \
+         ORDER BY id"
+    );
+    let dedications = sqlx::query_as::<_, DedicationRow>(&sql)
+        .bind(from)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(Dedication::from)
+        .collect();
     tx.commit().await?;
     Ok(PlanSnapshot {
         suites,
@@ -159,6 +170,7 @@ pub(super) async fn snapshot(
         forecasts,
         bookings,
         pools,
+        dedications,
     })
 }
 
