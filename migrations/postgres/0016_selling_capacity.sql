@@ -25,6 +25,10 @@ ALTER TABLE bookings ADD CONSTRAINT bookings_segregation EXCLUDE USING gist (
     suite_id WITH =, daterange(starts_on, ends_on) WITH &&, seg_key WITH <>
 ) WHERE (status IN ('held', 'confirmed') AND seg_key IS NOT NULL);
 
+-- What a booking costs under its site's rate card when it was made (src/domain/pricing.rs);
+-- null without a rate card.
+ALTER TABLE bookings ADD COLUMN price jsonb;
+
 -- A suite rented whole: one booking per line, kind `rental`.
 ALTER TABLE bookings DROP CONSTRAINT bookings_kind_check;
 ALTER TABLE bookings ADD CONSTRAINT bookings_kind_check

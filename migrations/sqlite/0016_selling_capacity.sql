@@ -8,7 +8,8 @@ ALTER TABLE suites ADD COLUMN segregation TEXT NOT NULL DEFAULT 'any'
 
 -- Bookings are rebuilt (SQLite cannot change a CHECK in place): kind `rental` (a suite rented
 -- whole, one booking per line) and `seg_key`, a live booking's party under its suite's
--- segregation: the program's client (`same_client`), the program (`same_program`), NULL (`any`).
+-- segregation: the program's client (`same_client`), the program (`same_program`), NULL (`any`);
+-- and `price`, what the booking costs under its site's rate card when it was made.
 CREATE TABLE bookings_new (
     id BLOB PRIMARY KEY,
     program_id BLOB NOT NULL REFERENCES programs (id),
@@ -27,6 +28,7 @@ CREATE TABLE bookings_new (
         CHECK (kind IN ('gmp_batch', 'engineering_run', 'tech_transfer', 'ppq', 'media_fill',
                         'maintenance', 'rental')),
     seg_key BLOB,
+    price TEXT,
     CHECK (ends_on > starts_on)
 );
 INSERT INTO bookings_new (id, program_id, suite_id, line, starts_on, ends_on, status,

@@ -68,6 +68,10 @@ pub struct Booking {
     pub note: Option<String>,
     pub at_risk: bool,
     pub created_at: DateTime<Utc>,
+    /// What it costs under its site's rate card when it was made (null without one): suite
+    /// time, consumables, other, total.
+    #[serde(default)]
+    pub price: Option<super::Price>,
 }
 
 impl Booking {

@@ -71,7 +71,8 @@ impl LineDayRate {
             if id != suite.id {
                 return None;
             }
-            score += 4;
+            // A suite's own rate beats any class's (capabilities and grade together: 4).
+            score += 8;
         }
         if let Some(caps) = &self.capabilities {
             if !caps.iter().all(|c| suite.capabilities.contains(c)) {
@@ -320,7 +321,7 @@ mod tests {
         assert_eq!(c.line_day_rate(&own, k), Some(Decimal::from(4200)));
         assert_eq!(c.line_day_rate(&class, k), Some("3000.50".parse().unwrap()));
         assert_eq!(c.line_day_rate(&other, k), Some(Decimal::from(1000)));
-        // The suite's own rate beats a kind rate of the site default (4 > 1).
+        // The suite's own rate beats a kind rate of the site default (8 > 1).
         assert_eq!(
             c.line_day_rate(&own, BookingKind::TechTransfer),
             Some(Decimal::from(4200))

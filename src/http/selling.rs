@@ -120,13 +120,28 @@ struct Asker {
     len: i64,
 }
 
+/// The last day (exclusive) a quote from `from` looks at.
+fn quote_horizon(from: NaiveDate) -> Result<NaiveDate, ApiError> {
+    from.checked_add_days(Days::new(QUOTE_HORIZON_DAYS))
+        .ok_or_else(|| ApiError::invalid("/from", "too far in the future"))
+}
+
 /// The quote for `input` as the calendar stands (not stored).
 async fn make_quote(state: &AppState, actor: &Actor, input: &NewQuote) -> Result<Quote, ApiError> {
-    let horizon = input
-        .from
-        .checked_add_days(Days::new(QUOTE_HORIZON_DAYS))
-        .ok_or_else(|| ApiError::invalid("/from", "too far in the future"))?;
+    let horizon = quote_horizon(input.from)?;
     let occupancy = state.store.occupancy(input.from, horizon).await?;
+    quote_on(state, actor, input, &occupancy).await
+}
+
+/// The quote for `input` on the calendar `occupancy` (read from `input.from` over
+/// [`QUOTE_HORIZON_DAYS`]).
+async fn quote_on(
+    state: &AppState,
+    actor: &Actor,
+    input: &NewQuote,
+    occupancy: &crate::store::Occupancy,
+) -> Result<Quote, ApiError> {
+    let horizon = quote_horizon(input.from)?;
     let kind = input.kind.unwrap_or_default();
     let mut query = AvailabilityQuery {
         from: input.from,
@@ -371,6 +386,7 @@ pub(crate) async fn accept(
     let rules = rules(state);
     let client = actor.role == Role::Client;
     let mut rows = Vec::with_capacity(quote.slots.len());
+    let prices: Vec<Option<Price>> = quote.slots.iter().map(|s| s.price.clone()).collect();
     for s in &quote.slots {
         let row = NewBooking {
             program_id,
@@ -386,7 +402,7 @@ pub(crate) async fn accept(
         rows.push(row.validate(&rules, client)?);
     }
     let outcome = state
-        .write(|store| store.accept_quote(actor, id, &rows, &rules))
+        .write(|store| store.accept_quote(actor, id, &rows, &prices, &rules))
         .await?;
     match outcome {
         Ok(bookings) => Ok(AcceptedQuote {
@@ -622,6 +638,8 @@ pub(crate) async fn queue(
 ) -> Result<Vec<NextDate>, ApiError> {
     let programs =
         crate::store::all_pages(|page| state.store.list_programs(actor.scope(), page)).await?;
+    // One read of the calendar for every program's one-batch quote.
+    let occupancy = state.store.occupancy(from, quote_horizon(from)?).await?;
     let mut out = Vec::with_capacity(programs.len());
     for p in programs {
         let input = NewQuote {
@@ -632,7 +650,7 @@ pub(crate) async fn queue(
             by: None,
             kind: None,
         };
-        let slot = match make_quote(state, actor, &input).await {
+        let slot = match quote_on(state, actor, &input, &occupancy).await {
             Ok(q) => q.slots.into_iter().next(),
             Err(ApiError::Validation(_)) => None,
             Err(e) => return Err(e),

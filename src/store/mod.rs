@@ -161,14 +161,16 @@ pub trait SellingStore: Send + Sync + 'static {
         scope: Option<Uuid>,
         page: Page,
     ) -> Result<Listed<Quote>, StoreError>;
-    /// Books the quote's `rows` as one, all or none, and marks the quote accepted in the same
-    /// transaction: `Ok(Err(_))` names the row refused and why (nothing is written); an
-    /// accepted or expired quote is `Conflict` / `Gone` answered by the caller from `get_quote`.
+    /// Books the quote's `rows` as one, all or none, each at the price the quote gave it
+    /// (`prices`, by row: a rate card changed since does not reprice an accepted quote), and
+    /// marks the quote accepted in the same transaction: `Ok(Err(_))` names the row refused and
+    /// why (nothing is written); a quote accepted or expired meanwhile is `State`.
     async fn accept_quote(
         &self,
         actor: &Actor,
         id: Uuid,
         rows: &[NewBooking],
+        prices: &[Option<Price>],
         rules: &BookingRules,
     ) -> Result<Result<Vec<Booking>, RowRefused>, StoreError>;
     /// A suite rented whole: one booking per line over the same days, all or none.

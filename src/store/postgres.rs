@@ -110,8 +110,8 @@ static BOOK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
          SELECT id FROM suites WHERE id = $3 AND calendar_version = $12 FOR KEY SHARE \
      ), b AS ( \
          INSERT INTO bookings (id, program_id, suite_id, line, starts_on, ends_on, status, \
-             hold_expires_at, note, at_risk, created_at, updated_at, kind) \
-         SELECT $1, $2, s.id, $4, $5, $6, $7, $8, $9, $10, $11, $11, $26 FROM s \
+             hold_expires_at, note, at_risk, created_at, updated_at, kind, price) \
+         SELECT $1, $2, s.id, $4, $5, $6, $7, $8, $9, $10, $11, $11, $26, $28 FROM s \
          WHERE CAST($25 AS bigint) IS NULL OR {held} + $24 <= $25 \
          RETURNING id \
      ), e AS ( \
@@ -215,6 +215,7 @@ fn book_query<'q>(
         .bind(b.kind.as_str())
         // The quota counts holds live now, as the check before the write did.
         .bind(crate::store::now())
+        .bind(b.price.as_ref().map(sqlx::types::Json))
 }
 
 /// Whether the statement wrote the booking; an exclusion violation (a concurrent booking took

@@ -154,6 +154,8 @@ both_backends!(
             .map(|b| {
                 assert_eq!(b["status"], "held");
                 assert_eq!(b["program_id"], s.program.as_str());
+                // At the quoted price, though the rate card changed since.
+                assert_eq!(b["price"]["total"], "27643.08", "{b}");
                 (
                     b["suite_id"].as_str().unwrap().to_string(),
                     b["line"].as_i64().unwrap(),
@@ -678,6 +680,11 @@ both_backends!(
             1,
             "nothing was booked"
         );
+        assert_eq!(
+            listed["items"][0]["price"],
+            Value::Null,
+            "booked before any rate card"
+        );
         // Clients do not rent suites themselves.
         let rival_key = app.key("client", rival["id"].as_str()).await;
         app.post("/v1/rentals", &rival_key, rental.clone())
@@ -715,6 +722,8 @@ both_backends!(
             assert_eq!(b["line"], i as i64 + 1);
             assert_eq!(b["kind"], "rental");
             assert_eq!(b["status"], "confirmed");
+            // Each line's booking carries its price: 91 days × 750.25 = 68272.75.
+            assert_eq!(b["price"]["suite_time"], "68272.75", "{b}");
         }
         // 3 lines × 91 days × 750.25 = 204818.25.
         assert_eq!(rented["price"]["total"], "204818.25");

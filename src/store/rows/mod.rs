@@ -300,7 +300,7 @@ pub const PROGRAM_COLS: &str = "id, client_id, name, modality, storage, atmp, ph
 
 pub const BOOKING_COLS: &str =
     "id, program_id, suite_id, line, starts_on, ends_on, status, kind, hold_expires_at, note, \
-     at_risk, created_at";
+     at_risk, created_at, price";
 
 /// A stored booking kind (`bookings.kind`, `plan_suggestions.kind`); the schema's CHECK keeps
 /// them valid, so an unknown one is a decoding error naming the column.
@@ -331,6 +331,7 @@ pub struct BookingRow {
     pub note: Option<String>,
     pub at_risk: bool,
     pub created_at: DateTime<Utc>,
+    pub price: Option<Json<Price>>,
 }
 
 impl TryFrom<BookingRow> for Booking {
@@ -350,6 +351,7 @@ impl TryFrom<BookingRow> for Booking {
             note: r.note,
             at_risk: r.at_risk,
             created_at: r.created_at,
+            price: r.price.map(|p| p.0),
         })
     }
 }
@@ -418,6 +420,8 @@ pub struct SceneRow {
     pub pool_tags: Option<String>,
     /// The suite's dedications in the window, aggregated.
     pub dedicated: Option<String>,
+    /// The rate card of the suite's site.
+    pub rate_card: Option<Json<RateCard>>,
 }
 
 impl SceneRow {

@@ -94,7 +94,8 @@ static SCENE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
                             || d.starts_on || '|' || COALESCE(CAST(d.ends_on AS text), ''), ';') \
           FROM dedications d WHERE d.suite_id = s.id AND d.starts_on < $5 \
           AND (d.ends_on IS NULL OR d.ends_on > $4)) \
-         AS dedicated \
+         AS dedicated, \
+         (SELECT rc.card FROM rate_cards rc WHERE rc.site_id = s.site_id) AS rate_card \
          FROM suites s LEFT JOIN programs p ON p.id = $2 AND ($3 IS NULL OR p.client_id = $3) \
          WHERE s.id = $1",
         b_id = uuid("b.id"),
@@ -120,6 +121,8 @@ pub(super) struct Scene {
     pub(super) pool_tags: Vec<String>,
     /// Dedications of the suite's lines over the booking's days.
     pub(super) dedications: Vec<Dedication>,
+    /// The rate card of the suite's site: the booking's price.
+    pub(super) rate_card: Option<RateCard>,
 }
 
 /// Reads the scene through `db`: the pool, or a transaction (which sees its own bookings).
@@ -145,6 +148,7 @@ pub(super) async fn read_scene<'e, E: sqlx::Executor<'e, Database = Db>>(
     let taken = row.taken.take().unwrap_or_default();
     let pool_tags = row.pool_tags.take().unwrap_or_default();
     let dedicated = row.dedicated.take().unwrap_or_default();
+    let rate_card = row.rate_card.take().map(|c| c.0);
     let (suite, program) = row.split()?;
     let program = program.ok_or_else(|| StoreError::invalid("/program_id", "unknown program"))?;
     let mut scene = Scene {
@@ -161,6 +165,7 @@ pub(super) async fn read_scene<'e, E: sqlx::Executor<'e, Database = Db>>(
             .map(str::to_string)
             .collect(),
         dedications: Vec::new(),
+        rate_card,
     };
     let bad = |what: &str| StoreError::unknown_value("the suite's calendar", what);
     for c in closed.split(';').filter(|c| !c.is_empty()) {
@@ -304,6 +309,11 @@ pub(super) fn decide(
         note: input.note.clone(),
         at_risk: false,
         created_at: rules.now,
+        price: scene.rate_card.as_ref().and_then(|card| {
+            let days = (input.end - input.start).num_days();
+            card.price(&scene.suite, Some(scene.program.id), input.kind, days)
+                .ok()
+        }),
     })
 }
 

@@ -183,6 +183,7 @@ impl SellingStore for Backend {
         actor: &Actor,
         id: Uuid,
         rows: &[NewBooking],
+        prices: &[Option<Price>],
         rules: &BookingRules,
     ) -> Result<Result<Vec<Booking>, RowRefused>, StoreError> {
         for _ in 0..ATTEMPTS {
@@ -213,7 +214,16 @@ impl SellingStore for Backend {
                     return Ok(Err(refused));
                 }
                 Some(Ok(booked)) => {
-                    let ids: Vec<Uuid> = booked.iter().map(|b| b.booking.id).collect();
+                    let mut booked: Vec<Booking> = booked.into_iter().map(|b| b.booking).collect();
+                    for (b, price) in booked.iter_mut().zip(prices) {
+                        sqlx::query("UPDATE bookings SET price = $2 WHERE id = $1")
+                            .bind(b.id)
+                            .bind(price.as_ref().map(sqlx::types::Json))
+                            .execute(&mut *tx)
+                            .await?;
+                        b.price = price.clone();
+                    }
+                    let ids: Vec<Uuid> = booked.iter().map(|b| b.id).collect();
                     sqlx::query("UPDATE quotes SET booking_ids = $2 WHERE id = $1")
                         .bind(id)
                         .bind(sqlx::types::Json(&ids))
@@ -229,7 +239,7 @@ impl SellingStore for Backend {
                     )
                     .await?;
                     tx.commit().await?;
-                    return Ok(Ok(booked.into_iter().map(|b| b.booking).collect()));
+                    return Ok(Ok(booked));
                 }
             }
         }

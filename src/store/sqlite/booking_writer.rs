@@ -28,8 +28,8 @@ use super::booking_path::BookingWrite;
 static BOOK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "INSERT INTO bookings (id, program_id, suite_id, line, starts_on, ends_on, \
-     status, hold_expires_at, note, at_risk, created_at, updated_at, kind) \
-     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $29 \
+     status, hold_expires_at, note, at_risk, created_at, updated_at, kind, price) \
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $29, $30 \
      WHERE EXISTS (SELECT 1 FROM suites WHERE id = $3 AND calendar_version = $12 \
                    AND max_booking_days <= $13) \
      AND NOT EXISTS (SELECT 1 FROM bookings WHERE suite_id = $3 AND line = $4 \
@@ -87,6 +87,7 @@ pub(super) struct Book {
     idem: Option<(Uuid, String)>,
     days: i32,
     hold_quota: Option<i64>,
+    price: Option<serde_json::Value>,
 }
 
 impl From<&BookingWrite<'_>> for Book {
@@ -118,6 +119,7 @@ impl From<&BookingWrite<'_>> for Book {
             idem: w.idem.map(|k| (k.api_key_id, k.key.clone())),
             days: w.days(),
             hold_quota: w.hold_quota,
+            price: b.price.as_ref().and_then(|p| serde_json::to_value(p).ok()),
         }
     }
 }
@@ -229,6 +231,7 @@ pub(super) async fn write_one(
         .bind(b.days)
         .bind(b.hold_quota)
         .bind(b.kind)
+        .bind(b.price.as_ref().map(Json))
         .execute(&mut **tx)
         .await?
         .rows_affected();
