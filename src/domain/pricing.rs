@@ -14,24 +14,22 @@ use uuid::Uuid;
 #[allow(dead_code)]
 pub struct Money(String);
 
-/// Reads an amount from a JSON string or integer; a JSON float is refused (it may already have
-/// lost cents).
+/// Reads an amount from a string (`"4200.50"`); a JSON number is refused: a float may already
+/// have lost cents, and the document says amounts are strings.
 pub fn money<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {
         Text(String),
-        Whole(u64),
-        Float(#[allow(dead_code)] f64),
+        Other(serde::de::IgnoredAny),
     }
     match Raw::deserialize(d)? {
         Raw::Text(s) => s
             .trim()
             .parse::<Decimal>()
             .map_err(|_| serde::de::Error::custom("must be an amount such as \"4200.00\"")),
-        Raw::Whole(n) => Ok(Decimal::from(n)),
-        Raw::Float(_) => Err(serde::de::Error::custom(
-            "give amounts as strings (\"4200.50\"), not as JSON numbers with decimals",
+        Raw::Other(_) => Err(serde::de::Error::custom(
+            "give amounts as strings (\"4200.50\"), not as JSON numbers",
         )),
     }
 }
@@ -129,7 +127,7 @@ pub struct RateCard {
 pub struct SiteRateCard {
     pub site_id: Uuid,
     pub version: i64,
-    #[serde(flatten)]
+    /// The card as `PUT` took it.
     pub card: RateCard,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -361,10 +359,12 @@ mod tests {
 
     #[test]
     fn floats_and_bad_amounts_are_refused() {
-        assert!(serde_json::from_str::<RateCard>(
-            r#"{"currency": "EUR", "line_day": [{"price": 4200.5}]}"#
-        )
-        .is_err());
+        for number in ["4200.5", "4200"] {
+            assert!(serde_json::from_str::<RateCard>(&format!(
+                r#"{{"currency": "EUR", "line_day": [{{"price": {number}}}]}}"#
+            ))
+            .is_err());
+        }
         let e = serde_json::from_str::<RateCard>(
             r#"{"currency": "eur", "line_day": [{"price": "-1"}, {"price": "1.005"}]}"#,
         )

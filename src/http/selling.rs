@@ -617,7 +617,8 @@ struct NextDatesQuery {
 /// The queue at a glance (staff): every program's earliest free slot for one batch, as a
 /// one-batch quote would find it (not stored).
 #[utoipa::path(get, path = "/v1/next-dates", tag = "selling", params(NextDatesQuery),
-    responses((status = 200, body = ListOf<NextDate>)))]
+    responses((status = 200, body = ListOf<NextDate>),
+        (status = 422, description = "`from` too far in the future.", body = super::error::Problem)))]
 async fn list_next_dates(
     State(state): State<AppState>,
     Staff(actor): Staff,

@@ -282,6 +282,33 @@ fn present(fields: &Fields, name: &str) -> Option<serde_json::Value> {
         .map(|v| serde_json::Value::String(v.to_string()))
 }
 
+/// A form's outcome: done, the notice left for the page it redirects to (its `anchor`); refused,
+/// the page again with the API's problem at the form `form` and what was typed.
+async fn answer(
+    state: &AppState,
+    user: &PageUser,
+    fields: &Fields,
+    form: String,
+    anchor: String,
+    outcome: Result<String, crate::http::ApiError>,
+) -> Result<Response, PageError> {
+    match outcome {
+        Ok(notice) => {
+            Flash::notice(notice).leave(state, user).await?;
+            Ok(Redirect::to(&format!("/ui/selling#{anchor}")).into_response())
+        }
+        Err(crate::http::ApiError::NotFound) => Err(PageError::not_found()),
+        Err(e) => {
+            let refused = Refused {
+                form,
+                fields,
+                refusal: Refusal::of(e)?,
+            };
+            render(state, user, None, Some(refused)).await
+        }
+    }
+}
+
 /// `POST /ui/sites/{id}/rate-card`.
 pub async fn save_rate_card(
     State(state): State<AppState>,
@@ -344,26 +371,14 @@ pub async fn save_rate_card(
         Ok(card) => crate::http::set_rate_card(&state, &actor, site, card).await,
         Err(e) => Err(e),
     };
-    match outcome {
-        Ok(card) => {
-            Flash::notice(format!(
-                "The rate card is saved (version {}); new quotes use it.",
-                card.version
-            ))
-            .leave(&state, &user)
-            .await?;
-            Ok(Redirect::to(&format!("/ui/selling#rates-{site}")).into_response())
-        }
-        Err(crate::http::ApiError::NotFound) => Err(PageError::not_found()),
-        Err(e) => {
-            let refused = Refused {
-                form: format!("rates-{site}"),
-                fields: &fields,
-                refusal: Refusal::of(e)?,
-            };
-            render(&state, &user, None, Some(refused)).await
-        }
-    }
+    let outcome = outcome.map(|card| {
+        format!(
+            "The rate card is saved (version {}); new quotes use it.",
+            card.version
+        )
+    });
+    let form = format!("rates-{site}");
+    answer(&state, &user, &fields, form.clone(), form, outcome).await
 }
 
 /// `POST /ui/suites/{id}/segregation`.
@@ -379,9 +394,10 @@ pub async fn set_segregation(
     let actor = user.identity.actor(None);
     let mut patch = serde_json::Map::new();
     patch.insert("segregation".into(), text(&fields, "segregation"));
-    match crate::http::patch_suite(&state, &actor, id, patch).await {
-        Ok(suite) => {
-            Flash::notice(format!(
+    let outcome = crate::http::patch_suite(&state, &actor, id, patch)
+        .await
+        .map(|suite| {
+            format!(
                 "{} is shared by {} from now on.",
                 suite.name,
                 match suite.segregation {
@@ -389,21 +405,10 @@ pub async fn set_segregation(
                     Segregation::SameClient => "one client's programs at a time",
                     Segregation::SameProgram => "one program at a time",
                 }
-            ))
-            .leave(&state, &user)
-            .await?;
-            Ok(Redirect::to(&format!("/ui/selling#suite-{id}")).into_response())
-        }
-        Err(crate::http::ApiError::NotFound) => Err(PageError::not_found()),
-        Err(e) => {
-            let refused = Refused {
-                form: format!("seg-{id}"),
-                fields: &fields,
-                refusal: Refusal::of(e)?,
-            };
-            render(&state, &user, None, Some(refused)).await
-        }
-    }
+            )
+        });
+    let (form, anchor) = (format!("seg-{id}"), format!("suite-{id}"));
+    answer(&state, &user, &fields, form, anchor, outcome).await
 }
 
 /// `POST /ui/suites/{id}/dedications`.
@@ -428,29 +433,17 @@ pub async fn add_dedication(
         Ok(input) => crate::http::dedicate(&state, &actor, id, input).await,
         Err(e) => Err(e),
     };
-    match outcome {
-        Ok(d) => {
-            Flash::notice(format!(
-                "Line {} is dedicated from {}{}.",
-                d.line,
-                d.start,
-                d.end
-                    .map_or(String::new(), |e| format!(" to {e} (exclusive)"))
-            ))
-            .leave(&state, &user)
-            .await?;
-            Ok(Redirect::to(&format!("/ui/selling#suite-{id}")).into_response())
-        }
-        Err(crate::http::ApiError::NotFound) => Err(PageError::not_found()),
-        Err(e) => {
-            let refused = Refused {
-                form: format!("ded-{id}"),
-                fields: &fields,
-                refusal: Refusal::of(e)?,
-            };
-            render(&state, &user, None, Some(refused)).await
-        }
-    }
+    let outcome = outcome.map(|d| {
+        format!(
+            "Line {} is dedicated from {}{}.",
+            d.line,
+            d.start,
+            d.end
+                .map_or(String::new(), |e| format!(" to {e} (exclusive)"))
+        )
+    });
+    let (form, anchor) = (format!("ded-{id}"), format!("suite-{id}"));
+    answer(&state, &user, &fields, form, anchor, outcome).await
 }
 
 /// `POST /ui/dedications/{id}/delete`.
@@ -494,26 +487,15 @@ pub async fn rent(
         Ok(input) => crate::http::rent(&state, &actor, input).await,
         Err(e) => Err(e),
     };
-    match outcome {
-        Ok(r) => {
-            Flash::notice(format!(
-                "Rented whole: {} lines booked{}.",
-                r.bookings.len(),
-                r.price
-                    .as_ref()
-                    .map_or(String::new(), |p| format!(", {}", super::quotes::money(p)))
-            ))
-            .leave(&state, &user)
-            .await?;
-            Ok(Redirect::to(&format!("/ui/selling#suite-{id}")).into_response())
-        }
-        Err(e) => {
-            let refused = Refused {
-                form: format!("rent-{id}"),
-                fields: &fields,
-                refusal: Refusal::of(e)?,
-            };
-            render(&state, &user, None, Some(refused)).await
-        }
-    }
+    let outcome = outcome.map(|r| {
+        format!(
+            "Rented whole: {} lines booked{}.",
+            r.bookings.len(),
+            r.price
+                .as_ref()
+                .map_or(String::new(), |p| format!(", {}", super::quotes::money(p)))
+        )
+    });
+    let (form, anchor) = (format!("rent-{id}"), format!("suite-{id}"));
+    answer(&state, &user, &fields, form, anchor, outcome).await
 }

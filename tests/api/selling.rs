@@ -835,7 +835,7 @@ both_backends!(
             .get(&format!("/v1/sites/{site}/rate-card"), &s.planner)
             .await
             .expect(200);
-        assert_eq!(card["line_day"], json!([{"price": "1000"}]));
+        assert_eq!(card["card"]["line_day"], json!([{"price": "1000"}]));
         // A price with three decimals: refused at its cell, nothing saved.
         let (status, _, html) = planner
             .post(

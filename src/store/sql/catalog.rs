@@ -332,29 +332,8 @@ impl CatalogStore for Backend {
 
     #[tracing::instrument(skip_all)]
     async fn delete_closure(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
-        let mut tx = self.write_tx().await?;
-        let suite_id = sqlx::query_scalar::<_, Uuid>("SELECT suite_id FROM closures WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        lock_suite(&mut tx, suite_id).await?;
-        calendar_changed(&mut tx, suite_id).await?;
-        sqlx::query("DELETE FROM closures WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        audit(
-            &mut tx,
-            actor,
-            "delete",
-            "closure",
-            Some(id),
-            serde_json::json!({"suite_id": suite_id}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.remove_from_calendar(actor, "closures", "closure", id)
+            .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -389,7 +368,7 @@ impl CatalogStore for Backend {
             .end
             .unwrap_or_else(|| chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default());
         // One owner per line and day.
-        let mut conflicts: Vec<ConflictItem> = list_dedications_in(&mut tx, Some(suite_id))
+        let mut conflicts: Vec<ConflictItem> = list_dedications_in(&mut *tx, Some(suite_id))
             .await?
             .into_iter()
             .filter(|d| d.line == line && d.overlaps(input.start, until))
@@ -448,51 +427,19 @@ impl CatalogStore for Backend {
         &self,
         suite_id: Option<Uuid>,
     ) -> Result<Vec<Dedication>, StoreError> {
-        let sql = format!(
-            "SELECT {DEDICATION_COLS} FROM dedications WHERE ($1 IS NULL OR suite_id = $1) \
-             ORDER BY id"
-        );
-        Ok(sqlx::query_as::<_, DedicationRow>(&sql)
-            .bind(suite_id)
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(Dedication::from)
-            .collect())
+        list_dedications_in(&self.pool, suite_id).await
     }
 
     #[tracing::instrument(skip_all)]
     async fn delete_dedication(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
-        let mut tx = self.write_tx().await?;
-        let suite_id =
-            sqlx::query_scalar::<_, Uuid>("SELECT suite_id FROM dedications WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-        lock_suite(&mut tx, suite_id).await?;
-        calendar_changed(&mut tx, suite_id).await?;
-        sqlx::query("DELETE FROM dedications WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        audit(
-            &mut tx,
-            actor,
-            "delete",
-            "dedication",
-            Some(id),
-            serde_json::json!({"suite_id": suite_id}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.remove_from_calendar(actor, "dedications", "dedication", id)
+            .await
     }
 }
 
-/// Dedications of one suite or of all, read in the caller's transaction.
-async fn list_dedications_in(
-    tx: &mut Tx,
+/// Dedications of one suite or of all, read through `db` (the pool, or a transaction).
+async fn list_dedications_in<'e, E: sqlx::Executor<'e, Database = Db>>(
+    db: E,
     suite_id: Option<Uuid>,
 ) -> Result<Vec<Dedication>, StoreError> {
     let sql = format!(
@@ -500,11 +447,48 @@ async fn list_dedications_in(
     );
     Ok(sqlx::query_as::<_, DedicationRow>(&sql)
         .bind(suite_id)
-        .fetch_all(&mut **tx)
+        .fetch_all(db)
         .await?
         .into_iter()
         .map(Dedication::from)
         .collect())
+}
+
+impl Backend {
+    /// Removes a row of a suite's calendar (`closures`, `dedications`: a fixed table name, never
+    /// input) under the suite's lock, moving its calendar version on, with its audit row.
+    async fn remove_from_calendar(
+        &self,
+        actor: &Actor,
+        table: &'static str,
+        entity: &'static str,
+        id: Uuid,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let suite_id =
+            sqlx::query_scalar::<_, Uuid>(&format!("SELECT suite_id FROM {table} WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        lock_suite(&mut tx, suite_id).await?;
+        calendar_changed(&mut tx, suite_id).await?;
+        sqlx::query(&format!("DELETE FROM {table} WHERE id = $1"))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        audit(
+            &mut tx,
+            actor,
+            "delete",
+            entity,
+            Some(id),
+            serde_json::json!({"suite_id": suite_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 /// Gives the live bookings of a suite their parties under `segregation` (`bookings.seg_key`),
