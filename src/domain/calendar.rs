@@ -208,13 +208,13 @@ pub struct CalendarView<'a> {
 }
 
 /// Maximal free windows per line of every matching suite, in suite order then line order.
-pub fn availability(
-    q: &AvailabilityQuery,
-    suites: &[Suite],
-    closures: &[Closure],
-    taken: &[LineSpan],
-    dedications: &[super::Dedication],
-) -> Vec<super::Window> {
+pub fn availability(q: &AvailabilityQuery, calendar: &CalendarView<'_>) -> Vec<super::Window> {
+    let CalendarView {
+        suites,
+        closures,
+        taken,
+        dedications,
+    } = *calendar;
     use std::collections::HashMap;
     let needs = rules::ProgramNeeds::<Uuid> {
         required_capabilities: &q.capabilities,

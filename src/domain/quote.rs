@@ -209,17 +209,18 @@ pub fn earliest_slots(
         .from
         .checked_add_days(Days::new(QUOTE_HORIZON_DAYS))
         .unwrap_or(q.from);
-    let CalendarView {
-        suites,
-        closures,
-        taken,
-        dedications,
-    } = *calendar;
+    let suites = calendar.suites;
     let order = |id: Uuid| suites.iter().position(|s| s.id == id).unwrap_or(usize::MAX);
-    let mut taken = taken.to_vec();
+    let mut taken = calendar.taken.to_vec();
     let mut found: Vec<Found> = Vec::with_capacity(n);
     while found.len() < n {
-        let windows = availability(&q, suites, closures, &taken, dedications);
+        let windows = availability(
+            &q,
+            &CalendarView {
+                taken: &taken,
+                ..*calendar
+            },
+        );
         let Some(best) = windows
             .iter()
             .filter(|w| (w.end - w.start).num_days() >= len)

@@ -522,13 +522,7 @@ pub(crate) async fn windows(
         };
         for_program(state, &mut query, &program, &occupancy.suites).await?;
     }
-    let items = cal::availability(
-        &query,
-        &occupancy.suites,
-        &occupancy.closures,
-        &occupancy.taken,
-        &occupancy.dedications,
-    );
+    let items = cal::availability(&query, &occupancy.view());
     Ok(items)
 }
 
