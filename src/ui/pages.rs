@@ -513,18 +513,7 @@ pub async fn planner_home(
                     p.note { "No expansion advised." }
                 } @else {
                     h3 { "Expansion advice" }
-                    table {
-                        thead { tr { th { "capabilities" } th { "grade" } th { "site" } th { "from" } th { "extra lines" } th { "serves batches" } } }
-                        tbody {
-                            @for e in expansion {
-                                tr {
-                                    td { (e.capabilities.join(", ")) } td { (e.min_grade) }
-                                    td { (e.site_id.and_then(|s| site_names.get(&s).cloned()).unwrap_or_else(|| "any".into())) }
-                                    td { (e.from_month) } td.num { (e.extra_lines) } td.num { (e.serves_batches) }
-                                }
-                            }
-                        }
-                    }
+                    (super::plans::expansion_table(expansion, &site_names))
                 }
                 @let staff = p.record.summary.as_ref().map(|s| s.pool_expansion.as_slice()).unwrap_or(&[]);
                 @if !staff.is_empty() {

@@ -290,6 +290,11 @@ pub async fn page(
                 (s.solver_status) " in " (format!("{:.1}", s.seconds)) " s). "
                 (plan.shortfalls.iter().map(|x| i64::from(x.shortfall)).sum::<i64>()) " batches short; see the capacity picture for where and why."
             }
+            @if let Some(money) = &s.money {
+                @for t in &money.totals {
+                    p.note { "Revenue (" (t.currency) "): " strong { (t.served) } " served, " (t.at_risk) " at risk in shortfalls." }
+                }
+            }
         }
         @if !suggestions.is_empty() && r.sandbox_id.is_none() {
             h2 #suggestions { "Suggestions (" (suggestions.len()) ")" }
@@ -512,13 +517,12 @@ pub async fn report(
                 } }
             }
         }
-        h2 { "Expansion advice" }
-        @if s.expansion.is_empty() { p { "None." } } @else {
-            table {
-                thead { tr { th { "capabilities" } th { "grade" } th { "site" } th { "from" } th { "extra lines" } th { "serves batches" } } }
-                tbody { @for e in &s.expansion { tr { td { (e.capabilities.join(", ")) } td { (e.min_grade) } td { (e.site_id.and_then(|x| sites.get(&x).cloned()).unwrap_or_else(|| "any".into())) } td { (e.from_month) } td.num { (e.extra_lines) } td.num { (e.serves_batches) } } } }
-            }
+        @if let Some(money) = &s.money {
+            h2 { "Revenue served and at risk" }
+            (money_table(money))
         }
+        h2 { "Expansion advice" }
+        @if s.expansion.is_empty() { p { "None." } } @else { (expansion_table(&s.expansion, &sites)) }
         @if !s.pool_expansion.is_empty() {
             h2 { "Staff advice" }
             table {
@@ -530,4 +534,50 @@ pub async fn report(
         (super::svg::heatmap(&months, &suite_rows, state.settings.alerts.utilization_threshold))
     };
     Ok(super::layout(&format!("Plan report · {}", Month::of(r.from)), None, body).into_response())
+}
+
+/// The expansion advice table (the plan's report, the capacity picture): where, from when, how
+/// many lines, what they serve, and — where `expansion.classes` prices them — what they cost
+/// against the revenue of the batches they serve, and whether they pay within the horizon.
+pub(super) fn expansion_table(
+    rows: &[crate::domain::ExpansionRow],
+    sites: &HashMap<Uuid, String>,
+) -> Markup {
+    let money = |c: &Option<String>, v: &Option<rust_decimal::Decimal>| match (c, v) {
+        (Some(c), Some(v)) => format!("{c} {v}"),
+        _ => "–".into(),
+    };
+    html! {
+        table {
+            thead { tr { th { "capabilities" } th { "grade" } th { "site" } th { "from" } th { "extra lines" } th { "serves batches" } th { "cost" } th { "revenue" } th { "pays?" } } }
+            tbody {
+                @for e in rows {
+                    tr {
+                        td { (e.capabilities.join(", ")) } td { (e.min_grade) }
+                        td { (e.site_id.and_then(|x| sites.get(&x).cloned()).unwrap_or_else(|| "any".into())) }
+                        td { (e.from_month) } td.num { (e.extra_lines) } td.num { (e.serves_batches) }
+                        td.num { (money(&e.currency, &e.cost)) } td.num { (money(&e.currency, &e.revenue)) }
+                        td { @match e.pays { Some(true) => "yes", Some(false) => strong { "no" }, None => "–" } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A plan's revenue by month and currency: served, and at risk in its shortfalls.
+pub(super) fn money_table(money: &crate::domain::PlanMoney) -> Markup {
+    html! {
+        table {
+            thead { tr { th { "month" } th { "currency" } th { "served" } th { "at risk" } } }
+            tbody {
+                @for m in money.months.iter().chain(&money.totals) {
+                    tr { td { (m.month) } td { (m.currency) } td.num { (m.served) } td.num { (m.at_risk) } }
+                }
+            }
+        }
+        @if money.unpriced_batches > 0 {
+            p.note { (money.unpriced_batches) " batches have no price (no rate card covers their suite) and are left out." }
+        }
+    }
 }

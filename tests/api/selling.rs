@@ -1086,6 +1086,20 @@ async fn plan_money_case(backend: Backend) {
         (&json!("21000.00"), &json!(false)),
         "{advice}"
     );
+    // The plan's pages say it in money too.
+    let planner = crate::workspace::Session::of(&app, &app.key("planner", None).await).await;
+    let id = plan["id"].as_str().unwrap();
+    let (_, html) = planner.get(&app, &format!("/ui/plans/{id}")).await;
+    assert!(
+        html.contains("Revenue (EUR): <strong>32215.98</strong> served, 16107.99 at risk"),
+        "{html}"
+    );
+    let (_, html) = planner.get(&app, &format!("/ui/plans/{id}/report")).await;
+    assert!(html.contains("EUR 21000.00"), "{html}");
+    assert!(
+        html.contains("<strong>no</strong>"),
+        "the advice is flagged: {html}"
+    );
     // A client's view of a plan carries no money.
     let c = app.client("Any").await;
     let key = app.key("client", c["id"].as_str()).await;
