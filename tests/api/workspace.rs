@@ -890,7 +890,8 @@ async fn type_into(browser: &crate::pages::Browser, css: &str, text: &str) {
 
 // A planner's week and a client's, in a real browser (headless Chromium through WebDriver):
 // confirm a hold, handle a shutdown, replan, accept a suggestion and see it on the Gantt; enter a
-// forecast in the grid and request a hold from a free window. Screenshots are saved for a person
+// forecast in the grid, request a hold from a free window, ask for dates and a price and hold
+// them in one step. Screenshots are saved for a person
 // to look at (SUITEPLAN_SCREENSHOTS, else a temporary directory).
 #[tokio::test]
 async fn a_week_of_work_in_the_browser() {
@@ -1083,6 +1084,34 @@ async fn a_week_of_work_in_the_browser() {
     browser
         .screenshot(&shots.join("week-6-client-hold.png"), 2200)
         .await;
+
+    // Dates and a price for two more batches, held in one step.
+    app.put(
+        &format!("/v1/sites/{}/rate-card", id(&site)),
+        &app.admin_key,
+        json!({"currency": "EUR", "line_day": [{"price": "3200.00"}],
+               "consumables": [{"program_id": id(&hlx), "per_batch": "18500.00"}]}),
+    )
+    .await
+    .expect(200);
+    browser.open(&format!("{}/ui/quotes", app.base)).await;
+    type_into(&browser, "input#batches", "2").await;
+    let (path, dom) = click(
+        &browser,
+        "form[aria-label='Ask for a quote'] button[type=submit]",
+    )
+    .await;
+    assert!(path.starts_with("/ui/quotes/"), "{path}: {dom}");
+    assert!(dom.contains("2 GMP batches</strong> of HLX-Alpha"), "{dom}");
+    // 16 line-days × 3200.00 + 18500.00 = 69700.00 a batch; two: 139400.00.
+    assert!(dom.contains("EUR 139400.00"), "{dom}");
+    browser
+        .screenshot(&shots.join("week-7-client-quote.png"), 460)
+        .await;
+    let before = bookings(&app).await.len();
+    let (_, dom) = click(&browser, "form[action$='/accept'] button").await;
+    assert!(dom.contains("Held: 2 slots of HLX-Alpha"), "{dom}");
+    assert_eq!(bookings(&app).await.len(), before + 2);
     browser
         .client
         .clone()
