@@ -44,11 +44,13 @@ CREATE INDEX bookings_suite_start_idx ON bookings (suite_id, starts_on);
 CREATE INDEX bookings_start_idx ON bookings (starts_on);
 
 -- The database keeps two parties out of a segregated suite on the same day, whatever the
--- application does (PostgreSQL's exclusion constraint `bookings_segregation`): every insert
--- gets its party from its suite and program, and a live booking whose party differs from
+-- application does (PostgreSQL's exclusion constraint `bookings_segregation`): every insert into
+-- a segregated suite gets its party from its suite and program (in an unsegregated suite it stays
+-- NULL, and the insert costs no second write), and a live booking whose party differs from
 -- another live booking's in the suite over a shared day is refused. The scan starts the suite's
 -- longest booking before the new start, as the overlap checks do.
 CREATE TRIGGER bookings_seg_key AFTER INSERT ON bookings
+WHEN (SELECT segregation FROM suites WHERE id = NEW.suite_id) <> 'any'
 BEGIN
     UPDATE bookings SET seg_key = (
         SELECT CASE s.segregation WHEN 'same_client' THEN p.client_id
