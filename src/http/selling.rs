@@ -470,6 +470,11 @@ pub(crate) struct NewRental {
     #[serde(default)]
     #[schema(value_type = Option<crate::domain::schema::Note>)]
     pub(crate) note: Option<String>,
+    /// `false` (default): the lines are booked as kind `rental` and serve no demand. `true`:
+    /// the client has chosen `program_id` to serve — each line is booked as one of its GMP
+    /// batches (serving one batch of the month it starts in, as any booking does).
+    #[serde(default)]
+    pub(crate) serve_demand: bool,
 }
 
 fn confirmed() -> BookingStatus {
@@ -486,8 +491,10 @@ pub(crate) struct Rental {
 }
 
 /// Rent a whole suite to a client (staff): every line over `[start, end)` in one step, as
-/// bookings of kind `rental` (they occupy the lines and serve no demand). Refused if any line is
-/// taken or closed: 409 listing every conflict on every line; nothing is booked.
+/// bookings of kind `rental` (they occupy the lines and serve no demand) — or, with
+/// `serve_demand`, as GMP batches of the chosen program (each serving one batch of its start
+/// month). Refused if any line is taken or closed: 409 listing every conflict on every line;
+/// nothing is booked.
 #[utoipa::path(post, path = "/v1/rentals", tag = "selling", request_body = NewRental,
     responses((status = 201, body = Rental),
         (status = 409, description = "Some line is taken, closed or dedicated to another \
@@ -516,6 +523,11 @@ pub(crate) async fn rent(
         other => other?,
     };
     let rules = rules(state);
+    let kind = if input.serve_demand {
+        BookingKind::GmpBatch
+    } else {
+        BookingKind::Rental
+    };
     let mut rows = Vec::new();
     for line in 1..=i64::from(suite.lines) {
         let row = NewBooking {
@@ -525,7 +537,7 @@ pub(crate) async fn rent(
             start: input.start,
             end: input.end,
             status: input.status,
-            kind: BookingKind::Rental,
+            kind,
             hold_expires_at: input.hold_expires_at,
             note: input.note.clone(),
         };
@@ -572,24 +584,11 @@ pub(crate) async fn rent(
             });
         }
     };
-    let days = (input.end - input.start).num_days();
-    let price = match state.store.get_rate_card(suite.site_id).await? {
-        Some(card) => Price::sum(
-            &bookings
-                .iter()
-                .filter_map(|b| {
-                    card.card
-                        .price(&suite, Some(b.program_id), BookingKind::Rental, days)
-                        .ok()
-                })
-                .collect::<Vec<_>>(),
-        )
-        .filter(|_| {
-            card.card
-                .line_day_rate(&suite, BookingKind::Rental)
-                .is_some()
-        }),
-        None => None,
+    // Each booking is priced as it was made (its kind's rate at the site).
+    let price = if bookings.iter().all(|b| b.price.is_some()) {
+        Price::sum(bookings.iter().filter_map(|b| b.price.as_ref()))
+    } else {
+        None
     };
     Ok(Rental { bookings, price })
 }

@@ -268,6 +268,10 @@ fn suite_section<'a>(
             (super::forms::field("To (exclusive)", &id("rent-end"), html! {
                 input id=(id("rent-end")) name="end" type="date" required value=(typed(&rent_form, "end"));
             }, err(&rent_form, "/end")))
+            div.field {
+                label for=(id("rent-serve")) { "Serves the program's demand (one batch per line)" }
+                input id=(id("rent-serve")) name="serve_demand" type="checkbox" value="true" checked[typed(&rent_form, "serve_demand") == "true"];
+            }
             button type="submit" { "Rent all " (s.lines) " lines" }
         }
     }
@@ -481,6 +485,7 @@ pub async fn rent(
         "program_id": text(&fields, "program_id"),
         "start": text(&fields, "start"),
         "end": text(&fields, "end"),
+        "serve_demand": one(&fields, "serve_demand") == Some("true"),
     });
     let actor = user.identity.actor(None);
     let outcome = match crate::http::from_json_value::<crate::http::NewRental>(body) {

@@ -733,6 +733,25 @@ both_backends!(
             .await
             .expect(200);
         assert_eq!(windows["items"], json!([]), "the whole suite is taken");
+        // A rental the client has chosen a program to serve: its lines are that program's
+        // batches, one each, serving the month they start in.
+        let served = app
+            .post(
+                "/v1/rentals",
+                &s.planner,
+                json!({"suite_id": s.suite, "program_id": rival_program["id"],
+                       "start": "2036-05-01", "end": "2036-05-17", "serve_demand": true}),
+            )
+            .await
+            .expect(201);
+        let bookings = served["bookings"].as_array().unwrap();
+        assert_eq!(bookings.len(), 3);
+        assert!(
+            bookings.iter().all(|b| b["kind"] == "gmp_batch"),
+            "{served}"
+        );
+        // 3 lines × 16 days × 900.00 (the site default: the rental rate is for rentals).
+        assert_eq!(served["price"]["total"], "43200.00");
     }
 );
 
