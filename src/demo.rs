@@ -246,7 +246,12 @@ async fn seed_data(
             lines,
             available_from: from,
             available_to: to,
-            segregation: Default::default(),
+            // The viral-vector suite L-VV-1 makes one vector at a time.
+            segregation: if name == "L-VV-1" {
+                Segregation::SameProgram
+            } else {
+                Segregation::Any
+            },
         }
         .validate()
         .map_err(invalid)?;
@@ -470,8 +475,8 @@ async fn seed_data(
 
 /// What the CDMO sells and how: rate cards for both sites (Leiden in euros, Boston in dollars:
 /// a line-day by suite class, activities at their own rate, consumables passed through per
-/// batch), the viral-vector suite L-VV-1 kept to one product at a time, and line 3 of B-AUTO-1
-/// dedicated to Helix Bio from month 6 (its own isolator, hosted in Boston).
+/// batch), and line 3 of B-AUTO-1 dedicated to Helix Bio from month 6 (its own isolator, hosted
+/// in Boston). (L-VV-1 is made `same_program` with the suites.)
 async fn seed_selling(
     store: &DynStore,
     actor: &Actor,
@@ -516,19 +521,6 @@ async fn seed_selling(
         ],
     }))?;
     store.put_rate_card(actor, boston, &boston_card).await?;
-    // L-VV-1 (index 3) makes one vector at a time.
-    let vv = store.get_suite(suites[3]).await?;
-    let input = NewSuite {
-        site_id: vv.site_id,
-        name: vv.name.clone(),
-        grade: vv.grade,
-        capabilities: vv.capabilities.clone(),
-        lines: i64::from(vv.lines),
-        available_from: vv.available_from,
-        available_to: vv.available_to,
-        segregation: Segregation::SameProgram,
-    };
-    store.update_suite(actor, vv.id, &input, false).await?;
     // Helix Bio's own isolator on B-AUTO-1 (index 6) line 3.
     let dedication = NewDedication {
         line: 3,

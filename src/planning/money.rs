@@ -133,7 +133,7 @@ pub fn plan_money(
         }
     }
     for row in expansion.iter_mut() {
-        price_expansion(row, prices, planned, rows, horizon.1, costs);
+        price_expansion(row, prices, &reference, rows, horizon.1, costs);
     }
     let months: Vec<MoneyMonth> = by_month
         .iter()
@@ -172,7 +172,7 @@ pub fn plan_money(
 fn price_expansion(
     row: &mut ExpansionRow,
     prices: &Prices<'_>,
-    planned: &[Uuid],
+    reference: &HashMap<Uuid, Option<Price>>,
     rows: &super::results::PlanRows,
     horizon_end: chrono::NaiveDate,
     costs: &ExpansionCosts,
@@ -193,9 +193,8 @@ fn price_expansion(
         .map(|s| s.program_id)
         .collect();
     let grade = crate::domain::Grade::parse(&row.min_grade);
-    let cheapest = planned
+    let cheapest = short
         .iter()
-        .filter(|id| short.contains(id))
         .filter_map(|id| prices.program(*id))
         .filter(|p| {
             p.required_capabilities
@@ -203,7 +202,7 @@ fn price_expansion(
                 .all(|c| row.capabilities.contains(c))
                 && grade.is_some_and(|g| g.satisfies(p.min_grade))
         })
-        .filter_map(|p| prices.reference_batch(p))
+        .filter_map(|p| reference.get(&p.id).cloned().flatten())
         .filter(|p| p.currency == costs.currency)
         .map(|p| p.total)
         .min();

@@ -17,6 +17,15 @@ use maud::{html, Markup};
 use std::collections::HashMap;
 use uuid::Uuid;
 
+/// Who may share a suite segregated `seg` on a day, in words.
+fn sharers(seg: Segregation) -> &'static str {
+    match seg {
+        Segregation::Any => "anyone",
+        Segregation::SameClient => "one client's programs at a time",
+        Segregation::SameProgram => "one program at a time",
+    }
+}
+
 /// Empty rows offered under a rate card's rates and consumables, to add new ones.
 const BLANK_ROWS: usize = 3;
 
@@ -203,8 +212,8 @@ fn suite_section<'a>(
             (csrf_field(&user.csrf))
             label for=(id("segregation")) { "Who may share it on a day " }
             select id=(id("segregation")) name="segregation" {
-                @for (v, label) in [(Segregation::Any, "anyone"), (Segregation::SameClient, "one client's programs"), (Segregation::SameProgram, "one program")] {
-                    option value=(v.as_str()) selected[s.segregation == v] { (label) }
+                @for v in Segregation::ALL {
+                    option value=(v.as_str()) selected[s.segregation == v] { (sharers(v)) }
                 }
             }
             button type="submit" { "Set" }
@@ -404,11 +413,7 @@ pub async fn set_segregation(
             format!(
                 "{} is shared by {} from now on.",
                 suite.name,
-                match suite.segregation {
-                    Segregation::Any => "anyone",
-                    Segregation::SameClient => "one client's programs at a time",
-                    Segregation::SameProgram => "one program at a time",
-                }
+                sharers(suite.segregation)
             )
         });
     let (form, anchor) = (format!("seg-{id}"), format!("suite-{id}"));

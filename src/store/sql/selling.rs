@@ -186,64 +186,8 @@ impl SellingStore for Backend {
         prices: &[Option<Price>],
         rules: &BookingRules,
     ) -> Result<Result<Vec<Booking>, RowRefused>, StoreError> {
-        for _ in 0..ATTEMPTS {
-            let mut tx = self.locking_tx().await?;
-            // Claimed first, in the same transaction: a second acceptance waits for this one
-            // (PostgreSQL's row lock; SQLite's one writer) and then finds it accepted.
-            let claimed = sqlx::query(
-                "UPDATE quotes SET accepted_at = $2 WHERE id = $1 AND accepted_at IS NULL \
-                 AND expires_at > $2",
-            )
-            .bind(id)
-            .bind(now())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if claimed == 0 {
-                return Err(StoreError::State(
-                    "the quote was accepted already or has expired".into(),
-                ));
-            }
-            match self
-                .book_rows_in(&mut tx, actor, rows, rules, false)
-                .await?
-            {
-                None => continue,
-                Some(Err(refused)) => {
-                    tx.rollback().await?;
-                    return Ok(Err(refused));
-                }
-                Some(Ok(booked)) => {
-                    let mut booked: Vec<Booking> = booked.into_iter().map(|b| b.booking).collect();
-                    for (b, price) in booked.iter_mut().zip(prices) {
-                        sqlx::query("UPDATE bookings SET price = $2 WHERE id = $1")
-                            .bind(b.id)
-                            .bind(price.as_ref().map(sqlx::types::Json))
-                            .execute(&mut *tx)
-                            .await?;
-                        b.price = price.clone();
-                    }
-                    let ids: Vec<Uuid> = booked.iter().map(|b| b.id).collect();
-                    sqlx::query("UPDATE quotes SET booking_ids = $2 WHERE id = $1")
-                        .bind(id)
-                        .bind(sqlx::types::Json(&ids))
-                        .execute(&mut *tx)
-                        .await?;
-                    audit(
-                        &mut tx,
-                        actor,
-                        "accept",
-                        "quote",
-                        Some(id),
-                        serde_json::json!({ "booking_ids": ids }),
-                    )
-                    .await?;
-                    tx.commit().await?;
-                    return Ok(Ok(booked));
-                }
-            }
-        }
-        Err(StoreError::Busy)
+        self.book_together(actor, rows, rules, Some((id, prices)))
+            .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -253,9 +197,42 @@ impl SellingStore for Backend {
         rows: &[NewBooking],
         rules: &BookingRules,
     ) -> Result<Result<Vec<Booking>, RowRefused>, StoreError> {
+        self.book_together(actor, rows, rules, None).await
+    }
+}
+
+impl Backend {
+    /// Books `rows` in one locking transaction, all or none (`Ok(Err(_))` names the row refused;
+    /// nothing is written), decided again from the start when a write finds its calendar
+    /// changed. With a quote (its id and each row's quoted price), the quote is claimed first in
+    /// the same transaction — a second acceptance waits for this one and then finds it accepted
+    /// (PostgreSQL's row lock; SQLite's one writer) — and the bookings keep the quoted prices.
+    async fn book_together(
+        &self,
+        actor: &Actor,
+        rows: &[NewBooking],
+        rules: &BookingRules,
+        quote: Option<(Uuid, &[Option<Price>])>,
+    ) -> Result<Result<Vec<Booking>, RowRefused>, StoreError> {
         for _ in 0..ATTEMPTS {
             let mut tx = self.locking_tx().await?;
-            match self
+            if let Some((id, _)) = quote {
+                let claimed = sqlx::query(
+                    "UPDATE quotes SET accepted_at = $2 WHERE id = $1 AND accepted_at IS NULL \
+                     AND expires_at > $2",
+                )
+                .bind(id)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if claimed == 0 {
+                    return Err(StoreError::State(
+                        "the quote was accepted already or has expired".into(),
+                    ));
+                }
+            }
+            let booked = match self
                 .book_rows_in(&mut tx, actor, rows, rules, false)
                 .await?
             {
@@ -264,11 +241,36 @@ impl SellingStore for Backend {
                     tx.rollback().await?;
                     return Ok(Err(refused));
                 }
-                Some(Ok(booked)) => {
-                    tx.commit().await?;
-                    return Ok(Ok(booked.into_iter().map(|b| b.booking).collect()));
+                Some(Ok(booked)) => booked,
+            };
+            let mut booked: Vec<Booking> = booked.into_iter().map(|b| b.booking).collect();
+            if let Some((id, prices)) = quote {
+                for (b, price) in booked.iter_mut().zip(prices) {
+                    sqlx::query("UPDATE bookings SET price = $2 WHERE id = $1")
+                        .bind(b.id)
+                        .bind(price.as_ref().map(sqlx::types::Json))
+                        .execute(&mut *tx)
+                        .await?;
+                    b.price = price.clone();
                 }
+                let ids: Vec<Uuid> = booked.iter().map(|b| b.id).collect();
+                sqlx::query("UPDATE quotes SET booking_ids = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(sqlx::types::Json(&ids))
+                    .execute(&mut *tx)
+                    .await?;
+                audit(
+                    &mut tx,
+                    actor,
+                    "accept",
+                    "quote",
+                    Some(id),
+                    serde_json::json!({ "booking_ids": ids }),
+                )
+                .await?;
             }
+            tx.commit().await?;
+            return Ok(Ok(booked));
         }
         Err(StoreError::Busy)
     }
